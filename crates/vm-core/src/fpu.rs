@@ -1,0 +1,1 @@
+//! Exact RISC-V floating-point semantics. (Placeholder: filled by the FPU work.)

@@ -1,0 +1,1 @@
+//! Text form: printing. (Placeholder: implemented by the IR text-form work.)
