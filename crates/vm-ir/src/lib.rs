@@ -27,6 +27,7 @@
 
 mod block;
 mod builder;
+mod eval;
 mod ops;
 mod parse;
 mod print;
@@ -34,6 +35,7 @@ mod verify;
 
 pub use block::{Block, InsnStart};
 pub use builder::Builder;
+pub use eval::{eval_binop, eval_unop};
 pub use ops::*;
 pub use parse::{ParseError, parse_block};
 pub use verify::{VerifyError, verify};
