@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run every test on a fresh Debian/Ubuntu machine: install what the tests need
+# (cross compiler, qemu-user as the reference, cmake for SoftFloat), then run
+# formatting, lint and the whole test suite. Nothing is skipped when CI is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v riscv64-linux-gnu-gcc >/dev/null || need+=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+command -v riscv64-linux-gnu-objdump >/dev/null || need+=(binutils-riscv64-linux-gnu)
+command -v qemu-riscv64 >/dev/null || need+=(qemu-user)
+command -v cmake >/dev/null || need+=(cmake)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing: ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace --release
