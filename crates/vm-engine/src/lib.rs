@@ -6,6 +6,11 @@
 //! call, a fault, an exhausted budget) and report it as an [`vm_core::Exit`];
 //! they know nothing of Linux.
 
+pub mod cache;
+pub mod interp;
+mod trace;
+
+pub use interp::Interpreter;
 use vm_core::{CpuState, Exit};
 use vm_mem::GuestMemory;
 

@@ -1,0 +1,445 @@
+//! Executing one compiled block.
+
+use super::compile::CompiledBlock;
+use super::ops::{Op, Slot, Term};
+use std::sync::atomic::Ordering::SeqCst;
+use vm_core::fpu;
+use vm_core::{CpuState, Exit, FaultAccess};
+use vm_ir::{AmoOp, AtomicWidth, Csr, RoundMode, eval_binop, eval_unop};
+use vm_mem::{GuestMemory, MemFault};
+
+/// The slot file: guest registers followed by block temporaries.
+pub(crate) struct Slots {
+    vals: Vec<u64>,
+}
+
+impl Slots {
+    pub fn new() -> Self {
+        Slots {
+            vals: vec![0; super::ops::TEMP_BASE + 256],
+        }
+    }
+
+    /// Make room for a block needing `n` slots.
+    pub fn reserve(&mut self, n: usize) {
+        if self.vals.len() < n {
+            self.vals.resize(n, 0);
+        }
+    }
+
+    pub fn load_from(&mut self, cpu: &CpuState) {
+        self.vals[..32].copy_from_slice(&cpu.x);
+        self.vals[32..64].copy_from_slice(&cpu.f);
+    }
+
+    pub fn store_to(&self, cpu: &mut CpuState) {
+        cpu.x.copy_from_slice(&self.vals[..32]);
+        cpu.f.copy_from_slice(&self.vals[32..64]);
+        cpu.x[0] = 0;
+    }
+
+    #[inline(always)]
+    fn get(&self, s: Slot) -> u64 {
+        // Slots are checked against `len` once per block in `exec_block`.
+        debug_assert!((s as usize) < self.vals.len());
+        // SAFETY: every slot named by a block's ops is below its
+        // `slots_needed`, and `exec_block` checks `slots_needed <= len` before
+        // running any op of the block.
+        unsafe { *self.vals.get_unchecked(s as usize) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, s: Slot, v: u64) {
+        debug_assert!((s as usize) < self.vals.len());
+        // SAFETY: as in `get`.
+        unsafe { *self.vals.get_unchecked_mut(s as usize) = v }
+    }
+}
+
+/// How a block ended.
+pub(crate) enum BlockEnd {
+    /// Continue at `pc`; `succ` says which successor link to use (0 taken or
+    /// jump target, 1 fallthrough, None for indirect targets).
+    Next { pc: u64, succ: Option<usize> },
+    /// Leave the engine: `cpu.pc` and `cpu.instret` are already set.
+    Exit(Exit),
+}
+
+/// Why an op stopped the block.
+enum Stop {
+    Fault {
+        addr: u64,
+        access: FaultAccess,
+        misaligned: bool,
+    },
+    IllegalRm,
+}
+
+fn mem_fault(f: MemFault, access: FaultAccess) -> Stop {
+    Stop::Fault {
+        addr: f.addr,
+        access,
+        misaligned: false,
+    }
+}
+
+#[inline(always)]
+fn ea(base: u64, off: i32) -> u64 {
+    base.wrapping_add(off as i64 as u64)
+}
+
+fn rm_of(rm: RoundMode, cpu: &CpuState) -> Result<RoundMode, Stop> {
+    if rm == RoundMode::Dyn {
+        fpu::resolve_rm(rm, cpu.frm).ok_or(Stop::IllegalRm)
+    } else {
+        Ok(rm)
+    }
+}
+
+fn host_time_ticks() -> u64 {
+    // 10 MHz, the timebase of common RISC-V Linux platforms.
+    let mut ts = libc_timespec();
+    // SAFETY: clock_gettime writes into the valid, local timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 10_000_000 + ts.tv_nsec as u64 / 100
+}
+
+fn libc_timespec() -> libc::timespec {
+    libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    }
+}
+
+fn amo(mem: &GuestMemory, op: AmoOp, w: AtomicWidth, addr: u64, v: u64) -> Result<u64, Stop> {
+    let misaligned = Stop::Fault {
+        addr,
+        access: FaultAccess::Write,
+        misaligned: true,
+    };
+    match w {
+        AtomicWidth::W => {
+            let a = mem
+                .atomic_u32(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
+            let a = a.ok_or(misaligned)?;
+            let v32 = v as u32;
+            let old = match op {
+                AmoOp::Swap => a.swap(v32, SeqCst),
+                AmoOp::Add => a.fetch_add(v32, SeqCst),
+                AmoOp::Xor => a.fetch_xor(v32, SeqCst),
+                AmoOp::And => a.fetch_and(v32, SeqCst),
+                AmoOp::Or => a.fetch_or(v32, SeqCst),
+                AmoOp::MinU => a.fetch_min(v32, SeqCst),
+                AmoOp::MaxU => a.fetch_max(v32, SeqCst),
+                AmoOp::Min => a
+                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).min(v32 as i32) as u32))
+                    .unwrap_or_else(|o| o),
+                AmoOp::Max => a
+                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).max(v32 as i32) as u32))
+                    .unwrap_or_else(|o| o),
+            };
+            Ok(old as i32 as i64 as u64)
+        }
+        AtomicWidth::D => {
+            let a = mem
+                .atomic_u64(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
+            let a = a.ok_or(misaligned)?;
+            Ok(match op {
+                AmoOp::Swap => a.swap(v, SeqCst),
+                AmoOp::Add => a.fetch_add(v, SeqCst),
+                AmoOp::Xor => a.fetch_xor(v, SeqCst),
+                AmoOp::And => a.fetch_and(v, SeqCst),
+                AmoOp::Or => a.fetch_or(v, SeqCst),
+                AmoOp::MinU => a.fetch_min(v, SeqCst),
+                AmoOp::MaxU => a.fetch_max(v, SeqCst),
+                AmoOp::Min => a
+                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).min(v as i64) as u64))
+                    .unwrap_or_else(|o| o),
+                AmoOp::Max => a
+                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).max(v as i64) as u64))
+                    .unwrap_or_else(|o| o),
+            })
+        }
+    }
+}
+
+fn load_reserved(
+    mem: &GuestMemory,
+    cpu: &mut CpuState,
+    w: AtomicWidth,
+    addr: u64,
+) -> Result<u64, Stop> {
+    let misaligned = Stop::Fault {
+        addr,
+        access: FaultAccess::Read,
+        misaligned: true,
+    };
+    let v = match w {
+        AtomicWidth::W => {
+            let a = mem
+                .atomic_u32(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
+            a.ok_or(misaligned)?.load(SeqCst) as i32 as i64 as u64
+        }
+        AtomicWidth::D => {
+            let a = mem
+                .atomic_u64(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
+            a.ok_or(misaligned)?.load(SeqCst)
+        }
+    };
+    cpu.res_addr = addr;
+    cpu.res_value = v;
+    Ok(v)
+}
+
+fn store_conditional(
+    mem: &GuestMemory,
+    cpu: &mut CpuState,
+    w: AtomicWidth,
+    addr: u64,
+    v: u64,
+) -> Result<u64, Stop> {
+    let misaligned = Stop::Fault {
+        addr,
+        access: FaultAccess::Write,
+        misaligned: true,
+    };
+    let reserved = cpu.res_addr == addr;
+    let expected = cpu.res_value;
+    cpu.res_addr = vm_core::cpu::NO_RESERVATION;
+    let ok = match w {
+        AtomicWidth::W => {
+            let a = mem
+                .atomic_u32(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
+            let a = a.ok_or(misaligned)?;
+            reserved
+                && a.compare_exchange(expected as u32, v as u32, SeqCst, SeqCst)
+                    .is_ok()
+        }
+        AtomicWidth::D => {
+            let a = mem
+                .atomic_u64(addr)
+                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
+            let a = a.ok_or(misaligned)?;
+            reserved && a.compare_exchange(expected, v, SeqCst, SeqCst).is_ok()
+        }
+    };
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn csr_read(csr: Csr, cpu: &CpuState, insn: u16) -> u64 {
+    match csr {
+        Csr::Fflags => cpu.fflags,
+        Csr::Frm => cpu.frm,
+        Csr::Fcsr => cpu.fcsr(),
+        Csr::Instret | Csr::Cycle => cpu.instret + insn as u64,
+        Csr::Time => host_time_ticks(),
+    }
+}
+
+fn csr_write(csr: Csr, cpu: &mut CpuState, v: u64) {
+    match csr {
+        Csr::Fflags => cpu.fflags = v & 0x1f,
+        Csr::Frm => cpu.frm = v & 0x7,
+        Csr::Fcsr => cpu.set_fcsr(v),
+        // Lowering never writes read-only CSRs.
+        Csr::Instret | Csr::Cycle | Csr::Time => {}
+    }
+}
+
+/// Run the ops of `b`, then evaluate its terminator.
+#[inline]
+pub(crate) fn exec_block(
+    b: &CompiledBlock,
+    r: &mut Slots,
+    cpu: &mut CpuState,
+    mem: &GuestMemory,
+) -> BlockEnd {
+    assert!(
+        b.slots_needed <= r.vals.len(),
+        "slot file too small for block"
+    );
+    for (i, op) in b.ops.iter().enumerate() {
+        if let Err(stop) = exec_op(b, op, r, cpu, mem) {
+            let insn = b.op_insn[i] as usize;
+            cpu.pc = b.insn_pcs[insn];
+            cpu.instret += insn as u64;
+            return BlockEnd::Exit(match stop {
+                Stop::Fault {
+                    addr,
+                    access,
+                    misaligned,
+                } => Exit::MemFault {
+                    addr,
+                    access,
+                    misaligned,
+                },
+                Stop::IllegalRm => Exit::Illegal {
+                    raw: raw_insn(mem, cpu.pc),
+                },
+            });
+        }
+    }
+    let n = b.insn_count();
+    match b.term {
+        Term::Jump { target } => {
+            cpu.instret += n;
+            BlockEnd::Next {
+                pc: target,
+                succ: Some(0),
+            }
+        }
+        Term::Branch {
+            cond,
+            a,
+            b: bb,
+            taken,
+            fallthrough,
+        } => {
+            cpu.instret += n;
+            if cond.eval(r.get(a), r.get(bb)) {
+                BlockEnd::Next {
+                    pc: taken,
+                    succ: Some(0),
+                }
+            } else {
+                BlockEnd::Next {
+                    pc: fallthrough,
+                    succ: Some(1),
+                }
+            }
+        }
+        Term::Indirect { target } => {
+            cpu.instret += n;
+            BlockEnd::Next {
+                pc: r.get(target),
+                succ: None,
+            }
+        }
+        Term::Trap { kind, pc, next_pc } => {
+            // The trapping instruction has not retired.
+            cpu.instret += n - 1;
+            cpu.pc = pc;
+            BlockEnd::Exit(match kind {
+                vm_ir::TrapKind::Syscall => Exit::Syscall,
+                vm_ir::TrapKind::Breakpoint => Exit::Breakpoint,
+                vm_ir::TrapKind::Illegal { raw } => Exit::Illegal { raw },
+                vm_ir::TrapKind::FenceI => {
+                    cpu.instret += 1;
+                    cpu.pc = next_pc;
+                    Exit::FlushCode
+                }
+            })
+        }
+    }
+}
+
+/// The raw bits of the instruction at `pc`, for diagnostics.
+pub(crate) fn raw_insn(mem: &GuestMemory, pc: u64) -> u32 {
+    let lo = mem.fetch_u16(pc).unwrap_or(0) as u32;
+    if lo & 3 != 3 {
+        return lo;
+    }
+    lo | (mem.fetch_u16(pc.wrapping_add(2)).unwrap_or(0) as u32) << 16
+}
+
+#[inline(always)]
+fn exec_op(
+    b: &CompiledBlock,
+    op: &Op,
+    r: &mut Slots,
+    cpu: &mut CpuState,
+    mem: &GuestMemory,
+) -> Result<(), Stop> {
+    match *op {
+        Op::Imm { d, imm } => r.set(d, imm),
+        Op::Mov { d, s } => r.set(d, r.get(s)),
+        Op::Add { d, a, b } => r.set(d, r.get(a).wrapping_add(r.get(b))),
+        Op::Sub { d, a, b } => r.set(d, r.get(a).wrapping_sub(r.get(b))),
+        Op::AddI { d, a, imm } => r.set(d, r.get(a).wrapping_add(imm as i64 as u64)),
+        Op::AddIW { d, a, imm } => r.set(d, (r.get(a) as i32).wrapping_add(imm) as i64 as u64),
+        Op::AndI { d, a, imm } => r.set(d, r.get(a) & imm as i64 as u64),
+        Op::ShlI { d, a, sh } => r.set(d, r.get(a) << sh),
+        Op::ShrLI { d, a, sh } => r.set(d, r.get(a) >> sh),
+        Op::ShrAI { d, a, sh } => r.set(d, ((r.get(a) as i64) >> sh) as u64),
+        Op::Bin { op, d, a, b } => r.set(d, eval_binop(op, r.get(a), r.get(b))),
+        Op::BinI { op, d, a, imm } => r.set(d, eval_binop(op, r.get(a), imm as i64 as u64)),
+        Op::BinI64 { op, d, a, imm_idx } => {
+            r.set(d, eval_binop(op, r.get(a), b.imms[imm_idx as usize] as u64))
+        }
+        Op::Un { op, d, a } => r.set(d, eval_unop(op, r.get(a))),
+        Op::Load64 { d, a, off } => {
+            let v = mem
+                .load(ea(r.get(a), off), 8)
+                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
+            r.set(d, v)
+        }
+        Op::Load { ty, d, a, off } => {
+            let v = mem
+                .load(ea(r.get(a), off), ty.bytes())
+                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
+            r.set(d, ty.extend(v))
+        }
+        Op::Store64 { a, off, v } => mem
+            .store(ea(r.get(a), off), 8, r.get(v))
+            .map_err(|f| mem_fault(f, FaultAccess::Write))?,
+        Op::Store { ty, a, off, v } => mem
+            .store(ea(r.get(a), off), ty.bytes(), r.get(v))
+            .map_err(|f| mem_fault(f, FaultAccess::Write))?,
+        Op::Amo { op, w, d, a, v } => {
+            let old = amo(mem, op, w, r.get(a), r.get(v))?;
+            r.set(d, old)
+        }
+        Op::Lr { w, d, a } => {
+            let v = load_reserved(mem, cpu, w, r.get(a))?;
+            r.set(d, v)
+        }
+        Op::Sc { w, d, a, v } => {
+            let res = store_conditional(mem, cpu, w, r.get(a), r.get(v))?;
+            r.set(d, res)
+        }
+        Op::Fence => std::sync::atomic::fence(SeqCst),
+        Op::FBin {
+            op,
+            fmt,
+            rm,
+            d,
+            a,
+            b,
+        } => {
+            let rm = rm_of(rm, cpu)?;
+            let v = fpu::fbinary(op, fmt, rm, r.get(a), r.get(b), &mut cpu.fflags);
+            r.set(d, v)
+        }
+        Op::FUn { op, fmt, rm, d, a } => {
+            let rm = rm_of(rm, cpu)?;
+            let v = fpu::funary(op, fmt, rm, r.get(a), &mut cpu.fflags);
+            r.set(d, v)
+        }
+        Op::Fma {
+            op,
+            fmt,
+            rm,
+            d,
+            a,
+            b,
+            c,
+        } => {
+            let rm = rm_of(rm, cpu)?;
+            let v = fpu::fma(op, fmt, rm, r.get(a), r.get(b), r.get(c), &mut cpu.fflags);
+            r.set(d, v)
+        }
+        Op::FCvt { to, from, rm, d, a } => {
+            let rm = rm_of(rm, cpu)?;
+            let v = fpu::fcvt(to, from, rm, r.get(a), &mut cpu.fflags);
+            r.set(d, v)
+        }
+        Op::CsrR { csr, d, insn } => r.set(d, csr_read(csr, cpu, insn)),
+        Op::CsrW { csr, s } => csr_write(csr, cpu, r.get(s)),
+    }
+    Ok(())
+}

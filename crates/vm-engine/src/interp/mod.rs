@@ -1,0 +1,163 @@
+//! Tier 0: the IR interpreter.
+//!
+//! Guest code is translated block by block (frontend → IR → compact form, see
+//! [`compile`]) and cached by guest PC. Each cached block keeps an execution
+//! counter (the hook tiering uses) and links to its direct successors, so a
+//! loop of known targets runs without any hash lookup; indirect jumps go
+//! through the cache's direct-mapped table.
+
+mod compile;
+mod exec;
+mod ops;
+
+use crate::cache::BlockCache;
+use crate::{Engine, EngineConfig, EngineStats};
+use compile::CompiledBlock;
+pub(crate) use exec::raw_insn;
+use exec::{BlockEnd, Slots, exec_block};
+use std::cell::Cell;
+use vm_core::{CpuState, Exit, FaultAccess};
+use vm_mem::GuestMemory;
+
+/// Longest block, in guest instructions.
+pub const BLOCK_INSNS_MAX: usize = 64;
+
+/// A cached block with its profile and successor links.
+struct Cached {
+    code: CompiledBlock,
+    /// Times the block was entered.
+    exec_count: Cell<u64>,
+    /// Cache index + 1 of the block at the jump/taken target (0) and the
+    /// fallthrough (1); 0 when unknown. Validated with `get_if` before use.
+    succ: [Cell<u32>; 2],
+}
+
+// Until the frontend's translate_block lands.
+fn frontend_shim(
+    pc: u64,
+    _f: &mut dyn FnMut(u64) -> Option<u16>,
+    _n: usize,
+) -> Result<vm_ir::Block, u64> {
+    Err(pc)
+}
+
+/// The IR interpreter engine.
+pub struct Interpreter {
+    config: EngineConfig,
+    cache: BlockCache<Cached>,
+    slots: Slots,
+    stats: EngineStats,
+}
+
+impl Interpreter {
+    /// A new interpreter with an empty cache.
+    pub fn new(config: EngineConfig) -> Self {
+        Interpreter {
+            config,
+            cache: BlockCache::new(),
+            slots: Slots::new(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Translate the block at `pc` into the cache.
+    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
+        let mut fetch = |a: u64| mem.fetch_u16(a).ok();
+        let block =
+            frontend_shim(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|addr| Exit::MemFault {
+                addr,
+                access: FaultAccess::Exec,
+                misaligned: false,
+            })?;
+        if self.config.trace {
+            crate::trace::print_block(&block, mem);
+        }
+        let code = compile::compile(&block);
+        self.slots.reserve(code.slots_needed);
+        self.stats.blocks_translated += 1;
+        let (start, end) = (code.start_pc, code.end_pc);
+        let cached = Cached {
+            code,
+            exec_count: Cell::new(0),
+            succ: [Cell::new(0), Cell::new(0)],
+        };
+        Ok(self.cache.insert(start, end, cached))
+    }
+
+    fn find(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
+        match self.cache.lookup(pc) {
+            Some(i) => Ok(i),
+            None => self.translate(pc, mem),
+        }
+    }
+
+    /// How many times the block at `pc` has run (None if not cached).
+    pub fn exec_count(&mut self, pc: u64) -> Option<u64> {
+        let i = self.cache.lookup(pc)?;
+        Some(self.cache.get(i).exec_count.get())
+    }
+}
+
+impl Engine for Interpreter {
+    fn run(&mut self, cpu: &mut CpuState, mem: &GuestMemory, budget: u64) -> Exit {
+        self.slots.load_from(cpu);
+        let start_instret = cpu.instret;
+        let mut pc = cpu.pc;
+        let mut next: Option<u32> = None;
+        let exit = loop {
+            let idx = match next.take() {
+                Some(i) => i,
+                None => match self.find(pc, mem) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        cpu.pc = pc;
+                        break e;
+                    }
+                },
+            };
+            let blk = self.cache.get(idx);
+            blk.exec_count.set(blk.exec_count.get() + 1);
+            self.stats.blocks_executed += 1;
+            if self.config.trace {
+                eprintln!("vm: trace: block {:#x}", blk.code.start_pc);
+            }
+            match exec_block(&blk.code, &mut self.slots, cpu, mem) {
+                BlockEnd::Exit(e) => break e,
+                BlockEnd::Next { pc: target, succ } => {
+                    pc = target;
+                    if cpu.instret - start_instret >= budget {
+                        cpu.pc = pc;
+                        break Exit::Budget;
+                    }
+                    if let Some(s) = succ {
+                        let link = blk.succ[s].get();
+                        if link != 0 && self.cache.get_if(link - 1, target).is_some() {
+                            next = Some(link - 1);
+                        } else if let Some(t) = self.cache.lookup(target) {
+                            self.cache.get(idx).succ[s].set(t + 1);
+                            next = Some(t);
+                        }
+                    }
+                }
+            }
+        };
+        self.slots.store_to(cpu);
+        self.stats.insns += cpu.instret - start_instret;
+        exit
+    }
+
+    fn invalidate(&mut self, start: u64, end: u64) {
+        self.cache.invalidate(start, end);
+    }
+
+    fn stats(&self) -> EngineStats {
+        self.stats.clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,17 @@
+//! `--trace`: print each translated block with its guest disassembly.
+
+use vm_ir::Block;
+use vm_mem::GuestMemory;
+
+/// Print the guest instructions of `block` to stderr.
+pub(crate) fn print_block(block: &Block, mem: &GuestMemory) {
+    let mut out = format!(
+        "vm: trace: translated block {:#x}..{:#x}\n",
+        block.start_pc, block.end_pc
+    );
+    for s in &block.insn_starts {
+        let raw = crate::interp::raw_insn(mem, s.pc);
+        out.push_str(&format!("  {:#x}: {:08x}\n", s.pc, raw));
+    }
+    eprint!("{out}");
+}
