@@ -7,3 +7,5 @@
 //! crate turns them into system calls or signals, as QEMU's `cpu_loop` does.
 
 pub mod elf;
+pub mod loader;
+pub mod stack;
