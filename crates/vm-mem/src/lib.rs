@@ -2,9 +2,34 @@
 //! memory, page permissions, and the mmap/munmap/mprotect/mremap/brk
 //! bookkeeping of a Linux process.
 //!
-//! (API skeleton: bodies are filled in by the guest-memory work.)
+//! Layout: one host reservation of [`GUEST_SPACE_BYTES`] (the arena, see
+//! `arena`) holds guest address `a` at `base + a`; a table of one permission
+//! byte per guest page (`perms`) is the authority for every access check
+//! (`access`); the mapping system calls (`space`, `brk`) keep the arena, the
+//! table and the region map (`regions`) in step under one lock, while guest
+//! accesses take no lock at all.
+//!
+//! Architecture Invariant: no access through this API ever touches host
+//! memory outside `[base, base + GUEST_SPACE_BYTES)`. Every access checks
+//! `addr < GUEST_SPACE_BYTES`, its last byte without overflow, and the
+//! permission bytes of the pages it touches before using host memory; every
+//! host `mmap(MAP_FIXED)`/`mprotect` checks its range lies inside the arena.
+//! As a second line of defence, unmapped guest pages are host `PROT_NONE`,
+//! so even a wrong check cannot read host data.
+
+mod access;
+mod arena;
+mod brk;
+mod perms;
+mod regions;
+mod space;
 
 use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+
+pub use brk::HEAP_NAME;
+pub use perms::{HOST_WRITABLE, MAPPED};
+pub use space::{MMAP_MIN_ADDR, MMAP_TOP};
 
 /// Size of the guest user address space: RV64 Linux under Sv39 (2^38 bytes).
 /// Every guest address at or above this is unmapped.
@@ -80,6 +105,13 @@ pub enum MemError {
         /// The host error.
         source: std::io::Error,
     },
+    /// The host page size is not [`PAGE_SIZE`], so guest pages cannot be
+    /// mapped one to one.
+    #[error("host page size is {bytes} bytes; only {PAGE_SIZE} is supported")]
+    HostPageSize {
+        /// The host page size.
+        bytes: u64,
+    },
 }
 
 /// What backs a new mapping.
@@ -127,158 +159,82 @@ pub struct Mapping {
 /// The guest address space. Shared by all guest threads (`Sync`); every
 /// method takes `&self`.
 pub struct GuestMemory {
-    _private: (),
+    arena: arena::Arena,
+    perms: perms::PermTable,
+    space: Mutex<space::Space>,
 }
+
+// SAFETY: the raw pointers inside are the arena and the permission table,
+// owned by this value and valid until drop. All guest accesses through them
+// are permission-checked raw (atomic where aligned) host accesses; the table
+// is only accessed atomically; all bookkeeping changes are serialized by the
+// mutex. Nothing is tied to the creating thread.
+unsafe impl Send for GuestMemory {}
+// SAFETY: see `Send`: shared use from several threads only performs atomic
+// table accesses, raw guest memory accesses (the guest's own sharing), and
+// mutex-guarded bookkeeping.
+unsafe impl Sync for GuestMemory {}
 
 impl GuestMemory {
     /// Reserve the arena (nothing mapped yet).
     pub fn new() -> Result<GuestMemory, MemError> {
-        todo!()
+        // SAFETY: sysconf has no preconditions.
+        let host_page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if host_page != PAGE_SIZE as libc::c_long {
+            return Err(MemError::HostPageSize {
+                bytes: host_page.max(0) as u64,
+            });
+        }
+        let arena = arena::Arena::reserve().map_err(|source| MemError::Reserve {
+            bytes: GUEST_SPACE_BYTES,
+            source,
+        })?;
+        let perms = perms::PermTable::new().map_err(|source| MemError::Reserve {
+            bytes: GUEST_SPACE_BYTES / PAGE_SIZE,
+            source,
+        })?;
+        Ok(GuestMemory {
+            arena,
+            perms,
+            space: Mutex::new(space::Space::default()),
+        })
+    }
+
+    /// The bookkeeping, locked (a panic while holding it leaves consistent
+    /// enough state to keep going, so poisoning is ignored).
+    fn lock(&self) -> MutexGuard<'_, space::Space> {
+        self.space.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Host address of guest address 0. Compiled code computes `base + addr`
     /// after checking the access (see [`GuestMemory::perm_table`]).
     pub fn base(&self) -> *mut u8 {
-        todo!()
+        self.arena.base()
     }
 
-    /// One permission byte ([`Perm`] bits) per guest page, indexed by
-    /// `addr / PAGE_SIZE`, for `GUEST_SPACE_BYTES / PAGE_SIZE` pages.
+    /// One permission byte per guest page, indexed by `addr / PAGE_SIZE`, for
+    /// `GUEST_SPACE_BYTES / PAGE_SIZE` pages. Bits 0..=2 are the [`Perm`]
+    /// bits; [`MAPPED`] and [`HOST_WRITABLE`] are VM-internal extras. The
+    /// bytes change concurrently: read them with single-byte (atomic) loads.
     pub fn perm_table(&self) -> *const u8 {
-        todo!()
+        self.perms.ptr()
     }
 
     /// Permissions of the page holding `addr` (NONE if unmapped or out of range).
     pub fn perm_at(&self, addr: u64) -> Perm {
-        let _ = addr;
-        todo!()
-    }
-
-    /// Load `size` (1, 2, 4 or 8) bytes little-endian from `addr`, any
-    /// alignment; needs R on every page touched. Zero-extended.
-    #[inline]
-    pub fn load(&self, addr: u64, size: u32) -> Result<u64, MemFault> {
-        let _ = (addr, size);
-        todo!()
-    }
-
-    /// Store the low `size` (1, 2, 4 or 8) bytes of `val` at `addr`, any
-    /// alignment; needs W on every page touched. Nothing is written on fault.
-    #[inline]
-    pub fn store(&self, addr: u64, size: u32, val: u64) -> Result<(), MemFault> {
-        let _ = (addr, size, val);
-        todo!()
-    }
-
-    /// Fetch a 16-bit instruction parcel; needs X.
-    #[inline]
-    pub fn fetch_u16(&self, addr: u64) -> Result<u16, MemFault> {
-        let _ = addr;
-        todo!()
-    }
-
-    /// The naturally aligned 32-bit word at `addr` as a host atomic; needs R
-    /// and W. Err(MemFault) if not permitted; `Ok(None)` if misaligned.
-    pub fn atomic_u32(&self, addr: u64) -> Result<Option<&std::sync::atomic::AtomicU32>, MemFault> {
-        let _ = addr;
-        todo!()
-    }
-
-    /// As [`GuestMemory::atomic_u32`] for a 64-bit word.
-    pub fn atomic_u64(&self, addr: u64) -> Result<Option<&std::sync::atomic::AtomicU64>, MemFault> {
-        let _ = addr;
-        todo!()
-    }
-
-    /// Copy guest memory into `buf`; needs R.
-    pub fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), MemFault> {
-        let _ = (addr, buf);
-        todo!()
-    }
-
-    /// Copy `buf` into guest memory; needs W.
-    pub fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
-        let _ = (addr, buf);
-        todo!()
-    }
-
-    /// Copy into guest memory ignoring page permissions (loader, initial
-    /// stack, signal frames); the pages must be mapped.
-    pub fn write_bytes_force(&self, addr: u64, buf: &[u8]) -> Result<(), MemFault> {
-        let _ = (addr, buf);
-        todo!()
-    }
-
-    /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
-    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
-        let _ = (addr, max);
-        todo!()
-    }
-
-    /// Host pointer to `len` guest bytes at `addr` if every page has `need`
-    /// (for passing guest buffers straight to host system calls). The pointer
-    /// stays inside the arena.
-    pub fn host_range(&self, addr: u64, len: u64, need: Perm) -> Result<*mut u8, MemFault> {
-        let _ = (addr, len, need);
-        todo!()
-    }
-
-    /// mmap(2): map `len` bytes. Without `fixed`, `addr` is a hint and a free
-    /// range is chosen (top-down below the stack, as Linux does). Returns the
-    /// guest address. `name` labels the mapping in [`GuestMemory::mappings`].
-    pub fn map(
-        &self,
-        addr: u64,
-        len: u64,
-        perm: Perm,
-        flags: MapFlags,
-        backing: Backing,
-        name: &str,
-    ) -> Result<u64, Errno> {
-        let _ = (addr, len, perm, flags, backing, name);
-        todo!()
-    }
-
-    /// munmap(2).
-    pub fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        let _ = (addr, len);
-        todo!()
-    }
-
-    /// mprotect(2).
-    pub fn protect(&self, addr: u64, len: u64, perm: Perm) -> Result<(), Errno> {
-        let _ = (addr, len, perm);
-        todo!()
-    }
-
-    /// mremap(2) with MREMAP_MAYMOVE (`may_move`) and MREMAP_FIXED (`fixed_to`).
-    pub fn remap(
-        &self,
-        old_addr: u64,
-        old_len: u64,
-        new_len: u64,
-        may_move: bool,
-        fixed_to: Option<u64>,
-    ) -> Result<u64, Errno> {
-        let _ = (old_addr, old_len, new_len, may_move, fixed_to);
-        todo!()
-    }
-
-    /// Set where the heap starts (page-aligned end of the loaded program).
-    pub fn init_brk(&self, start: u64) {
-        let _ = start;
-        todo!()
-    }
-
-    /// brk(2): move the program break; returns the new break, or the old one
-    /// if the request cannot be met (as Linux does).
-    pub fn brk(&self, new_brk: u64) -> u64 {
-        let _ = new_brk;
-        todo!()
+        Perm(self.perms.get(addr / PAGE_SIZE) & Perm::RWX.0)
     }
 
     /// The current mappings, ascending, adjacent equal ones merged.
     pub fn mappings(&self) -> Vec<Mapping> {
-        todo!()
+        self.lock().regions.mappings()
+    }
+}
+
+impl fmt::Debug for GuestMemory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuestMemory")
+            .field("base", &self.base())
+            .finish_non_exhaustive()
     }
 }

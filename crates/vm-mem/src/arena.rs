@@ -1,0 +1,307 @@
+//! The host side of guest memory: one reserved host range (the arena) and the
+//! few host `mmap`/`mprotect` calls that change what backs a part of it.
+//!
+//! Why a reservation: guest address `a` lives at host `base + a`, so a guest
+//! access is one bound check, one permission byte and one host access. The
+//! arena is reserved `PROT_NONE` with `MAP_NORESERVE`, so it costs address
+//! space only; guest mappings replace parts of it with `MAP_FIXED`, and
+//! unmapping puts `PROT_NONE` memory back (never a hole, so the host can never
+//! place one of its own mappings inside the arena).
+//!
+//! Every method here takes a guest range and checks that it lies inside the
+//! arena before calling the host, so a `MAP_FIXED` issued here can only ever
+//! replace arena pages: this is the one module that holds the unsafe host
+//! calls that reshape memory.
+//!
+//! Host protection of mapped guest pages: private and anonymous pages are
+//! always host read+write (the permission table, not the host MMU, decides
+//! what the guest may do; the VM itself writes read-only guest pages for the
+//! loader). Shared file pages are host readable, and writable only while the
+//! guest may write them, because the host refuses a writable shared mapping of
+//! a file opened read-only.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use crate::{Errno, GUEST_SPACE_BYTES};
+
+/// Errno of the last failed host call.
+fn last_errno() -> Errno {
+    Errno(
+        io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
+}
+
+/// An owned host mapping, unmapped on drop.
+pub(crate) struct HostRegion {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl HostRegion {
+    /// Reserve `len` bytes with `prot` as private anonymous `MAP_NORESERVE`
+    /// memory (untouched pages cost nothing).
+    pub(crate) fn reserve(len: u64, prot: i32) -> io::Result<HostRegion> {
+        let len = usize::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))?;
+        // SAFETY: a fresh mapping at an address the host chooses (no
+        // MAP_FIXED) cannot overlap any existing memory.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(HostRegion {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    /// First byte of the region.
+    pub(crate) fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+}
+
+impl Drop for HostRegion {
+    fn drop(&mut self) {
+        // SAFETY: `ptr..ptr+len` is a mapping this value created and owns;
+        // nothing borrows it past the owner's lifetime.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+/// The reserved guest address space.
+pub(crate) struct Arena {
+    region: HostRegion,
+}
+
+/// How a guest range is backed on the host.
+pub(crate) enum HostBacking<'a> {
+    /// Fresh zero-filled private memory.
+    AnonPrivate,
+    /// A host fd mapped private or shared, at a byte offset.
+    Fd {
+        /// The host file (or memfd).
+        fd: &'a OwnedFd,
+        /// Byte offset in it (page-aligned).
+        offset: u64,
+        /// MAP_SHARED (else MAP_PRIVATE).
+        shared: bool,
+    },
+    /// A raw fd number the caller owns (a guest's file), mapped at an offset.
+    RawFd {
+        /// Host fd.
+        fd: i32,
+        /// Byte offset (page-aligned).
+        offset: u64,
+        /// MAP_SHARED (else MAP_PRIVATE).
+        shared: bool,
+    },
+}
+
+impl Arena {
+    /// Reserve [`GUEST_SPACE_BYTES`] of inaccessible host address space.
+    pub(crate) fn reserve() -> io::Result<Arena> {
+        Ok(Arena {
+            region: HostRegion::reserve(GUEST_SPACE_BYTES, libc::PROT_NONE)?,
+        })
+    }
+
+    /// Host address of guest address 0.
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.region.ptr()
+    }
+
+    /// Host pointer of guest range `[addr, addr+len)`, if it is a non-empty
+    /// page-aligned range inside the arena.
+    fn host(&self, addr: u64, len: u64) -> Result<*mut libc::c_void, Errno> {
+        let end = addr.checked_add(len).ok_or(Errno(libc::EINVAL))?;
+        if len == 0
+            || end > GUEST_SPACE_BYTES
+            || !addr.is_multiple_of(crate::PAGE_SIZE)
+            || !len.is_multiple_of(crate::PAGE_SIZE)
+        {
+            return Err(Errno(libc::EINVAL));
+        }
+        Ok(self.base().wrapping_add(addr as usize).cast())
+    }
+
+    /// Back guest `[addr, addr+len)` with new memory, replacing what was there.
+    pub(crate) fn map(
+        &self,
+        addr: u64,
+        len: u64,
+        host_prot: i32,
+        backing: HostBacking<'_>,
+    ) -> Result<(), Errno> {
+        let at = self.host(addr, len)?;
+        let (flags, fd, offset) = match backing {
+            HostBacking::AnonPrivate => (
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            ),
+            HostBacking::Fd { fd, offset, shared } => (share_flag(shared), fd.as_raw_fd(), offset),
+            HostBacking::RawFd { fd, offset, shared } => (share_flag(shared), fd, offset),
+        };
+        let offset = libc::off_t::try_from(offset).map_err(|_| Errno(libc::EOVERFLOW))?;
+        // SAFETY: `host` checked that the range lies inside the arena, which
+        // this value owns, so MAP_FIXED replaces only arena pages. Other
+        // threads only reach these pages through permission-checked guest
+        // accesses.
+        let got = unsafe {
+            libc::mmap(
+                at,
+                len as usize,
+                host_prot,
+                flags | libc::MAP_FIXED,
+                fd,
+                offset,
+            )
+        };
+        if got == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    /// Return guest `[addr, addr+len)` to the inaccessible reservation
+    /// (drops its contents).
+    pub(crate) fn release(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let at = self.host(addr, len)?;
+        // SAFETY: as in `map`: the range is inside the arena.
+        let got = unsafe {
+            libc::mmap(
+                at,
+                len as usize,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                -1,
+                0,
+            )
+        };
+        if got == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    /// Change the host protection of guest `[addr, addr+len)`.
+    pub(crate) fn protect(&self, addr: u64, len: u64, host_prot: i32) -> Result<(), Errno> {
+        let at = self.host(addr, len)?;
+        // SAFETY: the range is inside the arena; changing its protection
+        // touches no host memory outside it.
+        if unsafe { libc::mprotect(at, len as usize, host_prot) } != 0 {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    /// Move the private pages of guest `[from, from+len)` to `[to, to+len)`
+    /// without copying (host `mremap` with `MREMAP_DONTUNMAP`, so the old
+    /// range stays mapped and no hole opens in the arena). On failure nothing
+    /// changed and the caller copies instead.
+    pub(crate) fn move_private(&self, from: u64, to: u64, len: u64) -> Result<(), Errno> {
+        let src = self.host(from, len)?;
+        let dst = self.host(to, len)?;
+        if from < to + len && to < from + len {
+            return Err(Errno(libc::EINVAL));
+        }
+        // SAFETY: both ranges are inside the arena and disjoint; MREMAP_FIXED
+        // replaces only the arena pages at `dst`, and MREMAP_DONTUNMAP leaves
+        // `src` mapped (empty), so the reservation stays whole.
+        let got = unsafe {
+            libc::mremap(
+                src,
+                len as usize,
+                len as usize,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP,
+                dst,
+            )
+        };
+        if got == libc::MAP_FAILED {
+            return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    /// Copy `len` bytes from guest `from` to guest `to` (host memory of both
+    /// must be readable/writable; ranges disjoint).
+    pub(crate) fn copy(&self, from: u64, to: u64, len: u64) -> Result<(), Errno> {
+        let src = self.host(from, len)?;
+        let dst = self.host(to, len)?;
+        if from < to + len && to < from + len {
+            return Err(Errno(libc::EINVAL));
+        }
+        // SAFETY: both ranges are inside the arena, disjoint, and the caller
+        // has just mapped them host read+write.
+        unsafe { std::ptr::copy_nonoverlapping(src.cast::<u8>(), dst.cast::<u8>(), len as usize) };
+        Ok(())
+    }
+}
+
+fn share_flag(shared: bool) -> i32 {
+    if shared {
+        libc::MAP_SHARED
+    } else {
+        libc::MAP_PRIVATE
+    }
+}
+
+/// A new anonymous shared-memory file of `len` bytes (backs MAP_SHARED
+/// anonymous mappings, so they stay shared across fork and can be moved by
+/// mapping the file again).
+pub(crate) fn memfd(len: u64) -> Result<OwnedFd, Errno> {
+    // SAFETY: the name is a NUL-terminated static string.
+    let fd = unsafe { libc::memfd_create(c"vm-shared-anon".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: `fd` was just returned by the host and is owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    grow_file(&fd, len)?;
+    Ok(fd)
+}
+
+/// Make the file at least `len` bytes long.
+pub(crate) fn grow_file(fd: &OwnedFd, len: u64) -> Result<(), Errno> {
+    // SAFETY: fstat writes into the zeroed stat buffer we own.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `fd` is a valid open descriptor; `st` is a valid out pointer.
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        return Err(last_errno());
+    }
+    let len = libc::off_t::try_from(len).map_err(|_| Errno(libc::ENOMEM))?;
+    if st.st_size < len {
+        // SAFETY: `fd` is a valid descriptor; ftruncate only resizes the file.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
+            return Err(last_errno());
+        }
+    }
+    Ok(())
+}
+
+/// Duplicate a host fd (close-on-exec), so a shared file mapping can be
+/// mapped again (moved or grown) after the guest closes its descriptor.
+pub(crate) fn dup_fd(fd: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor; a bad `fd`
+    // gives EBADF.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if new < 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: `new` was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}

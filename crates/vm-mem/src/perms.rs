@@ -1,0 +1,81 @@
+//! The permission table: one byte per guest page, the authority for every
+//! guest access check.
+//!
+//! The table spans the whole guest space (2^26 bytes for 2^38 bytes of guest
+//! space) and is anonymous `MAP_NORESERVE` memory, so only the parts covering
+//! mapped guest pages ever become real memory. It is read on every guest
+//! access without a lock while `mmap`/`mprotect` update it under the
+//! bookkeeping lock, so its bytes are `AtomicU8` read and written with
+//! `Relaxed` ordering (a plain byte load on common hosts). Relaxed is enough:
+//! an access racing with a permission change may see either the old or the
+//! new permission, as a guest thread racing with `mprotect` on Linux may.
+//!
+//! Byte layout: bits 0..=2 are the guest [`Perm`] (R, W, X); [`MAPPED`] marks
+//! a mapped page (so a mapped `PROT_NONE` page differs from a hole) and
+//! [`HOST_WRITABLE`] marks a page whose host memory may be written by the VM
+//! itself ([`crate::GuestMemory::write_bytes_force`]). Compiled code tests
+//! `byte & need == need` for the R/W/X bits and ignores the rest.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::arena::HostRegion;
+use crate::{GUEST_SPACE_BYTES, PAGE_SIZE, Perm};
+
+/// Permission-table bit: the page is mapped (whatever its guest permissions).
+pub const MAPPED: u8 = 0x08;
+/// Permission-table bit: the host memory of the page is writable, so the VM
+/// may write it regardless of the guest permissions.
+pub const HOST_WRITABLE: u8 = 0x10;
+
+/// Number of guest pages (entries in the table).
+pub(crate) const PAGES: u64 = GUEST_SPACE_BYTES / PAGE_SIZE;
+
+/// One atomic byte per guest page.
+pub(crate) struct PermTable {
+    region: HostRegion,
+}
+
+impl PermTable {
+    /// A table with every page unmapped (all zero).
+    pub(crate) fn new() -> std::io::Result<PermTable> {
+        Ok(PermTable {
+            region: HostRegion::reserve(PAGES, libc::PROT_READ | libc::PROT_WRITE)?,
+        })
+    }
+
+    /// First byte of the table.
+    pub(crate) fn ptr(&self) -> *const u8 {
+        self.region.ptr()
+    }
+
+    /// The entry of `page`; 0 (unmapped) if out of range.
+    #[inline(always)]
+    pub(crate) fn get(&self, page: u64) -> u8 {
+        if page >= PAGES {
+            return 0;
+        }
+        // SAFETY: `page < PAGES` and the region is PAGES bytes of host
+        // read+write memory owned by `self`; AtomicU8 has the size and
+        // alignment of u8, and every access to the table is atomic.
+        unsafe {
+            (*self.region.ptr().add(page as usize).cast::<AtomicU8>()).load(Ordering::Relaxed)
+        }
+    }
+
+    /// Set the entries of pages `[first, first+count)` to `byte`.
+    pub(crate) fn set(&self, first: u64, count: u64, byte: u8) {
+        let end = first.saturating_add(count).min(PAGES);
+        for page in first..end {
+            // SAFETY: as in `get`: `page < PAGES`, atomic access to our table.
+            unsafe {
+                (*self.region.ptr().add(page as usize).cast::<AtomicU8>())
+                    .store(byte, Ordering::Relaxed)
+            };
+        }
+    }
+}
+
+/// The table byte for a mapped page with guest permissions `perm`.
+pub(crate) fn entry(perm: Perm, host_writable: bool) -> u8 {
+    (perm.0 & Perm::RWX.0) | MAPPED | if host_writable { HOST_WRITABLE } else { 0 }
+}

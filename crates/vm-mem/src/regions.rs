@@ -1,0 +1,297 @@
+//! Mapping bookkeeping: which guest ranges are mapped, with what permissions
+//! and backing, as a map of disjoint page-aligned regions keyed by start.
+//!
+//! This is pure data (no host calls), so splitting, merging and free-range
+//! search are tested on their own. Adjacent regions that Linux would show as
+//! one line of /proc/self/maps (same permissions, name and backing, file
+//! offsets contiguous) are merged on insertion, so repeated `brk` growth or
+//! `mprotect` round trips do not grow the map.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use crate::{Mapping, Perm};
+
+/// What backs a region.
+#[derive(Clone, Debug)]
+pub(crate) enum RegionBacking {
+    /// Private zero-filled memory.
+    AnonPrivate,
+    /// Shared anonymous memory, held in a memfd (`offset` is into it).
+    AnonShared(Arc<OwnedFd>),
+    /// A private file mapping (the file itself is not kept).
+    FilePrivate,
+    /// A shared file mapping, with a duplicate of the file's descriptor.
+    FileShared(Arc<OwnedFd>),
+}
+
+impl RegionBacking {
+    /// Whether a file (not anonymous memory) backs the region.
+    pub(crate) fn is_file(&self) -> bool {
+        matches!(
+            self,
+            RegionBacking::FilePrivate | RegionBacking::FileShared(_)
+        )
+    }
+
+    /// Whether the region is MAP_SHARED.
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(
+            self,
+            RegionBacking::AnonShared(_) | RegionBacking::FileShared(_)
+        )
+    }
+
+    /// The shared file to map again when moving or growing, if any.
+    pub(crate) fn shared_fd(&self) -> Option<&Arc<OwnedFd>> {
+        match self {
+            RegionBacking::AnonShared(fd) | RegionBacking::FileShared(fd) => Some(fd),
+            _ => None,
+        }
+    }
+
+    /// Whether the host memory of a region with guest permissions `perm` is
+    /// writable (see the arena's module doc).
+    pub(crate) fn host_writable(&self, perm: Perm) -> bool {
+        match self {
+            RegionBacking::FileShared(_) => perm.contains(Perm::W),
+            _ => true,
+        }
+    }
+
+    /// Host protection for a region with guest permissions `perm`.
+    pub(crate) fn host_prot(&self, perm: Perm) -> i32 {
+        if self.host_writable(perm) {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        }
+    }
+
+    fn same(&self, other: &RegionBacking) -> bool {
+        match (self, other) {
+            (RegionBacking::AnonPrivate, RegionBacking::AnonPrivate)
+            | (RegionBacking::FilePrivate, RegionBacking::FilePrivate) => true,
+            (RegionBacking::AnonShared(a), RegionBacking::AnonShared(b))
+            | (RegionBacking::FileShared(a), RegionBacking::FileShared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// One mapped range (its start is the map key).
+#[derive(Clone, Debug)]
+pub(crate) struct Region {
+    /// One past the last byte.
+    pub(crate) end: u64,
+    /// Guest permissions.
+    pub(crate) perm: Perm,
+    /// Offset of the start in the backing file or memfd (0 for private anon).
+    pub(crate) offset: u64,
+    /// Label for /proc/self/maps.
+    pub(crate) name: String,
+    /// What backs it.
+    pub(crate) backing: RegionBacking,
+}
+
+impl Region {
+    /// The part of this region (starting at `start`) from `at` on.
+    fn tail(&self, start: u64, at: u64) -> Region {
+        let mut r = self.clone();
+        if !matches!(r.backing, RegionBacking::AnonPrivate) {
+            r.offset += at - start;
+        }
+        r
+    }
+}
+
+/// Whether region `b` at `b_start` continues region `a` at `a_start` so the
+/// two can be one.
+fn mergeable(a_start: u64, a: &Region, b_start: u64, b: &Region) -> bool {
+    a.end == b_start
+        && a.perm == b.perm
+        && a.name == b.name
+        && a.backing.same(&b.backing)
+        && (matches!(a.backing, RegionBacking::AnonPrivate)
+            || a.offset + (a.end - a_start) == b.offset)
+}
+
+/// The set of mapped regions.
+#[derive(Default)]
+pub(crate) struct Regions {
+    map: BTreeMap<u64, Region>,
+}
+
+impl Regions {
+    /// The region containing `addr`, with its start.
+    pub(crate) fn containing(&self, addr: u64) -> Option<(u64, &Region)> {
+        let (&start, r) = self.map.range(..=addr).next_back()?;
+        (addr < r.end).then_some((start, r))
+    }
+
+    /// Split the region containing `at` (if `at` is strictly inside) in two.
+    pub(crate) fn split_at(&mut self, at: u64) {
+        let Some((start, r)) = self.containing(at) else {
+            return;
+        };
+        if start == at {
+            return;
+        }
+        let tail = r.tail(start, at);
+        if let Some(head) = self.map.get_mut(&start) {
+            head.end = at;
+        }
+        self.map.insert(at, tail);
+    }
+
+    /// Starts of the regions overlapping `[start, end)`.
+    fn overlapping(&self, start: u64, end: u64) -> Vec<u64> {
+        let mut keys = Vec::new();
+        if let Some((s, _)) = self.containing(start) {
+            keys.push(s);
+        }
+        keys.extend(
+            self.map
+                .range((Bound::Excluded(start), Bound::Excluded(end)))
+                .map(|(&s, _)| s),
+        );
+        keys
+    }
+
+    /// Remove everything in `[start, end)`, splitting regions at the edges;
+    /// returns the removed pieces with their starts.
+    pub(crate) fn remove(&mut self, start: u64, end: u64) -> Vec<(u64, Region)> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.map.range(start..end).map(|(&s, _)| s).collect();
+        keys.into_iter()
+            .filter_map(|s| self.map.remove(&s).map(|r| (s, r)))
+            .collect()
+    }
+
+    /// Add a region at `start` (the range must be free), merged with equal
+    /// neighbours.
+    pub(crate) fn insert(&mut self, start: u64, region: Region) {
+        self.map.insert(start, region);
+        self.merge_around(start, start);
+    }
+
+    /// Merge mergeable neighbours among the regions touching `[start, end]`.
+    pub(crate) fn merge_around(&mut self, start: u64, end: u64) {
+        let first = self
+            .map
+            .range(..start)
+            .next_back()
+            .map_or(start, |(&s, _)| s);
+        let mut keys: Vec<u64> = self.map.range(first..=end).map(|(&s, _)| s).collect();
+        if let Some((&next, _)) = self
+            .map
+            .range((Bound::Excluded(end), Bound::Unbounded))
+            .next()
+        {
+            keys.push(next);
+        }
+        let mut cur = None::<u64>;
+        for k in keys {
+            let Some(c) = cur else {
+                cur = Some(k);
+                continue;
+            };
+            let can = match (self.map.get(&c), self.map.get(&k)) {
+                (Some(a), Some(b)) => mergeable(c, a, k, b),
+                _ => false,
+            };
+            if can {
+                if let Some(b) = self.map.remove(&k)
+                    && let Some(a) = self.map.get_mut(&c)
+                {
+                    a.end = b.end;
+                }
+            } else {
+                cur = Some(k);
+            }
+        }
+    }
+
+    /// Whether no region overlaps `[start, end)`.
+    pub(crate) fn is_free(&self, start: u64, end: u64) -> bool {
+        self.overlapping(start, end).is_empty()
+    }
+
+    /// Whether every byte of `[start, end)` is mapped.
+    pub(crate) fn is_fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.containing(at) {
+                Some((_, r)) => at = r.end,
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// Set the permissions of `[start, end)` (all mapped), splitting at the
+    /// edges; returns the affected pieces (start, end, backing) after the
+    /// change.
+    pub(crate) fn set_perm(
+        &mut self,
+        start: u64,
+        end: u64,
+        perm: Perm,
+    ) -> Vec<(u64, u64, RegionBacking)> {
+        self.split_at(start);
+        self.split_at(end);
+        let mut out = Vec::new();
+        for (&s, r) in self.map.range_mut(start..end) {
+            r.perm = perm;
+            out.push((s, r.end, r.backing.clone()));
+        }
+        self.merge_around(start, end);
+        out
+    }
+
+    /// The highest `len`-byte free range inside `[lo, hi)`, if any.
+    pub(crate) fn find_free_top_down(&self, len: u64, lo: u64, hi: u64) -> Option<u64> {
+        let mut gap_end = hi;
+        for (&s, r) in self.map.range(..hi).rev() {
+            let gap_start = r.end.max(lo);
+            if gap_end > gap_start && gap_end - gap_start >= len {
+                return Some(gap_end - len);
+            }
+            gap_end = gap_end.min(s);
+            if gap_end <= lo {
+                return None;
+            }
+        }
+        (gap_end >= lo && gap_end - lo >= len).then(|| gap_end - len)
+    }
+
+    /// Every region, ascending, in the public form, with mergeable
+    /// neighbours joined.
+    pub(crate) fn mappings(&self) -> Vec<Mapping> {
+        let mut out: Vec<Mapping> = Vec::new();
+        let mut prev: Option<(u64, Region)> = None;
+        for (&s, r) in &self.map {
+            if let Some((ps, p)) = prev.as_mut()
+                && mergeable(*ps, p, s, r)
+                && let Some(last) = out.last_mut()
+            {
+                last.end = r.end;
+                p.end = r.end;
+                continue;
+            }
+            out.push(Mapping {
+                start: s,
+                end: r.end,
+                perm: r.perm,
+                shared: r.backing.is_shared(),
+                offset: if r.backing.is_file() { r.offset } else { 0 },
+                name: r.name.clone(),
+            });
+            prev = Some((s, r.clone()));
+        }
+        out
+    }
+}
