@@ -1,0 +1,636 @@
+//! Differential guest-program suite.
+//!
+//! Every C or assembly program in `tests/guest/` is cross-compiled at test
+//! time (static glibc, at each optimisation level it asks for), run under
+//! `qemu-riscv64` (the reference) and under the `vm` binary with each engine
+//! in [`ENGINES`], and the two runs must agree on stdout and on how the
+//! process ended (exit status or death signal). The qemu run must also match
+//! the expectation the program declares, and the runs at different
+//! optimisation levels must print the same thing, so a wrong test program
+//! is caught even before the VM runs it.
+//!
+//! Per-program settings live in the program itself, in comment lines
+//! starting with `// guest-test:` followed by `key=value` words:
+//!
+//! | key | meaning | default |
+//! |---|---|---|
+//! | `opt=O0,O2` | optimisation levels to build | `O0,O2` |
+//! | `flags=F` | extra compiler flag before the source (repeatable) | none |
+//! | `libs=L` | extra linker input after the source (repeatable) | none |
+//! | `arg=A` | guest argument (repeatable); `$TMPDIR` is a fresh empty directory | none |
+//! | `exit=N` | expected exit status | `0` |
+//! | `signal=N` | expected death signal (instead of an exit status) | none |
+//! | `link=dynamic` | link against the shared glibc, run with `-L` sysroot | static |
+//!
+//! All mismatches are collected and reported together at the end, each with
+//! a short diff. Environment:
+//! - `GUEST_TEST=a,b` runs only the programs whose name contains `a` or `b`;
+//! - `GUEST_ENGINES=interp,jit` overrides [`ENGINES`] (empty: qemu only);
+//! - `CI` set: a missing cross compiler or qemu fails the test instead of
+//!   skipping it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Engines the VM is run with; adding an engine is adding a name here.
+const ENGINES: &[&str] = &["interp"];
+/// The cross compiler used to build the guest programs.
+const GCC: &str = "riscv64-linux-gnu-gcc";
+/// The reference emulator.
+const QEMU: &str = "qemu-riscv64";
+/// The disassembler used to check which compressed forms a program uses.
+const OBJDUMP: &str = "riscv64-linux-gnu-objdump";
+/// Guest sysroot for dynamically linked programs.
+const SYSROOT: &str = "/usr/riscv64-linux-gnu";
+/// Wall-clock limit for one guest run.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+/// Lines of context shown around a stdout difference.
+const DIFF_CONTEXT_LINES: usize = 3;
+/// Most differing lines shown per side in one diff snippet.
+const DIFF_LINES_MAX: usize = 12;
+
+/// How a guest program is expected to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// Normal exit with this status.
+    Exit(i32),
+    /// Killed by this signal.
+    Signal(i32),
+    /// Did not finish within [`RUN_TIMEOUT`].
+    TimedOut,
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Exit(code) => write!(f, "exit {code}"),
+            Ending::Signal(sig) => write!(f, "signal {sig}"),
+            Ending::TimedOut => write!(f, "timeout after {}s", RUN_TIMEOUT.as_secs()),
+        }
+    }
+}
+
+/// A guest program and the settings from its `// guest-test:` header.
+#[derive(Clone, Debug)]
+struct Program {
+    name: String,
+    source: PathBuf,
+    opts: Vec<String>,
+    flags: Vec<String>,
+    libs: Vec<String>,
+    args: Vec<String>,
+    expect: Ending,
+    dynamic: bool,
+}
+
+/// What one run of a guest program produced.
+#[derive(Debug)]
+struct Outcome {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    ending: Ending,
+}
+
+fn guest_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guest")
+}
+
+fn work_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest-tests")
+}
+
+/// True when `tool --version` runs.
+fn tool_present(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Checks that the cross tools exist: `Ok(false)` means skip (not in CI).
+fn tools_ready(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_present(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("guest tests need {}: not found", missing.join(", "));
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{msg} (CI is set, so this fails)"
+    );
+    eprintln!("note: {msg}; skipping");
+    false
+}
+
+/// Parses the `// guest-test:` header lines of a program source.
+fn parse_program(source: &Path) -> Result<Program, String> {
+    let text = fs::read_to_string(source).map_err(|e| format!("{}: {e}", source.display()))?;
+    let name = source
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| format!("{}: bad file name", source.display()))?
+        .to_string();
+    let mut prog = Program {
+        name,
+        source: source.to_path_buf(),
+        opts: vec!["O0".into(), "O2".into()],
+        flags: Vec::new(),
+        libs: Vec::new(),
+        args: Vec::new(),
+        expect: Ending::Exit(0),
+        dynamic: false,
+    };
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("// guest-test:") else {
+            continue;
+        };
+        for word in rest.split_whitespace() {
+            let (key, value) = word
+                .split_once('=')
+                .ok_or_else(|| format!("{}: `{word}` is not key=value", prog.name))?;
+            let bad_num = |_| format!("{}: bad number in `{word}`", prog.name);
+            match key {
+                "opt" => prog.opts = value.split(',').map(str::to_string).collect(),
+                "flags" => prog.flags.push(value.to_string()),
+                "libs" => prog.libs.push(value.to_string()),
+                "arg" => prog.args.push(value.to_string()),
+                "exit" => prog.expect = Ending::Exit(value.parse().map_err(bad_num)?),
+                "signal" => prog.expect = Ending::Signal(value.parse().map_err(bad_num)?),
+                "link" if value == "dynamic" => prog.dynamic = true,
+                _ => return Err(format!("{}: unknown header word `{word}`", prog.name)),
+            }
+        }
+    }
+    Ok(prog)
+}
+
+/// All programs in `tests/guest/`, filtered by `GUEST_TEST`.
+fn discover() -> Result<Vec<Program>, String> {
+    let filter: Vec<String> = std::env::var("GUEST_TEST")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let dir = guest_dir();
+    let mut sources: Vec<PathBuf> = fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c" | "S")))
+        .collect();
+    sources.sort();
+    let mut programs = Vec::new();
+    for source in sources {
+        let prog = parse_program(&source)?;
+        if filter.is_empty() || filter.iter().any(|f| prog.name.contains(f.as_str())) {
+            programs.push(prog);
+        }
+    }
+    Ok(programs)
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Newest modification time of the shared headers a program may include.
+fn headers_mtime() -> Option<SystemTime> {
+    fs::read_dir(guest_dir())
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "h"))
+        .filter_map(|p| mtime(&p))
+        .max()
+}
+
+/// Compiles `prog` at `opt` into the work directory (skipped when up to
+/// date); `object_only` stops at a `.o` file. Returns the output path.
+fn build(prog: &Program, opt: &str, object_only: bool) -> Result<PathBuf, String> {
+    let dir = work_dir().join("bin");
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let suffix = if object_only { ".o" } else { "" };
+    let out = dir.join(format!("{}-{opt}{suffix}", prog.name));
+    let newest_input = mtime(&prog.source).max(headers_mtime());
+    if let (Some(built), Some(input)) = (mtime(&out), newest_input)
+        && built > input
+    {
+        return Ok(out);
+    }
+    // Build under a unique name then rename, so concurrent tests never see
+    // a half-written file.
+    let tmp = dir.join(format!(
+        "{}-{opt}{suffix}.tmp{:?}",
+        prog.name,
+        thread::current().id()
+    ));
+    let mut cmd = Command::new(GCC);
+    cmd.arg(format!("-{opt}"))
+        .arg("-g0")
+        .arg("-Wall")
+        .arg("-I")
+        .arg(guest_dir());
+    if !prog.dynamic {
+        cmd.arg("-static");
+    }
+    if object_only {
+        cmd.arg("-c");
+    }
+    cmd.args(&prog.flags)
+        .arg(&prog.source)
+        .args(if object_only { &[][..] } else { &prog.libs[..] })
+        .arg("-o")
+        .arg(&tmp);
+    let output = cmd
+        .output()
+        .map_err(|e| format!("{}: cannot run {GCC}: {e}", prog.name))?;
+    if !output.status.success() {
+        let _ = fs::remove_file(&tmp);
+        return Err(format!(
+            "{}-{opt}: build failed:\n{}",
+            prog.name,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    Ok(out)
+}
+
+/// Runs `cmd` with stdout/stderr captured through files (no pipe deadlock
+/// on large outputs), killing it after [`RUN_TIMEOUT`].
+fn run_captured(mut cmd: Command, scratch: &Path) -> io::Result<Outcome> {
+    let out_path = scratch.with_extension("stdout");
+    let err_path = scratch.with_extension("stderr");
+    cmd.stdin(Stdio::null())
+        .stdout(fs::File::create(&out_path)?)
+        .stderr(fs::File::create(&err_path)?);
+    let mut child = cmd.spawn()?;
+    let start = Instant::now();
+    let status: Option<ExitStatus> = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() > RUN_TIMEOUT {
+            child.kill()?;
+            child.wait()?;
+            break None;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let ending = match status {
+        None => Ending::TimedOut,
+        Some(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => Ending::Exit(code),
+            (None, Some(sig)) => Ending::Signal(sig),
+            (None, None) => Ending::Exit(-1),
+        },
+    };
+    Ok(Outcome {
+        stdout: fs::read(&out_path)?,
+        stderr: fs::read(&err_path)?,
+        ending,
+    })
+}
+
+/// Runs a built guest binary under qemu (`engine == None`) or the VM.
+fn run_guest(
+    prog: &Program,
+    binary: &Path,
+    opt: &str,
+    engine: Option<&str>,
+) -> Result<Outcome, String> {
+    let runner = engine.unwrap_or("qemu");
+    let label = format!("{}-{opt}-{runner}", prog.name);
+    let scratch = work_dir().join("run").join(&label);
+    // A fresh, empty directory per run: the guest's cwd and its `$TMPDIR`.
+    let tmpdir = scratch.join("tmp");
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&tmpdir).map_err(|e| format!("{label}: {e}"))?;
+    let mut cmd = match engine {
+        None => {
+            let mut c = Command::new(QEMU);
+            if prog.dynamic {
+                c.arg("-L").arg(SYSROOT);
+            }
+            c
+        }
+        Some(engine) => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_vm"));
+            c.arg("run").arg("--engine").arg(engine);
+            if prog.dynamic {
+                c.arg("-L").arg(SYSROOT);
+            }
+            c
+        }
+    };
+    cmd.arg(binary)
+        .args(
+            prog.args
+                .iter()
+                .map(|a| a.replace("$TMPDIR", &tmpdir.to_string_lossy())),
+        )
+        .current_dir(&tmpdir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LANG", "C")
+        .env("GUEST_TEST_VAR", "hello guest");
+    run_captured(cmd, &scratch.join("out")).map_err(|e| format!("{label}: cannot run: {e}"))
+}
+
+/// A unified-ish diff of two outputs: common prefix and suffix trimmed,
+/// the differing middle shown with a few lines of context.
+fn diff_snippet(expected: &[u8], actual: &[u8]) -> String {
+    let exp = String::from_utf8_lossy(expected);
+    let act = String::from_utf8_lossy(actual);
+    let e: Vec<&str> = exp.lines().collect();
+    let a: Vec<&str> = act.lines().collect();
+    let prefix = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = e[prefix..]
+        .iter()
+        .rev()
+        .zip(a[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out = format!(
+        "@@ line {} (expected {} lines, got {}) @@\n",
+        prefix + 1,
+        e.len(),
+        a.len()
+    );
+    for line in &e[prefix.saturating_sub(DIFF_CONTEXT_LINES)..prefix] {
+        out.push_str(&format!(" {line}\n"));
+    }
+    let show = |out: &mut String, lines: &[&str], mark: char| {
+        for line in lines.iter().take(DIFF_LINES_MAX) {
+            out.push_str(&format!("{mark}{line}\n"));
+        }
+        if lines.len() > DIFF_LINES_MAX {
+            out.push_str(&format!(
+                "{mark}... {} more\n",
+                lines.len() - DIFF_LINES_MAX
+            ));
+        }
+    };
+    show(&mut out, &e[prefix..e.len() - suffix], '-');
+    show(&mut out, &a[prefix..a.len() - suffix], '+');
+    for line in e[e.len() - suffix..].iter().take(DIFF_CONTEXT_LINES) {
+        out.push_str(&format!(" {line}\n"));
+    }
+    if exp.ends_with('\n') != act.ends_with('\n') {
+        out.push_str("(final newline differs)\n");
+    }
+    out
+}
+
+/// Describes how `actual` differs from `expected`, or `None` if they agree.
+fn compare(label: &str, expected: &Outcome, actual: &Outcome) -> Option<String> {
+    let mut msg = String::new();
+    if expected.ending != actual.ending {
+        msg.push_str(&format!(
+            "  ending: expected {}, got {}\n",
+            expected.ending, actual.ending
+        ));
+    }
+    if expected.stdout != actual.stdout {
+        msg.push_str(&diff_snippet(&expected.stdout, &actual.stdout));
+    }
+    if msg.is_empty() {
+        return None;
+    }
+    let stderr = String::from_utf8_lossy(&actual.stderr);
+    let stderr_tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+    if !stderr_tail.is_empty() {
+        msg.push_str("  stderr (last lines):\n");
+        for line in stderr_tail.iter().rev() {
+            msg.push_str(&format!("    {line}\n"));
+        }
+    }
+    Some(format!("{label}:\n{msg}"))
+}
+
+/// Runs `work` over `items` on a few threads, collecting results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let next = Mutex::new(0usize);
+    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        let i = *n;
+                        *n += 1;
+                        i
+                    };
+                    let Some(item) = items.get(i) else { break };
+                    let r = work(item);
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(i, r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_values()
+        .collect()
+}
+
+/// Engines to compare against qemu: [`ENGINES`] unless `GUEST_ENGINES` is set.
+fn engines() -> Vec<String> {
+    match std::env::var("GUEST_ENGINES") {
+        Ok(list) => list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Err(_) => ENGINES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Builds, runs and compares one program at every optimisation level;
+/// returns the failure messages.
+fn check_program(prog: &Program, engines: &[String]) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut first_qemu: Option<(String, Outcome)> = None;
+    for opt in &prog.opts {
+        let label = format!("{}-{opt}", prog.name);
+        let binary = match build(prog, opt, false) {
+            Ok(b) => b,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        let reference = match run_guest(prog, &binary, opt, None) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        if reference.ending != prog.expect {
+            failures.push(format!(
+                "{label} under qemu: expected {}, got {} (the test program or its header is wrong)\n{}",
+                prog.expect,
+                reference.ending,
+                String::from_utf8_lossy(&reference.stderr)
+            ));
+        }
+        match &first_qemu {
+            None => {}
+            Some((first_label, first)) => {
+                if let Some(m) = compare(
+                    &format!("{label} vs {first_label} under qemu"),
+                    first,
+                    &reference,
+                ) {
+                    failures.push(m);
+                }
+            }
+        }
+        for engine in engines {
+            match run_guest(prog, &binary, opt, Some(engine)) {
+                Ok(actual) => {
+                    if let Some(m) = compare(
+                        &format!("{label} on engine {engine} vs qemu"),
+                        &reference,
+                        &actual,
+                    ) {
+                        failures.push(m);
+                    }
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        if first_qemu.is_none() {
+            first_qemu = Some((label, reference));
+        }
+    }
+    failures
+}
+
+#[test]
+fn guest_programs_match_qemu() {
+    if !tools_ready(&[GCC, QEMU]) {
+        return;
+    }
+    let programs = match discover() {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        !programs.is_empty() || std::env::var_os("GUEST_TEST").is_some(),
+        "no guest programs found in {}",
+        guest_dir().display()
+    );
+    let engines = engines();
+    let results = parallel_map(&programs, |p| check_program(p, &engines));
+    let failures: Vec<String> = results.into_iter().flatten().collect();
+    let ran = programs.len();
+    assert!(
+        failures.is_empty(),
+        "{} of the guest checks failed ({ran} programs, engines {engines:?}):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every RV64C instruction form, as `objdump -M no-aliases` names it.
+const COMPRESSED_FORMS: &[&str] = &[
+    "c.addi4spn",
+    "c.fld",
+    "c.lw",
+    "c.ld",
+    "c.fsd",
+    "c.sw",
+    "c.sd",
+    "c.nop",
+    "c.addi",
+    "c.addiw",
+    "c.li",
+    "c.addi16sp",
+    "c.lui",
+    "c.srli",
+    "c.srai",
+    "c.andi",
+    "c.sub",
+    "c.xor",
+    "c.or",
+    "c.and",
+    "c.subw",
+    "c.addw",
+    "c.j",
+    "c.beqz",
+    "c.bnez",
+    "c.slli",
+    "c.fldsp",
+    "c.lwsp",
+    "c.ldsp",
+    "c.jr",
+    "c.mv",
+    "c.ebreak",
+    "c.jalr",
+    "c.add",
+    "c.fsdsp",
+    "c.swsp",
+    "c.sdsp",
+];
+
+/// The `rvc` program's hand-written functions (symbols starting `rvc_`)
+/// must use every compressed form except `c.ebreak` (which `ebreak.c`
+/// executes), so the compressed decoder is exercised in full.
+#[test]
+fn rvc_program_uses_every_compressed_form() {
+    if !tools_ready(&[GCC, OBJDUMP]) {
+        return;
+    }
+    let source = guest_dir().join("rvc.c");
+    let prog = parse_program(&source).unwrap_or_else(|e| panic!("{e}"));
+    let object = build(&prog, "O0", true).unwrap_or_else(|e| panic!("{e}"));
+    let dump = Command::new(OBJDUMP)
+        .args(["-d", "-M", "no-aliases"])
+        .arg(&object)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {OBJDUMP}: {e}"));
+    assert!(dump.status.success(), "{OBJDUMP} failed");
+    let text = String::from_utf8_lossy(&dump.stdout);
+    let mut in_rvc = false;
+    let mut seen = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if line.ends_with(">:") {
+            // Local labels (`<.L1^B1>:`) stay inside the current function.
+            if !line.contains("<.L") {
+                in_rvc = line.contains("<rvc_");
+            }
+        } else if in_rvc && let Some(mnemonic) = line.split('\t').nth(2) {
+            let operands = line.split('\t').nth(3).unwrap_or("");
+            // objdump prints c.nop as `c.addi zero,0`.
+            let form = match mnemonic.trim() {
+                "c.addi" if operands.starts_with("zero") => "c.nop",
+                m => m,
+            };
+            seen.insert(form.to_string());
+        }
+    }
+    let missing: Vec<&str> = COMPRESSED_FORMS
+        .iter()
+        .copied()
+        .filter(|f| *f != "c.ebreak" && !seen.contains(*f))
+        .collect();
+    assert!(missing.is_empty(), "rvc.c does not use {missing:?}");
+}
