@@ -23,6 +23,8 @@ mod brk;
 mod perms;
 mod regions;
 mod space;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
