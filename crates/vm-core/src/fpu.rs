@@ -4,7 +4,7 @@
 //! semantics live here once, as pure functions of bit patterns. Arithmetic is
 //! done by Berkeley SoftFloat 3 with its RISC-V specialization (canonical NaN
 //! results, tininess detected after rounding, RISC-V saturation values for
-//! float-to-integer conversions), wrapped in [`softfloat`]. The rules SoftFloat
+//! float-to-integer conversions), wrapped in the private `softfloat` module. The rules SoftFloat
 //! does not know about are applied here:
 //!
 //! - **NaN-boxing**: single-precision operands live in 64-bit registers; an
