@@ -562,7 +562,7 @@ pub fn parse_block(text: &str) -> Result<Block, ParseError> {
         st.line(toks).map_err(|msg| ParseError { line, msg })?;
     }
     let err = |msg: &str| ParseError {
-        line: last_line,
+        line: last_line.max(1),
         msg: msg.into(),
     };
     let (start_pc, end_pc) = st.header.ok_or_else(|| err("no `block` header"))?;

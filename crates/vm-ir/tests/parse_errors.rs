@@ -96,7 +96,7 @@ fn errors_name_the_line_and_the_problem() {
 
 #[test]
 fn header_errors() {
-    assert_eq!(err_of("").1, "no `block` header");
+    assert_eq!(err_of(""), (1, "no `block` header".to_string()));
     assert!(err_of("jump 0x0\n").1.contains("`block START .. END:`"));
     assert!(err_of("block 0x1 0x2:\njump 0x0\n").1.contains("`..`"));
     assert!(err_of("block 0x1 .. 0x2\njump 0x0\n").1.contains("`:`"));
@@ -119,6 +119,7 @@ fn arbitrary_input_never_panics() {
         seed ^= seed << 17;
         seed
     };
+    let (mut accepted, mut rejected) = (0, 0);
     for _ in 0..3000 {
         let mut m = bytes.to_vec();
         for _ in 0..1 + rand() % 4 {
@@ -132,9 +133,21 @@ fn arbitrary_input_never_panics() {
             }
         }
         let text = String::from_utf8_lossy(&m);
-        if let Ok(b) = parse_block(&text) {
-            // Whatever parses must print back to something that parses the same.
-            assert_eq!(parse_block(&b.to_string()).as_ref(), Ok(&b), "{text}");
+        match parse_block(&text) {
+            Ok(b) => {
+                // Whatever parses must print back to something that parses the same.
+                assert_eq!(parse_block(&b.to_string()).as_ref(), Ok(&b), "{text}");
+                accepted += 1;
+            }
+            Err(e) => {
+                assert!(e.line >= 1 && e.line <= text.lines().count().max(1), "{e}");
+                rejected += 1;
+            }
         }
     }
+    // Both outcomes must occur, or the mutations test nothing.
+    assert!(
+        accepted > 0 && rejected > 0,
+        "accepted {accepted}, rejected {rejected}"
+    );
 }
