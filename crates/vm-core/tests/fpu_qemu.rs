@@ -437,7 +437,9 @@ fn fpu_matches_qemu() {
     if !tool_available("riscv64-linux-gnu-gcc") || !tool_available("qemu-riscv64") {
         return;
     }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fpu_qemu");
+    // Per-process directory: concurrent test runs must not share files.
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fpu_qemu-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     let insns = Insn::all();
     let exe = build(&dir, &insns);
@@ -489,11 +491,16 @@ fn fpu_matches_qemu() {
             ));
         }
     }
+    // Keep the files only when something differs, for reproduction.
+    if mismatches.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     assert!(
         mismatches.is_empty(),
-        "{} of {} cases differ; first ones:\n{}",
+        "{} of {} cases differ (probe and cases in {}); first ones:\n{}",
         mismatches.len(),
         cases.len(),
+        dir.display(),
         mismatches[..mismatches.len().min(30)].join("\n")
     );
 }
