@@ -62,18 +62,45 @@ impl PermTable {
         }
     }
 
-    /// Set the entries of pages `[first, first+count)` to `byte`.
+    /// Set the entries of pages `[first, first+count)` to `byte`. Callers
+    /// serialize (all updates happen under the bookkeeping lock).
     pub(crate) fn set(&self, first: u64, count: u64, byte: u8) {
         let end = first.saturating_add(count).min(PAGES);
-        for page in first..end {
+        let mut page = first;
+        while page < end {
+            // Clearing whole table pages: give the memory back to the host
+            // instead (it reads as zero again), so unmapping a huge range
+            // does not leave the table resident.
+            if byte == 0 && page.is_multiple_of(TABLE_PAGE) && end - page >= TABLE_PAGE {
+                let whole = (end - page) / TABLE_PAGE * TABLE_PAGE;
+                // SAFETY: `[page, page+whole)` is inside the table (whole <=
+                // end - page, end <= PAGES), page-aligned host memory owned by
+                // `self`; MADV_DONTNEED on private anonymous memory makes it
+                // read as zero, which is the value being stored.
+                let done = unsafe {
+                    libc::madvise(
+                        self.region.ptr().add(page as usize).cast(),
+                        whole as usize,
+                        libc::MADV_DONTNEED,
+                    )
+                };
+                if done == 0 {
+                    page += whole;
+                    continue;
+                }
+            }
             // SAFETY: as in `get`: `page < PAGES`, atomic access to our table.
             unsafe {
                 (*self.region.ptr().add(page as usize).cast::<AtomicU8>())
                     .store(byte, Ordering::Relaxed)
             };
+            page += 1;
         }
     }
 }
+
+/// Table entries per host page of the table.
+const TABLE_PAGE: u64 = PAGE_SIZE;
 
 /// The table byte for a mapped page with guest permissions `perm`.
 pub(crate) fn entry(perm: Perm, host_writable: bool) -> u8 {

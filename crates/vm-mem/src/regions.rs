@@ -295,3 +295,115 @@ impl Regions {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon(end: u64, perm: Perm) -> Region {
+        Region {
+            end,
+            perm,
+            offset: 0,
+            name: String::new(),
+            backing: RegionBacking::AnonPrivate,
+        }
+    }
+
+    fn file(end: u64, offset: u64) -> Region {
+        Region {
+            end,
+            perm: Perm::R,
+            offset,
+            name: "f".into(),
+            backing: RegionBacking::FilePrivate,
+        }
+    }
+
+    fn starts(r: &Regions) -> Vec<(u64, u64)> {
+        r.map.iter().map(|(&s, r)| (s, r.end)).collect()
+    }
+
+    #[test]
+    fn split_and_remove_middle() {
+        let mut r = Regions::default();
+        r.insert(0x1000, file(0x5000, 0x10000));
+        let removed = r.remove(0x2000, 0x3000);
+        assert_eq!(removed.len(), 1);
+        assert_eq!(
+            (removed[0].0, removed[0].1.end, removed[0].1.offset),
+            (0x2000, 0x3000, 0x11000)
+        );
+        assert_eq!(starts(&r), vec![(0x1000, 0x2000), (0x3000, 0x5000)]);
+        assert_eq!(
+            r.map[&0x3000].offset, 0x12000,
+            "tail offset follows its start"
+        );
+    }
+
+    #[test]
+    fn insert_merges_only_compatible_neighbours() {
+        let mut r = Regions::default();
+        r.insert(0x1000, anon(0x2000, Perm::RW));
+        r.insert(0x3000, anon(0x4000, Perm::RW));
+        r.insert(0x2000, anon(0x3000, Perm::RW));
+        assert_eq!(starts(&r), vec![(0x1000, 0x4000)]);
+        r.insert(0x4000, anon(0x5000, Perm::R));
+        assert_eq!(starts(&r), vec![(0x1000, 0x4000), (0x4000, 0x5000)]);
+        // File pieces merge only with contiguous offsets.
+        r.insert(0x10000, file(0x11000, 0));
+        r.insert(0x11000, file(0x12000, 0x2000));
+        assert_eq!(r.map.len(), 4);
+        r.insert(0x12000, file(0x13000, 0x3000));
+        assert_eq!(r.map.len(), 4, "0x11000 and 0x12000 merged");
+    }
+
+    #[test]
+    fn free_and_mapped_queries() {
+        let mut r = Regions::default();
+        r.insert(0x2000, anon(0x4000, Perm::RW));
+        r.insert(0x5000, anon(0x6000, Perm::R));
+        assert!(r.is_free(0x0, 0x2000));
+        assert!(!r.is_free(0x1000, 0x2001));
+        assert!(!r.is_free(0x3000, 0x3001));
+        assert!(r.is_free(0x4000, 0x5000));
+        assert!(r.is_fully_mapped(0x2000, 0x4000));
+        assert!(!r.is_fully_mapped(0x2000, 0x5001));
+        assert!(r.containing(0x4000).is_none());
+        assert_eq!(r.containing(0x5fff).map(|(s, _)| s), Some(0x5000));
+    }
+
+    #[test]
+    fn top_down_search() {
+        let mut r = Regions::default();
+        r.insert(0x8000, anon(0x9000, Perm::RW));
+        r.insert(0xb000, anon(0x10000, Perm::RW)); // straddles `hi`
+        assert_eq!(r.find_free_top_down(0x1000, 0x1000, 0xc000), Some(0xa000));
+        assert_eq!(r.find_free_top_down(0x2000, 0x1000, 0xc000), Some(0x9000));
+        assert_eq!(r.find_free_top_down(0x3000, 0x1000, 0xc000), Some(0x5000));
+        assert_eq!(r.find_free_top_down(0x7000, 0x1000, 0xc000), Some(0x1000));
+        assert_eq!(r.find_free_top_down(0x8000, 0x1000, 0xc000), None);
+    }
+
+    #[test]
+    fn set_perm_splits_and_rejoins() {
+        let mut r = Regions::default();
+        r.insert(0x1000, anon(0x4000, Perm::RW));
+        let pieces = r.set_perm(0x2000, 0x3000, Perm::R);
+        assert_eq!(
+            pieces.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            vec![(0x2000, 0x3000)]
+        );
+        assert_eq!(
+            starts(&r),
+            vec![(0x1000, 0x2000), (0x2000, 0x3000), (0x3000, 0x4000)]
+        );
+        r.set_perm(0x2000, 0x3000, Perm::RW);
+        assert_eq!(starts(&r), vec![(0x1000, 0x4000)]);
+        let maps = r.mappings();
+        assert_eq!(
+            (maps[0].start, maps[0].end, maps[0].perm),
+            (0x1000, 0x4000, Perm::RW)
+        );
+    }
+}

@@ -126,6 +126,7 @@ impl GuestMemory {
         if len == 0 {
             return Err(EINVAL);
         }
+        let perm = Perm(perm.0 & Perm::RWX.0);
         let len = page_up(len).ok_or(ENOMEM)?;
         if len > GUEST_SPACE_BYTES {
             return Err(ENOMEM);
@@ -216,6 +217,7 @@ impl GuestMemory {
         if len == 0 {
             return Ok(());
         }
+        let perm = Perm(perm.0 & Perm::RWX.0);
         let len = page_up(len).ok_or(ENOMEM)?;
         let end = addr
             .checked_add(len)
@@ -225,8 +227,11 @@ impl GuestMemory {
         if !space.regions.is_fully_mapped(addr, end) {
             return Err(ENOMEM);
         }
-        // Host protection first: only shared files mirror guest write access,
-        // and the host may refuse it.
+        // Only shared file pages mirror guest write access on the host.
+        // Granting host write goes before the table update (the host may
+        // refuse it: then nothing changes), revoking it after (so no access
+        // that passed the table check meets a read-only host page).
+        let mut shared_files = Vec::new();
         let mut at = addr;
         while at < end {
             let Some((_, r)) = space.regions.containing(at) else {
@@ -234,14 +239,29 @@ impl GuestMemory {
             };
             let piece_end = r.end.min(end);
             if matches!(r.backing, RegionBacking::FileShared(_)) {
-                self.arena
-                    .protect(at, piece_end - at, r.backing.host_prot(perm))?;
+                shared_files.push((at, piece_end));
             }
             at = piece_end;
+        }
+        let writable = perm.contains(Perm::W);
+        let host_prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        if writable {
+            for &(s, e) in &shared_files {
+                self.arena.protect(s, e - s, host_prot)?;
+            }
         }
         for (s, e, backing) in space.regions.set_perm(addr, end, perm) {
             let byte = entry(perm, backing.host_writable(perm));
             self.perms.set(s / PAGE_SIZE, (e - s) / PAGE_SIZE, byte);
+        }
+        if !writable {
+            for &(s, e) in &shared_files {
+                self.arena.protect(s, e - s, host_prot)?;
+            }
         }
         Ok(())
     }

@@ -213,3 +213,39 @@ fn file_changes_after_writing_via_host_fd_are_visible_when_shared() {
     f.write_all(&[7]).unwrap();
     assert_eq!(m.load(a + 16, 1), Ok(7));
 }
+
+#[test]
+fn protect_shared_file_mirrors_write_access() {
+    let tf = TempFile::new("mirror", &two_pages());
+    let f = tf.open(true);
+    let m = mem();
+    let flags = MapFlags {
+        shared: true,
+        ..MapFlags::default()
+    };
+    let a = m
+        .map(
+            0,
+            2 * P,
+            Perm::R,
+            flags,
+            Backing::File {
+                fd: f.as_raw_fd(),
+                offset: 0,
+            },
+            "",
+        )
+        .unwrap();
+    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault { addr: a }));
+    m.protect(a, P, Perm::RW).unwrap();
+    m.store(a, 1, 0x42).unwrap();
+    m.write_bytes_force(a + 1, &[0x43]).unwrap();
+    assert_eq!(
+        m.write_bytes_force(a + P, &[1]),
+        Err(MemFault { addr: a + P }),
+        "second page untouched"
+    );
+    m.protect(a, P, Perm::R).unwrap();
+    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault { addr: a }));
+    assert_eq!(m.load(a, 2), Ok(0x4342));
+}

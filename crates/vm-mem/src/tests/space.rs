@@ -402,3 +402,26 @@ fn shared_anonymous_survives_a_move() {
     m.store(A + 6 * P - 8, 8, 3).unwrap();
     assert_eq!(m.load(A + 6 * P - 8, 8), Ok(3));
 }
+
+#[test]
+fn large_unmap_clears_every_table_entry() {
+    let m = mem();
+    // 16 MiB is one whole table page; cover two with ragged edges.
+    let x = 0x1000_0000;
+    let len = 2 * (16 << 20) + 2 * P;
+    assert_eq!(
+        m.map(x - P, len, Perm::RW, FIXED, Backing::Anonymous, ""),
+        Ok(x - P)
+    );
+    for probe in [x - P, x, x + (16 << 20), x + (32 << 20)] {
+        m.store(probe, 1, 1).unwrap();
+    }
+    m.unmap(x - P, len).unwrap();
+    for probe in [x - P, x, x + 12345, x + (16 << 20), x + (32 << 20)] {
+        assert_eq!(m.perm_at(probe), Perm::NONE);
+        assert_eq!(m.load(probe, 1), Err(MemFault { addr: probe }));
+    }
+    fixed(&m, x, 1, Perm::R);
+    assert_eq!(m.load(x, 1), Ok(0));
+    assert_eq!(m.perm_at(x + P), Perm::NONE);
+}
