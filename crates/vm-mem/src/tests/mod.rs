@@ -24,3 +24,20 @@ fn fixed(mem: &GuestMemory, addr: u64, pages: u64, perm: Perm) {
         .expect("fixed map");
     assert_eq!(got, addr);
 }
+
+#[test]
+fn guest_memory_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<GuestMemory>();
+}
+
+#[test]
+fn drop_releases_the_reservation() {
+    // 600 arenas of 2^38 bytes exceed a 47-bit host address space (2^47), so
+    // this only passes if each one is unmapped when dropped.
+    for _ in 0..600 {
+        let m = mem();
+        fixed(&m, 0x10_0000, 1, Perm::RW);
+        m.store(0x10_0000, 8, 1).expect("store");
+    }
+}
