@@ -160,6 +160,14 @@ impl Regions {
         keys
     }
 
+    /// The parts of regions inside `[start, end)`: (start, end, region).
+    pub(crate) fn clipped(&self, start: u64, end: u64) -> Vec<(u64, u64, &Region)> {
+        self.overlapping(start, end)
+            .into_iter()
+            .filter_map(|s| self.map.get(&s).map(|r| (s.max(start), r.end.min(end), r)))
+            .collect()
+    }
+
     /// Remove everything in `[start, end)`, splitting regions at the edges;
     /// returns the removed pieces with their starts.
     pub(crate) fn remove(&mut self, start: u64, end: u64) -> Vec<(u64, Region)> {

@@ -48,11 +48,16 @@ pub(crate) struct Space {
 }
 
 impl GuestMemory {
-    /// Mark `[start, end)` accessible per `region` in the permission table.
+    /// Mark `region` (starting at `start`) accessible in the permission table.
     pub(crate) fn publish(&self, start: u64, region: &Region) {
+        self.publish_range(start, region.end, region);
+    }
+
+    /// Mark `[start, end)`, a part of `region`, accessible per its permissions.
+    fn publish_range(&self, start: u64, end: u64, region: &Region) {
         let byte = entry(region.perm, region.backing.host_writable(region.perm));
         self.perms
-            .set(start / PAGE_SIZE, (region.end - start) / PAGE_SIZE, byte);
+            .set(start / PAGE_SIZE, (end - start) / PAGE_SIZE, byte);
     }
 
     /// Mark `[start, end)` unmapped in the permission table.
@@ -70,6 +75,15 @@ impl GuestMemory {
         region: Region,
         raw_fd: Option<i32>,
     ) -> Result<(), Errno> {
+        self.host_map(start, &region, raw_fd)?;
+        self.publish(start, &region);
+        space.regions.insert(start, region);
+        Ok(())
+    }
+
+    /// Back `region` (starting at `start`) with host memory; `raw_fd` is the
+    /// guest's file for a new private file mapping.
+    fn host_map(&self, start: u64, region: &Region, raw_fd: Option<i32>) -> Result<(), Errno> {
         let len = region.end - start;
         let prot = region.backing.host_prot(region.perm);
         let backing = match (&region.backing, raw_fd) {
@@ -88,10 +102,7 @@ impl GuestMemory {
                 shared: true,
             },
         };
-        self.arena.map(start, len, prot, backing)?;
-        self.publish(start, &region);
-        space.regions.insert(start, region);
-        Ok(())
+        self.arena.map(start, len, prot, backing)
     }
 
     /// Unmap `[start, end)` (page-aligned, inside the guest space) in all three places.
@@ -179,15 +190,20 @@ impl GuestMemory {
             name: name.to_string(),
             backing: region_backing,
         };
-        // Map the new memory over whatever is there first (a failing file
-        // mapping then leaves the old mapping in place), then fix the books.
+        // Hide the range, map the new memory over it, then fix the books. The
+        // host checks a file mapping (EACCES, EBADF, ENODEV) before replacing
+        // anything, so on failure the old mapping is still there, as on Linux,
+        // and becomes visible again.
         self.unpublish(start, start + len);
-        space.regions.remove(start, start + len);
-        if let Err(e) = self.install(&mut space, start, region, raw_fd) {
-            // The old contents may be gone; make the range a clean hole.
-            let _ = self.arena.release(start, len);
+        if let Err(e) = self.host_map(start, &region, raw_fd) {
+            for (s, e, r) in space.regions.clipped(start, start + len) {
+                self.publish_range(s, e, r);
+            }
             return Err(e);
         }
+        space.regions.remove(start, start + len);
+        self.publish(start, &region);
+        space.regions.insert(start, region);
         Ok(start)
     }
 

@@ -249,3 +249,29 @@ fn protect_shared_file_mirrors_write_access() {
     assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault { addr: a }));
     assert_eq!(m.load(a, 2), Ok(0x4342));
 }
+
+#[test]
+fn failed_fixed_file_mapping_keeps_the_old_mapping() {
+    let m = mem();
+    let a = 0x50_0000;
+    super::fixed(&m, a, 3, Perm::RW);
+    m.store(a + P, 8, 17).unwrap();
+    let flags = MapFlags {
+        fixed: true,
+        ..MapFlags::default()
+    };
+    assert_eq!(
+        m.map(
+            a + P,
+            P,
+            Perm::R,
+            flags,
+            Backing::File { fd: -1, offset: 0 },
+            ""
+        ),
+        Err(Errno(libc::EBADF))
+    );
+    assert_eq!(m.load(a + P, 8), Ok(17));
+    assert_eq!(m.perm_at(a + P), Perm::RW);
+    assert_eq!(m.mappings().len(), 1);
+}
