@@ -11,7 +11,12 @@ pub(crate) fn print_block(block: &Block, mem: &GuestMemory) {
     );
     for s in &block.insn_starts {
         let raw = crate::interp::raw_insn(mem, s.pc);
-        out.push_str(&format!("  {:#x}: {:08x}\n", s.pc, raw));
+        out.push_str(&format!(
+            "  {:#x}: {:08x}  {}\n",
+            s.pc,
+            raw,
+            vm_frontend::disassemble_bits(raw, s.pc)
+        ));
     }
     eprint!("{out}");
 }

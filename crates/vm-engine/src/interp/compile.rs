@@ -5,7 +5,8 @@
 //!   register's slot directly, unless the register is written while the value
 //!   is still needed (then it is copied to a temporary).
 //! - **`set` folding**: `v = op ...; set g, v` becomes `op` writing g's slot,
-//!   when v has no other use, nothing in between reads g, writes g, or may
+//!   when v has no other use, nothing in between reads g (directly or
+//!   through an aliased value), writes g, or may
 //!   fault (a fault must see the registers as they were before the guest
 //!   instruction: the precise-state rule of the IR).
 
@@ -106,7 +107,7 @@ fn plan(block: &Block) -> Plan {
         let between = &insts[d + 1..i];
         let clean = between.iter().all(|x| {
             !x.may_fault()
-                && !matches!(x, Inst::Set { reg, .. } if reg.index() == g)
+                && !matches!(x, Inst::Set { reg, .. } | Inst::Get { reg } if reg.index() == g)
                 && x.args().iter().all(|a| slot[a.0 as usize] != g as Slot)
         });
         if clean {

@@ -32,15 +32,6 @@ struct Cached {
     succ: [Cell<u32>; 2],
 }
 
-// Until the frontend's translate_block lands.
-fn frontend_shim(
-    pc: u64,
-    _f: &mut dyn FnMut(u64) -> Option<u16>,
-    _n: usize,
-) -> Result<vm_ir::Block, u64> {
-    Err(pc)
-}
-
 /// The IR interpreter engine.
 pub struct Interpreter {
     config: EngineConfig,
@@ -63,12 +54,13 @@ impl Interpreter {
     /// Translate the block at `pc` into the cache.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
         let mut fetch = |a: u64| mem.fetch_u16(a).ok();
-        let block =
-            frontend_shim(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|addr| Exit::MemFault {
-                addr,
+        let block = vm_frontend::translate_block(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|f| {
+            Exit::MemFault {
+                addr: f.addr,
                 access: FaultAccess::Exec,
                 misaligned: false,
-            })?;
+            }
+        })?;
         if self.config.trace {
             crate::trace::print_block(&block, mem);
         }

@@ -89,7 +89,7 @@ fn random_block(rng: &mut Rng) -> Block {
 fn compact_form_matches_plain_ir_walk() {
     let mem = GuestMemory::new().expect("arena");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for case in 0..20_000 {
+    for case in 0..100_000 {
         let block = random_block(&mut rng);
         let mut expect = CpuState::default();
         for r in 1..32 {
