@@ -2,10 +2,24 @@
 //! initial stack the kernel would build, emulate Linux system calls on the
 //! host, and run the guest to completion with an [`vm_engine::Engine`].
 //!
-//! The runtime loop ([`runtime::run`]) is the only place that knows both the
-//! engine and Linux: engines report exits as data ([`vm_core::Exit`]), and this
-//! crate turns them into system calls or signals, as QEMU's `cpu_loop` does.
+//! - [`elf`] validates a file into a load plan, with one typed error per way
+//!   it can be malformed; [`loader`] maps it (and its interpreter) into guest
+//!   memory; [`stack`] lays out argc/argv/envp/auxv.
+//! - [`syscall`] performs system calls; [`strace`] prints them.
+//! - [`runtime`] is the loop that runs the engine and turns its exits into
+//!   system calls or signals, as QEMU's `cpu_loop` does. It is the only place
+//!   that knows both the engine and Linux: engines report exits as data
+//!   ([`vm_core::Exit`]) and know nothing of Linux.
 
+pub mod abi;
 pub mod elf;
 pub mod loader;
+pub mod runtime;
 pub mod stack;
+pub mod strace;
+pub mod syscall;
+
+pub use elf::{ElfImage, LoadError};
+pub use loader::{Args, Loaded, Program, load};
+pub use runtime::{GuestEnd, RunLimits, die_by_signal, run};
+pub use syscall::{Linux, LinuxConfig, SyscallOutcome};

@@ -1,0 +1,202 @@
+//! The runtime loop: run guest code on an engine, handle what it reports
+//! (system calls, faults, code flushes), until the process exits or dies.
+//!
+//! Like QEMU's `cpu_loop`, this is the one place that sees both the engine
+//! and Linux. A guest fault becomes the signal Linux would send; signal
+//! delivery to guest handlers is not implemented yet, so a fault is fatal,
+//! exactly as it is under Linux for a program without a handler.
+
+use vm_core::{CpuState, Exit, FaultAccess};
+use vm_engine::Engine;
+use vm_mem::{GuestMemory, Perm};
+
+use crate::syscall::{Linux, SyscallOutcome};
+
+/// Guest instructions per engine run between runtime checks.
+pub const BUDGET_INSNS: u64 = 1 << 20;
+
+/// How the guest process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GuestEnd {
+    /// exit/exit_group with this status (0..=255).
+    Exited(i32),
+    /// Killed by a signal.
+    Killed {
+        /// Signal number.
+        signal: i32,
+        /// One-line description naming the guest PC, instruction and
+        /// address, for faults; `None` when the guest signalled itself.
+        diagnostic: Option<String>,
+    },
+}
+
+/// Options for [`run`].
+#[derive(Clone, Debug)]
+pub struct RunLimits {
+    /// Instructions per engine call.
+    pub budget_insns: u64,
+    /// Stop with SIGXCPU after this many guest instructions (None: no limit).
+    pub insns_max: Option<u64>,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            budget_insns: BUDGET_INSNS,
+            insns_max: None,
+        }
+    }
+}
+
+/// Run the guest from `cpu.pc` until it exits or is killed.
+pub fn run(
+    engine: &mut dyn Engine,
+    cpu: &mut CpuState,
+    mem: &GuestMemory,
+    linux: &mut Linux,
+    limits: &RunLimits,
+) -> GuestEnd {
+    loop {
+        match engine.run(cpu, mem, limits.budget_insns) {
+            Exit::Syscall => match linux.syscall(cpu, mem) {
+                SyscallOutcome::Continue => cpu.pc += 4,
+                SyscallOutcome::Invalidate { start, end } => {
+                    engine.invalidate(start, end);
+                    cpu.pc += 4;
+                }
+                SyscallOutcome::Exit(code) => return GuestEnd::Exited(code),
+                SyscallOutcome::Killed(signal) => {
+                    return GuestEnd::Killed {
+                        signal,
+                        diagnostic: None,
+                    };
+                }
+            },
+            Exit::Budget => {
+                if limits.insns_max.is_some_and(|m| engine.stats().insns >= m) {
+                    return killed(libc::SIGXCPU, cpu, mem, "instruction limit reached".into());
+                }
+            }
+            Exit::FlushCode => engine.invalidate(0, u64::MAX),
+            Exit::Breakpoint => {
+                return killed(libc::SIGTRAP, cpu, mem, "breakpoint".into());
+            }
+            Exit::Illegal { raw } => {
+                return killed(
+                    libc::SIGILL,
+                    cpu,
+                    mem,
+                    format!("illegal instruction {raw:#x}"),
+                );
+            }
+            Exit::MemFault {
+                addr,
+                access,
+                misaligned,
+            } => {
+                let signal = if misaligned {
+                    libc::SIGBUS
+                } else {
+                    libc::SIGSEGV
+                };
+                return killed(signal, cpu, mem, fault_text(mem, addr, access, misaligned));
+            }
+        }
+    }
+}
+
+fn killed(signal: i32, cpu: &CpuState, mem: &GuestMemory, what: String) -> GuestEnd {
+    let diagnostic = format!(
+        "guest killed by {} at pc {:#x} ({}): {what}",
+        signal_name(signal),
+        cpu.pc,
+        insn_text(mem, cpu.pc)
+    );
+    GuestEnd::Killed {
+        signal,
+        diagnostic: Some(diagnostic),
+    }
+}
+
+/// What a faulting access did, e.g. "write to unmapped address 0x0".
+pub fn fault_text(mem: &GuestMemory, addr: u64, access: FaultAccess, misaligned: bool) -> String {
+    let verb = match access {
+        FaultAccess::Read => "read from",
+        FaultAccess::Write => "write to",
+        FaultAccess::Exec => "execute at",
+    };
+    let perm = mem.perm_at(addr);
+    let state = if misaligned {
+        "misaligned".to_string()
+    } else if perm == Perm::NONE {
+        "unmapped".to_string()
+    } else {
+        format!("protected ({perm:?})")
+    };
+    format!("{verb} {state} address {addr:#x}")
+}
+
+/// The instruction at `pc`, disassembled, or why it cannot be shown.
+pub fn insn_text(mem: &GuestMemory, pc: u64) -> String {
+    let Ok(lo) = mem.fetch_u16(pc) else {
+        return "unreadable".into();
+    };
+    let bits = if lo & 3 == 3 {
+        match mem.fetch_u16(pc + 2) {
+            Ok(hi) => u32::from(lo) | (u32::from(hi) << 16),
+            Err(_) => return format!("{lo:#06x}, truncated"),
+        }
+    } else {
+        u32::from(lo)
+    };
+    vm_frontend::disassemble_bits(bits, pc).replace('\t', " ")
+}
+
+/// The conventional name of signal `sig`.
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.into()
+}
+
+/// End the VM process the way a process killed by `sig` ends, so the
+/// parent sees the same wait status (the shell prints 128 + sig): restore
+/// the default action, disable core dumps, unblock and raise it. If the
+/// signal does not end the process, exit with status 128 + sig instead.
+pub fn die_by_signal(sig: i32) -> ! {
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain libc calls with valid arguments: a valid rlimit struct,
+    // a signal number, and a sigset initialised by sigemptyset before use.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+    std::process::exit(128 + sig)
+}

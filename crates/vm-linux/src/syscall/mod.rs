@@ -1,0 +1,301 @@
+//! Linux system calls for a riscv64 guest, performed on the host.
+//!
+//! The guest's file descriptors are host descriptors, its pid is the VM's
+//! pid, and most calls pass straight through to the host kernel with guest
+//! buffers translated to host pointers ([`host`]). What cannot pass through
+//! is emulated: memory management (on [`GuestMemory`]), `struct stat`
+//! ([`crate::abi`]), signal dispositions (recorded; delivery is not yet
+//! implemented), identity (`uname`, `/proc/self/exe`), and process exit.
+//!
+//! Calling convention: number in `a7`, arguments in `a0..a5`, result in `a0`
+//! (a negative errno on failure).
+
+mod fs;
+pub mod host;
+mod mm;
+pub mod nr;
+mod signal;
+mod sys;
+
+use std::collections::HashSet;
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use vm_core::CpuState;
+use vm_mem::{Errno, GuestMemory};
+
+use host::{SysResult, host_sys};
+pub use signal::SignalState;
+
+/// What the runtime must do after a system call.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum SyscallOutcome {
+    /// Continue after the `ecall` (the result is in `a0`).
+    Continue,
+    /// Continue, after dropping translations of guest code in `[start, end)`.
+    Invalidate {
+        /// First address.
+        start: u64,
+        /// One past the last address.
+        end: u64,
+    },
+    /// The process exits with this status (0..=255).
+    Exit(i32),
+    /// The process is killed by this signal.
+    Killed(i32),
+}
+
+/// Static facts about the emulated process.
+#[derive(Clone, Debug, Default)]
+pub struct LinuxConfig {
+    /// Absolute host path of the main program (what `/proc/self/exe` names).
+    pub exe_path: PathBuf,
+    /// Directory that absolute guest paths are looked up in first (`-L`), as qemu does.
+    pub sysroot: Option<PathBuf>,
+    /// Print each call to stderr (`--strace`).
+    pub strace: bool,
+}
+
+/// The Linux personality of one guest process.
+#[derive(Debug)]
+pub struct Linux {
+    cfg: LinuxConfig,
+    pid: i32,
+    signals: SignalState,
+    warned: HashSet<u64>,
+    clear_child_tid: u64,
+    /// An outcome other than `Continue` decided by the current call.
+    pending: Option<SyscallOutcome>,
+}
+
+impl Linux {
+    /// A new process personality.
+    pub fn new(cfg: LinuxConfig) -> Linux {
+        Linux {
+            cfg,
+            pid: std::process::id() as i32,
+            signals: SignalState::default(),
+            warned: HashSet::new(),
+            clear_child_tid: 0,
+            pending: None,
+        }
+    }
+
+    /// The guest's pid (the VM's own).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Signal dispositions recorded so far.
+    pub fn signals(&self) -> &SignalState {
+        &self.signals
+    }
+
+    /// Perform the system call described by `cpu` (`a7`, `a0..a5`), write the
+    /// result to `a0`, and say what the runtime must do next. Does not
+    /// advance `pc`.
+    pub fn syscall(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> SyscallOutcome {
+        let nr = cpu.x[17];
+        let a: [u64; 6] = cpu.x[10..16].try_into().unwrap_or([0; 6]);
+        if self.cfg.strace {
+            eprint!("{}", crate::strace::format_call(self.pid, nr, &a, mem));
+        }
+        self.pending = None;
+        let r = self.dispatch(nr, a, mem);
+        let outcome = self.pending.take().unwrap_or(SyscallOutcome::Continue);
+        if let SyscallOutcome::Exit(_) | SyscallOutcome::Killed(_) = outcome {
+            if self.cfg.strace {
+                eprintln!();
+            }
+            return outcome;
+        }
+        cpu.x[10] = match r {
+            Ok(v) => v,
+            Err(e) => (-i64::from(e.0)) as u64,
+        };
+        if self.cfg.strace {
+            eprintln!("{}", crate::strace::format_result(nr, r));
+        }
+        outcome
+    }
+
+    fn dispatch(&mut self, n: u64, a: [u64; 6], mem: &GuestMemory) -> SysResult {
+        use nr::*;
+        match n {
+            // Files and directories.
+            OPENAT => self.openat(mem, a),
+            CLOSE => fs::close(a),
+            READ => fs::read(mem, a),
+            WRITE => fs::write(mem, a),
+            READV | WRITEV | PREADV | PWRITEV => fs::rw_vec(mem, n, a),
+            PREAD64 => fs::pread64(mem, a),
+            PWRITE64 => fs::pwrite64(mem, a),
+            LSEEK => fs::lseek(a),
+            FSTAT => fs::fstat(mem, a),
+            NEWFSTATAT => self.newfstatat(mem, a),
+            STATX => self.statx(mem, a),
+            GETDENTS64 => fs::getdents64(mem, a),
+            READLINKAT => self.readlinkat(mem, a),
+            FACCESSAT | FACCESSAT2 => self.faccessat(mem, n, a),
+            UNLINKAT => self.path_call(mem, a, libc::SYS_unlinkat),
+            MKDIRAT => self.path_call(mem, a, libc::SYS_mkdirat),
+            MKNODAT => self.path_call(mem, a, libc::SYS_mknodat),
+            FCHMODAT => self.path_call(mem, a, libc::SYS_fchmodat),
+            FCHOWNAT => self.path_call(mem, a, libc::SYS_fchownat),
+            RENAMEAT2 | LINKAT => fs::two_paths(self, mem, n, a),
+            SYMLINKAT => fs::symlinkat(self, mem, a),
+            UTIMENSAT => fs::utimensat(self, mem, a),
+            CHDIR => fs::chdir(self, mem, a),
+            FCHDIR => host_sys!(libc::SYS_fchdir, a[0] as i32),
+            GETCWD => fs::getcwd(mem, a),
+            FTRUNCATE => host_sys!(libc::SYS_ftruncate, a[0] as i32, a[1]),
+            TRUNCATE => fs::truncate(self, mem, a),
+            FALLOCATE => host_sys!(libc::SYS_fallocate, a[0] as i32, a[1] as i32, a[2], a[3]),
+            FSYNC => host_sys!(libc::SYS_fsync, a[0] as i32),
+            FDATASYNC => host_sys!(libc::SYS_fdatasync, a[0] as i32),
+            SYNC => host_sys!(libc::SYS_sync),
+            FCHMOD => host_sys!(libc::SYS_fchmod, a[0] as i32, a[1] as u32),
+            FCHOWN => host_sys!(libc::SYS_fchown, a[0] as i32, a[1] as u32, a[2] as u32),
+            STATFS => fs::statfs(self, mem, a),
+            FSTATFS => fs::fstatfs(mem, a),
+            FCNTL => fs::fcntl(mem, a),
+            DUP => host_sys!(libc::SYS_dup, a[0] as i32),
+            DUP3 => host_sys!(libc::SYS_dup3, a[0] as i32, a[1] as i32, a[2] as i32),
+            PIPE2 => fs::pipe2(mem, a),
+            IOCTL => self.ioctl(mem, a),
+            SENDFILE => fs::sendfile(mem, a),
+            PPOLL => fs::ppoll(mem, a),
+            CLOSE_RANGE => host_sys!(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32),
+            MEMFD_CREATE => fs::memfd_create(mem, a),
+            // Memory.
+            BRK => Ok(mem.brk(a[0])),
+            MMAP => self.mmap(mem, a),
+            MUNMAP => self.munmap(mem, a),
+            MPROTECT => self.mprotect(mem, a),
+            MREMAP => self.mremap(mem, a),
+            MADVISE | MSYNC => Ok(0),
+            RISCV_FLUSH_ICACHE => self.flush_icache(a),
+            MEMBARRIER => Ok(0),
+            // Time.
+            CLOCK_GETTIME => sys::clock_gettime(mem, a),
+            CLOCK_GETRES => sys::clock_getres(mem, a),
+            GETTIMEOFDAY => sys::gettimeofday(mem, a),
+            NANOSLEEP => sys::nanosleep(mem, a),
+            CLOCK_NANOSLEEP => sys::clock_nanosleep(mem, a),
+            TIMES => sys::times(mem, a),
+            GETRUSAGE => sys::getrusage(mem, a),
+            // Identity and limits.
+            GETPID => Ok(self.pid as u64),
+            GETTID => Ok(self.pid as u64),
+            GETPPID => host_sys!(libc::SYS_getppid),
+            GETUID => host_sys!(libc::SYS_getuid),
+            GETEUID => host_sys!(libc::SYS_geteuid),
+            GETGID => host_sys!(libc::SYS_getgid),
+            GETEGID => host_sys!(libc::SYS_getegid),
+            GETRESUID => sys::getres(mem, a, libc::SYS_getresuid),
+            GETRESGID => sys::getres(mem, a, libc::SYS_getresgid),
+            GETPGID => host_sys!(libc::SYS_getpgid, a[0] as i32),
+            SETPGID => host_sys!(libc::SYS_setpgid, a[0] as i32, a[1] as i32),
+            GETSID => host_sys!(libc::SYS_getsid, a[0] as i32),
+            SETSID => host_sys!(libc::SYS_setsid),
+            UMASK => host_sys!(libc::SYS_umask, a[0] as u32),
+            UNAME => sys::uname(mem, a),
+            SYSINFO => sys::sysinfo(mem, a),
+            GETRANDOM => sys::getrandom(mem, a),
+            PRLIMIT64 => sys::prlimit64(self.pid, mem, a),
+            GETRLIMIT => sys::prlimit64(self.pid, mem, [0, a[0], 0, a[1], 0, 0]),
+            SETRLIMIT => sys::prlimit64(self.pid, mem, [0, a[0], a[1], 0, 0, 0]),
+            SCHED_GETAFFINITY => sys::sched_getaffinity(mem, a),
+            SCHED_SETAFFINITY => Ok(0),
+            SCHED_YIELD => host_sys!(libc::SYS_sched_yield),
+            GETCPU => sys::getcpu(mem, a),
+            PRCTL => sys::prctl(mem, a),
+            // Threads (single-threaded for now).
+            SET_TID_ADDRESS => {
+                self.clear_child_tid = a[0];
+                Ok(self.pid as u64)
+            }
+            SET_ROBUST_LIST => Ok(0),
+            FUTEX => signal::futex(mem, a),
+            RSEQ | RISCV_HWPROBE => Err(Errno(libc::ENOSYS)),
+            // Signals.
+            RT_SIGACTION => self.rt_sigaction(mem, a),
+            RT_SIGPROCMASK => self.rt_sigprocmask(mem, a),
+            RT_SIGPENDING => self.rt_sigpending(mem, a),
+            SIGALTSTACK => self.sigaltstack(mem, a),
+            KILL => self.kill(a[0] as i32, a[1] as i32),
+            TKILL => self.tkill(a[0] as i32, a[1] as i32),
+            TGKILL => self.tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
+            WAIT4 => sys::wait4(mem, a),
+            // Leaving.
+            EXIT | EXIT_GROUP => {
+                self.pending = Some(SyscallOutcome::Exit((a[0] & 0xff) as i32));
+                Ok(0)
+            }
+            _ => self.unsupported(n),
+        }
+    }
+
+    /// -ENOSYS with a one-time warning naming the call.
+    fn unsupported(&mut self, n: u64) -> SysResult {
+        if self.warned.insert(n) {
+            let name = nr::info(n).map_or(String::new(), |i| format!(" ({})", i.name));
+            eprintln!("vm: warning: unsupported system call {n}{name}, returning -ENOSYS");
+        }
+        Err(Errno(libc::ENOSYS))
+    }
+
+    /// Warn once about an unsupported detail of a supported call.
+    fn warn_once(&mut self, key: u64, msg: &str) {
+        if self.warned.insert(key) {
+            eprintln!("vm: warning: {msg}");
+        }
+    }
+
+    /// The host path for a guest path: `/proc/self/exe` is the guest
+    /// program; other absolute paths are looked up under the sysroot first.
+    fn host_path(&self, p: CString) -> CString {
+        let bytes = p.as_bytes();
+        if bytes == b"/proc/self/exe" {
+            return path_cstring(&self.cfg.exe_path).unwrap_or(p);
+        }
+        if let Some(root) = &self.cfg.sysroot
+            && bytes.len() > 1
+            && bytes[0] == b'/'
+            && ![&b"/proc/"[..], b"/dev/", b"/sys/", b"/tmp/"]
+                .iter()
+                .any(|pre| bytes.starts_with(pre))
+        {
+            let candidate = root.join(Path::new(std::ffi::OsStr::from_bytes(&bytes[1..])));
+            if std::fs::symlink_metadata(&candidate).is_ok()
+                && let Some(c) = path_cstring(&candidate)
+            {
+                return c;
+            }
+        }
+        p
+    }
+
+    /// Read and translate the guest path at `addr`.
+    fn guest_path(&self, mem: &GuestMemory, addr: u64) -> Result<CString, Errno> {
+        host::guest_cstr(mem, addr).map(|p| self.host_path(p))
+    }
+
+    /// `nr(dirfd, path, a[2], a[3], a[4])`: the shape shared by unlinkat,
+    /// mkdirat, mknodat, fchmodat and fchownat.
+    fn path_call(&mut self, mem: &GuestMemory, a: [u64; 6], nr: libc::c_long) -> SysResult {
+        let path = self.guest_path(mem, a[1])?;
+        host_sys!(nr, a[0] as i32, &path, a[2], a[3], a[4])
+    }
+}
+
+/// A path as a C string (None if it holds a NUL).
+fn path_cstring(p: &Path) -> Option<CString> {
+    CString::new(p.as_os_str().as_bytes()).ok()
+}
+
+/// Whether `p` names the running program through /proc.
+fn is_proc_self_exe(p: &CStr) -> bool {
+    p.to_bytes() == b"/proc/self/exe"
+}
