@@ -1,0 +1,106 @@
+//! Command-line syntax (clap derive). Options after PROGRAM belong to the
+//! guest, as with qemu.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run RISC-V (RV64GC) Linux programs.
+#[derive(Parser, Debug)]
+#[command(name = "vm", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a RISC-V Linux program.
+    Run(RunArgs),
+}
+
+/// Execution engines `--engine` accepts.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The IR interpreter.
+    Interp,
+}
+
+/// `vm run` options.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Look up the program interpreter and absolute guest paths under DIR
+    /// first (e.g. /usr/riscv64-linux-gnu).
+    #[arg(short = 'L', long = "sysroot", value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+
+    /// Set VAR to VALUE in the guest environment (repeatable).
+    #[arg(short = 'E', value_name = "VAR=VALUE")]
+    pub set_env: Vec<String>,
+
+    /// Remove VAR from the guest environment (repeatable).
+    #[arg(short = 'U', value_name = "VAR")]
+    pub unset_env: Vec<String>,
+
+    /// Print each system call to stderr.
+    #[arg(long)]
+    pub strace: bool,
+
+    /// Print each executed block with its disassembly to stderr.
+    #[arg(long)]
+    pub trace: bool,
+
+    /// Print execution statistics to stderr at exit.
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Execution engine.
+    #[arg(long, value_enum, default_value = "interp")]
+    pub engine: EngineKind,
+
+    /// The RISC-V ELF program.
+    #[arg(value_name = "PROGRAM")]
+    pub program: PathBuf,
+
+    /// Arguments for the program.
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<OsString>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: &[&str]) -> Result<RunArgs, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("vm").chain(v.iter().copied()))?;
+        let Command::Run(r) = cli.command;
+        Ok(r)
+    }
+
+    #[test]
+    fn options_after_program_belong_to_guest() {
+        let r = parse(&["run", "--strace", "-E", "A=1", "prog", "--strace", "-x"]).unwrap();
+        assert!(r.strace);
+        assert_eq!(r.set_env, vec!["A=1"]);
+        assert_eq!(r.program, PathBuf::from("prog"));
+        assert_eq!(r.args, vec![OsString::from("--strace"), OsString::from("-x")]);
+    }
+
+    #[test]
+    fn sysroot_and_repeatable_env() {
+        let r = parse(&["run", "-L", "/sr", "-E", "A=1", "-E", "B=2", "-U", "C", "p"]).unwrap();
+        assert_eq!(r.sysroot, Some(PathBuf::from("/sr")));
+        assert_eq!(r.set_env, vec!["A=1", "B=2"]);
+        assert_eq!(r.unset_env, vec!["C"]);
+        assert_eq!(r.engine, EngineKind::Interp);
+    }
+
+    #[test]
+    fn bad_engine_and_missing_program_are_errors() {
+        assert!(parse(&["run", "--engine", "turbo", "p"]).is_err());
+        assert!(parse(&["run"]).is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! `vm run`: load the program, run it, and end the way the guest ended.
+
+use std::convert::Infallible;
+use std::os::unix::ffi::OsStrExt;
+use std::time::Instant;
+
+use anyhow::Context;
+use vm_core::CpuState;
+use vm_engine::{Engine, EngineConfig};
+use vm_linux::{Args, GuestEnd, Linux, LinuxConfig, Program, RunLimits};
+use vm_mem::GuestMemory;
+
+use crate::cli::RunArgs;
+use crate::engine::make_engine;
+use crate::env::guest_env;
+
+/// Run the program; never returns on success (the VM exits as the guest did).
+pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
+    let envp = guest_env(std::env::vars_os(), &opts.set_env, &opts.unset_env)
+        .map_err(anyhow::Error::msg)?;
+    let program = Program::open(&opts.program, opts.sysroot.as_deref())?;
+
+    let given = opts.program.as_os_str().as_bytes().to_vec();
+    let mut argv = vec![given.clone()];
+    argv.extend(opts.args.iter().map(|a| a.as_bytes().to_vec()));
+    let args = Args {
+        argv,
+        envp,
+        execfn: given,
+    };
+
+    let mem = GuestMemory::new().context("creating the guest address space")?;
+    let mut cpu = CpuState::default();
+    vm_linux::load(&program, &args, &mem, &mut cpu)?;
+
+    let mut engine = make_engine(
+        opts.engine,
+        EngineConfig {
+            trace: opts.trace,
+            ..EngineConfig::default()
+        },
+    );
+    let mut linux = Linux::new(LinuxConfig {
+        exe_path: program.exe_path.clone(),
+        sysroot: opts.sysroot.clone(),
+        strace: opts.strace,
+    });
+
+    let started = Instant::now();
+    let end = vm_linux::run(
+        engine.as_mut(),
+        &mut cpu,
+        &mem,
+        &mut linux,
+        &RunLimits::default(),
+    );
+    if opts.stats {
+        print_stats(engine.as_ref(), started);
+    }
+    match end {
+        GuestEnd::Exited(code) => std::process::exit(code),
+        GuestEnd::Killed { signal, diagnostic } => {
+            if let Some(d) = diagnostic {
+                eprintln!("vm: {d}");
+            }
+            vm_linux::die_by_signal(signal)
+        }
+    }
+}
+
+fn print_stats(engine: &dyn Engine, started: Instant) {
+    let s = engine.stats();
+    let secs = started.elapsed().as_secs_f64();
+    let mips = if secs > 0.0 {
+        s.insns as f64 / secs / 1e6
+    } else {
+        0.0
+    };
+    eprintln!(
+        "vm: stats: engine {}: {} guest instructions, {} blocks executed, {} blocks translated, {:.3} s, {:.1} MIPS",
+        engine.name(),
+        s.insns,
+        s.blocks_executed,
+        s.blocks_translated,
+        secs,
+        mips
+    );
+}
