@@ -116,7 +116,8 @@ fn tool_present(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Checks that the cross tools exist: `Ok(false)` means skip (not in CI).
+/// True when all `tools` exist. When one is missing: panics if `CI` is
+/// set, otherwise prints a note and returns false (the caller skips).
 fn tools_ready(tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_present(t)).collect();
     if missing.is_empty() {
@@ -633,4 +634,67 @@ fn rvc_program_uses_every_compressed_form() {
         .filter(|f| *f != "c.ebreak" && !seen.contains(*f))
         .collect();
     assert!(missing.is_empty(), "rvc.c does not use {missing:?}");
+}
+
+/// Demo programs (committed binaries in `demo/bin/`) and the arguments
+/// they are checked with (kept small so the interpreter finishes quickly).
+const DEMOS: &[(&str, &[&str])] = &[
+    ("hello", &["world"]),
+    ("primes", &["200000"]),
+    ("nqueens", &["8"]),
+    ("mandelbrot", &["200"]),
+];
+
+/// The committed demo binaries run under every engine exactly as under
+/// qemu, so the README's demo commands keep working.
+#[test]
+fn demo_binaries_match_qemu() {
+    if !tools_ready(&[QEMU]) {
+        return;
+    }
+    let engines = engines();
+    let bin_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/bin");
+    let mut failures = Vec::new();
+    for (name, args) in DEMOS {
+        let binary = bin_dir.join(name);
+        let prog = Program {
+            name: format!("demo-{name}"),
+            source: binary.clone(),
+            opts: Vec::new(),
+            flags: Vec::new(),
+            libs: Vec::new(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            expect: Ending::Exit(0),
+            dynamic: false,
+        };
+        let reference = match run_guest(&prog, &binary, "bin", None) {
+            Ok(o) => o,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        if reference.ending != prog.expect || reference.stdout.is_empty() {
+            failures.push(format!(
+                "{} under qemu: {} with {} bytes of output",
+                prog.name,
+                reference.ending,
+                reference.stdout.len()
+            ));
+        }
+        for engine in &engines {
+            match run_guest(&prog, &binary, "bin", Some(engine)) {
+                Ok(actual) => {
+                    let label = format!("{} on engine {engine} vs qemu", prog.name);
+                    failures.extend(compare(&label, &reference, &actual));
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "demo mismatches:\n\n{}",
+        failures.join("\n")
+    );
 }
