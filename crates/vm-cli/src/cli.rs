@@ -61,13 +61,27 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "interp")]
     pub engine: EngineKind,
 
-    /// The RISC-V ELF program.
-    #[arg(value_name = "PROGRAM")]
-    pub program: PathBuf,
+    /// The RISC-V ELF program, then its arguments (everything after the
+    /// program belongs to the guest, options included).
+    #[arg(
+        value_name = "PROGRAM [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true
+    )]
+    pub command: Vec<OsString>,
+}
 
-    /// Arguments for the program.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<OsString>,
+impl RunArgs {
+    /// The program path.
+    pub fn program(&self) -> PathBuf {
+        PathBuf::from(self.command.first().cloned().unwrap_or_default())
+    }
+
+    /// The guest arguments after the program.
+    pub fn guest_args(&self) -> &[OsString] {
+        self.command.get(1..).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
@@ -85,8 +99,11 @@ mod tests {
         let r = parse(&["run", "--strace", "-E", "A=1", "prog", "--strace", "-x"]).unwrap();
         assert!(r.strace);
         assert_eq!(r.set_env, vec!["A=1"]);
-        assert_eq!(r.program, PathBuf::from("prog"));
-        assert_eq!(r.args, vec![OsString::from("--strace"), OsString::from("-x")]);
+        assert_eq!(r.program(), PathBuf::from("prog"));
+        assert_eq!(
+            r.guest_args(),
+            [OsString::from("--strace"), OsString::from("-x")]
+        );
     }
 
     #[test]

@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn host_environment_kept_by_default() {
-        assert_eq!(guest_env(base(), &[], &[]).unwrap(), vec![b"A=1".to_vec(), b"B=2".to_vec()]);
+        assert_eq!(
+            guest_env(base(), &[], &[]).unwrap(),
+            vec![b"A=1".to_vec(), b"B=2".to_vec()]
+        );
     }
 
     #[test]

@@ -18,11 +18,12 @@ use crate::env::guest_env;
 pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let envp = guest_env(std::env::vars_os(), &opts.set_env, &opts.unset_env)
         .map_err(anyhow::Error::msg)?;
-    let program = Program::open(&opts.program, opts.sysroot.as_deref())?;
+    let path = opts.program();
+    let program = Program::open(&path, opts.sysroot.as_deref())?;
 
-    let given = opts.program.as_os_str().as_bytes().to_vec();
+    let given = path.as_os_str().as_bytes().to_vec();
     let mut argv = vec![given.clone()];
-    argv.extend(opts.args.iter().map(|a| a.as_bytes().to_vec()));
+    argv.extend(opts.guest_args().iter().map(|a| a.as_bytes().to_vec()));
     let args = Args {
         argv,
         envp,

@@ -1,0 +1,264 @@
+//! The `vm` command line: every user error is one line `vm: error: ...`
+//! with status 1 (clap's usage errors: status 2), never a panic; and a few
+//! end-to-end runs check how the guest's ending becomes the VM's.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(args)
+        .output()
+        .expect("run vm")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vm-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Assert `o` is a one-line `vm: error:` with status 1 containing `needle`.
+fn assert_error(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+    assert!(err.starts_with("vm: error: "), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn missing_file() {
+    let o = vm(&["run", "/nonexistent/dir/prog"]);
+    assert_error(&o, "/nonexistent/dir/prog");
+    assert!(stderr(&o).contains("No such file"));
+}
+
+#[test]
+fn not_elf() {
+    let d = scratch("notelf");
+    let p = d.join("script.sh");
+    std::fs::write(&p, "#!/bin/sh\necho hi\n").unwrap();
+    let o = vm(&["run", p.to_str().unwrap()]);
+    std::fs::remove_dir_all(&d).ok();
+    assert_error(&o, "is not an ELF file");
+}
+
+#[test]
+fn x86_64_elf() {
+    let host = Path::new("/bin/true");
+    if !host.exists() {
+        assert!(std::env::var_os("CI").is_none(), "/bin/true missing");
+        return;
+    }
+    let o = vm(&["run", "/bin/true"]);
+    assert_error(&o, "x86-64 ELF, not RISC-V");
+}
+
+#[test]
+fn truncated_elf() {
+    let d = scratch("trunc");
+    let p = d.join("trunc");
+    let mut bytes = vec![0x7f, b'E', b'L', b'F', 2, 1, 1];
+    bytes.resize(40, 0);
+    std::fs::write(&p, &bytes).unwrap();
+    let o = vm(&["run", p.to_str().unwrap()]);
+    std::fs::remove_dir_all(&d).ok();
+    assert_error(&o, "truncated ELF");
+}
+
+#[test]
+fn bad_flag() {
+    let o = vm(&["run", "--no-such-flag", "prog"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("--no-such-flag"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_engine() {
+    let o = vm(&["run", "--engine", "turbo", "prog"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("turbo") && err.contains("interp"), "{err}");
+}
+
+#[test]
+fn malformed_env_option() {
+    let o = vm(&["run", "-E", "NOVALUE", "/bin/true"]);
+    assert_error(&o, "-E expects VAR=VALUE");
+}
+
+// ---- End-to-end runs (need the riscv64 cross compiler) ----
+
+/// Compile `src` (C) statically for riscv64 into `dir`; None if the
+/// toolchain is missing outside CI.
+fn compile(dir: &Path, name: &str, src: &str, extra: &[&str]) -> Option<PathBuf> {
+    let ok = Command::new("riscv64-linux-gnu-gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "riscv64-linux-gnu-gcc missing"
+        );
+        eprintln!("note: riscv64-linux-gnu-gcc missing, skipping");
+        return None;
+    }
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).unwrap();
+    let exe = dir.join(name);
+    let out = Command::new("riscv64-linux-gnu-gcc")
+        .args(["-O1", "-o"])
+        .arg(&exe)
+        .arg(&c)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(exe)
+}
+
+const ARGS_ENV: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) printf("arg %s\n", argv[i]);
+    const char *a = getenv("VM_T_A"), *b = getenv("VM_T_B");
+    printf("A=%s B=%s\n", a ? a : "-", b ? b : "-");
+    return 42;
+}
+"#;
+
+#[test]
+fn guest_args_env_and_exit_status() {
+    let d = scratch("args");
+    let Some(exe) = compile(&d, "args", ARGS_ENV, &["-static"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "-E", "VM_T_A=x", "-U", "VM_T_B"])
+        .arg(&exe)
+        .args(["--strace", "-v"])
+        .env("VM_T_B", "host")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.code(), Some(42), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "arg --strace\narg -v\nA=x B=-\n"
+    );
+    // `--strace` after the program went to the guest, not the VM.
+    assert!(!stderr(&o).contains("exit_group"), "{}", stderr(&o));
+}
+
+const CRASH: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    if (argc > 1) { volatile int *p = (int *)0; *p = 1; }
+    abort();
+}
+"#;
+
+#[test]
+fn guest_death_by_signal() {
+    let d = scratch("crash");
+    let Some(exe) = compile(&d, "crash", CRASH, &["-static"]) else {
+        return;
+    };
+    let abort = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let segv = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .arg("x")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(abort.status.signal(), Some(SIGABRT), "{}", stderr(&abort));
+    assert_eq!(segv.status.signal(), Some(SIGSEGV), "{}", stderr(&segv));
+    let err = stderr(&segv);
+    assert!(
+        err.starts_with("vm: guest killed by SIGSEGV at pc 0x")
+            && err.contains("write to unmapped address 0x0"),
+        "{err}"
+    );
+}
+
+/// SIGSEGV's number on Linux.
+const SIGSEGV: i32 = 11;
+/// SIGABRT's number on Linux.
+const SIGABRT: i32 = 6;
+
+#[test]
+fn strace_and_stats() {
+    let d = scratch("strace");
+    let Some(exe) = compile(&d, "hello", "int main(void){return 0;}", &["-static"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "--strace", "--stats"])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    let pid = o
+        .status
+        .code()
+        .map(|_| ())
+        .and(err.split_whitespace().next())
+        .unwrap_or("");
+    assert!(pid.parse::<u32>().is_ok(), "{err}");
+    assert!(err.contains(&format!("{pid} exit_group(0)")), "{err}");
+    assert!(err.contains(" brk(0x0) = 0x"), "{err}");
+    assert!(err.contains("vm: stats: engine interp: "), "{err}");
+    assert!(err.contains("guest instructions"), "{err}");
+}
+
+#[test]
+fn dynamic_program_needs_sysroot() {
+    let sysroot = Path::new("/usr/riscv64-linux-gnu");
+    let d = scratch("dyn");
+    let Some(exe) = compile(&d, "dyn", ARGS_ENV, &[]) else {
+        return;
+    };
+    let without = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "-L", "/nonexistent-sysroot"])
+        .arg(&exe)
+        .output()
+        .unwrap();
+    let with = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "-L"])
+        .arg(sysroot)
+        .arg(&exe)
+        .arg("a")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_error(
+        &without,
+        "program interpreter '/lib/ld-linux-riscv64-lp64d.so.1' not found",
+    );
+    assert_eq!(with.status.code(), Some(42), "{}", stderr(&with));
+    assert!(String::from_utf8_lossy(&with.stdout).starts_with("arg a\n"));
+}
