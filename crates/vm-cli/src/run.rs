@@ -34,13 +34,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let mut cpu = CpuState::default();
     vm_linux::load(&program, &args, &mem, &mut cpu)?;
 
-    let mut engine = make_engine(
-        opts.engine,
-        EngineConfig {
-            trace: opts.trace,
-            ..EngineConfig::default()
-        },
-    );
+    let mut engine = make_engine(opts.engine, EngineConfig { trace: opts.trace });
     let mut linux = Linux::new(LinuxConfig {
         exe_path: program.exe_path.clone(),
         sysroot: opts.sysroot.clone(),
