@@ -339,3 +339,38 @@ pub fn encodings() -> impl Iterator<Item = &'static Encoding> {
 pub fn lookup(word: u32) -> Option<&'static Encoding> {
     encodings().find(|e| word & e.mask == e.bits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries must be disjoint: a word of one encoding (with its free bits
+    /// filled several ways) matches no other entry.
+    #[test]
+    fn encodings_are_disjoint() {
+        let all: Vec<&Encoding> = encodings().collect();
+        assert!(all.len() > 190, "table has {} entries", all.len());
+        for (i, e) in all.iter().enumerate() {
+            for fill in [0u32, 0xffff_ffff, 0x5555_5555, 0xaaaa_aaaa, 0x1234_5678] {
+                let w = (fill & !e.mask) | e.bits;
+                let hits: Vec<usize> = all
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| w & o.mask == o.bits)
+                    .map(|(j, _)| j)
+                    .collect();
+                assert_eq!(hits, vec![i], "word {w:#010x} of {:?}", e.kind);
+            }
+        }
+    }
+
+    /// Every entry describes a 32-bit instruction and fixes its opcode.
+    #[test]
+    fn entries_fix_a_standard_opcode() {
+        for e in encodings() {
+            assert_eq!(e.mask & 0x7f, 0x7f, "{:?}", e.kind);
+            assert_eq!(e.bits & 3, 3, "{:?}", e.kind);
+            assert_eq!(e.bits & !e.mask, 0, "{:?}", e.kind);
+        }
+    }
+}
