@@ -126,16 +126,25 @@ mod tests {
         assert_eq!(eval_binop(BinOp::DivW, wmin, -1i64 as u64), wmin);
         assert_eq!(eval_binop(BinOp::RemW, wmin, -1i64 as u64), 0);
         assert_eq!(eval_binop(BinOp::DivUW, 5, 0), u64::MAX);
-        assert_eq!(eval_binop(BinOp::RemUW, 0x1_8000_0000, 0), 0xffff_ffff_8000_0000);
+        assert_eq!(
+            eval_binop(BinOp::RemUW, 0x1_8000_0000, 0),
+            0xffff_ffff_8000_0000
+        );
         assert_eq!(eval_binop(BinOp::RemW, 0x1_0000_0005, 0), 5);
     }
 
     #[test]
     fn word_ops_sign_extend_and_mask_shifts() {
-        assert_eq!(eval_binop(BinOp::AddW, 0x7fff_ffff, 1), 0xffff_ffff_8000_0000);
+        assert_eq!(
+            eval_binop(BinOp::AddW, 0x7fff_ffff, 1),
+            0xffff_ffff_8000_0000
+        );
         assert_eq!(eval_binop(BinOp::ShlW, 1, 31 + 32), 0xffff_ffff_8000_0000);
         assert_eq!(eval_binop(BinOp::ShrLW, 0xffff_ffff_8000_0000, 31), 1);
-        assert_eq!(eval_binop(BinOp::ShrAW, 0x8000_0000, 4), 0xffff_ffff_f800_0000);
+        assert_eq!(
+            eval_binop(BinOp::ShrAW, 0x8000_0000, 4),
+            0xffff_ffff_f800_0000
+        );
         assert_eq!(eval_binop(BinOp::Shl, 1, 64 + 3), 8);
         assert_eq!(eval_binop(BinOp::RorW, 1, 1), 0xffff_ffff_8000_0000);
     }
@@ -149,10 +158,16 @@ mod tests {
 
     #[test]
     fn bit_manipulation() {
-        assert_eq!(eval_unop(UnOp::OrcB, 0x0100_2000_0000_0003), 0xff00_ff00_0000_00ff);
+        assert_eq!(
+            eval_unop(UnOp::OrcB, 0x0100_2000_0000_0003),
+            0xff00_ff00_0000_00ff
+        );
         assert_eq!(eval_unop(UnOp::ClzW, 0), 32);
         assert_eq!(eval_unop(UnOp::Ctz, 0), 64);
-        assert_eq!(eval_unop(UnOp::Rev8, 0x0102_0304_0506_0708), 0x0807_0605_0403_0201);
+        assert_eq!(
+            eval_unop(UnOp::Rev8, 0x0102_0304_0506_0708),
+            0x0807_0605_0403_0201
+        );
         assert_eq!(eval_unop(UnOp::SextH, 0x8000), 0xffff_ffff_ffff_8000);
     }
 }
