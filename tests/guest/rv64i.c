@@ -161,6 +161,11 @@ static void jumps(void) {
     uint64_t z;
     __asm__ volatile("addi x0, x0, 5\n\tmv %0, x0" : "=r"(z));
     check("x0 stays zero", z == 0);
+    /* Fences are no-ops for a single hart but must decode and execute. */
+    uint64_t f = 1;
+    __asm__ volatile("fence\n\tfence rw, rw\n\tfence r, w\n\tfence iorw, iorw\n\t"
+                     "fence.tso\n\taddi %0, %0, 1" : "+r"(f) : : "memory");
+    check("fences execute", f == 2);
 }
 
 int main(void) {
