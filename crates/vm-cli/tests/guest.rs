@@ -98,10 +98,12 @@ struct Outcome {
     ending: Ending,
 }
 
+/// Where the guest program sources live.
 fn guest_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guest")
 }
 
+/// Scratch space for built binaries and per-run directories.
 fn work_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest-tests")
 }
@@ -199,6 +201,7 @@ fn discover() -> Result<Vec<Program>, String> {
     Ok(programs)
 }
 
+/// Modification time of `path`, if it exists.
 fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
