@@ -18,6 +18,8 @@ pub mod runtime;
 pub mod stack;
 pub mod strace;
 pub mod syscall;
+#[cfg(test)]
+mod testutil;
 
 pub use elf::{ElfImage, LoadError};
 pub use loader::{Args, Loaded, Program, load};

@@ -317,6 +317,81 @@ pub fn load(
 mod tests {
     use super::*;
     use crate::elf::Segment;
+    use crate::testutil as t;
+    use goblin::elf::header::{EM_RISCV, ET_DYN, ET_EXEC};
+    use goblin::elf::program_header::{PF_R, PF_W};
+
+    fn two_segment_program(e_type: u16) -> Program {
+        let text = t::load(0, 0x10000, 0x100, 0x100);
+        let data = t::Ph {
+            flags: PF_R | PF_W,
+            ..t::load(0x800, 0x11800, 0x10, 0x2000)
+        };
+        // The file holds 0xAB after the headers, also past the data
+        // segment's file size: those bytes must read as zero (bss).
+        let bytes = t::craft(e_type, EM_RISCV, &[text, data], 0x1000);
+        Program {
+            main: ElfImage::parse(Path::new("/t/p"), bytes).unwrap(),
+            interp: None,
+            exe_path: PathBuf::from("/t/p"),
+        }
+    }
+
+    fn args() -> Args {
+        Args {
+            argv: vec![b"p".to_vec(), b"arg".to_vec()],
+            envp: vec![b"X=1".to_vec()],
+            execfn: b"p".to_vec(),
+        }
+    }
+
+    #[test]
+    fn loads_segments_bss_stack_and_brk() {
+        let prog = two_segment_program(ET_EXEC);
+        let mem = GuestMemory::new().unwrap();
+        let mut cpu = CpuState::default();
+        cpu.x[5] = 7;
+        let l = load(&prog, &args(), &mem, &mut cpu).unwrap();
+        assert_eq!(cpu.pc, 0x10078);
+        assert_eq!(l.start_pc, 0x10078);
+        assert_eq!(l.main_bias, 0);
+        assert_eq!(cpu.x[5], 0, "registers other than sp start at 0");
+        assert_eq!(mem.perm_at(0x10000), Perm::RX);
+        assert_eq!(mem.perm_at(0x11000), Perm::RW);
+        assert_eq!(mem.perm_at(0x13fff), Perm::RW);
+        assert_eq!(mem.perm_at(0x14000), Perm::NONE);
+        assert_eq!(mem.perm_at(0xf000), Perm::NONE);
+        assert_eq!(mem.load(0x10000, 4), Ok(0x464c_457f), "ELF magic");
+        assert_eq!(mem.load(0x11800, 8), Ok(0xabab_abab_abab_abab));
+        assert_eq!(mem.load(0x11810, 8), Ok(0), "file tail is bss");
+        assert_eq!(mem.load(0x137f8, 8), Ok(0));
+        assert_eq!(l.brk, 0x14000);
+        assert_eq!(mem.brk(0), 0x14000);
+        assert_eq!(cpu.x[2], l.sp);
+        assert_eq!(l.sp % 16, 0);
+        assert_eq!(mem.load(l.sp, 8), Ok(2), "argc");
+        let argv1 = mem.load(l.sp + 16, 8).unwrap();
+        assert_eq!(mem.read_cstr(argv1, 16).unwrap(), b"arg");
+        assert_eq!(mem.perm_at(STACK_TOP - 1), Perm::RW);
+        assert_eq!(mem.perm_at(STACK_TOP - STACK_BYTES), Perm::RW);
+        assert_eq!(mem.perm_at(STACK_TOP - STACK_BYTES - 1), Perm::NONE);
+    }
+
+    #[test]
+    fn position_independent_program_is_relocated() {
+        let prog = two_segment_program(ET_DYN);
+        let mem = GuestMemory::new().unwrap();
+        let mut cpu = CpuState::default();
+        let l = load(&prog, &args(), &mem, &mut cpu).unwrap();
+        // As Linux does, the lowest segment lands at the base.
+        assert_eq!(l.main_bias, ET_DYN_BASE - 0x10000);
+        assert_eq!(cpu.pc, ET_DYN_BASE + 0x78);
+        assert_eq!(mem.perm_at(ET_DYN_BASE), Perm::RX);
+        assert_eq!(mem.perm_at(0x10000), Perm::NONE);
+        assert_eq!(mem.load(ET_DYN_BASE + 0x1800, 1), Ok(0xab));
+        assert_eq!(mem.load(ET_DYN_BASE + 0x1810, 1), Ok(0));
+        assert_eq!(l.brk, ET_DYN_BASE + 0x4000);
+    }
 
     fn image(segs: &[(u64, u64, Perm)]) -> ElfImage {
         ElfImage {
