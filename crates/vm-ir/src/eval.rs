@@ -11,7 +11,7 @@ fn sext32(v: u64) -> u64 {
 }
 
 /// Evaluate a two-operand integer operation.
-#[inline]
+#[inline(always)]
 pub fn eval_binop(op: BinOp, a: u64, b: u64) -> u64 {
     let (sa, sb) = (a as i64, b as i64);
     let (wa, wb) = (a as i32, b as i32);
@@ -79,7 +79,7 @@ pub fn eval_binop(op: BinOp, a: u64, b: u64) -> u64 {
 }
 
 /// Evaluate a one-operand integer operation.
-#[inline]
+#[inline(always)]
 pub fn eval_unop(op: UnOp, a: u64) -> u64 {
     match op {
         UnOp::Not => !a,

@@ -165,6 +165,61 @@ pub(crate) fn compile(block: &Block) -> CompiledBlock {
                     a: s(a),
                     b: s(b),
                 },
+                BinOp::Mul => Op::MulRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::Xor => Op::XorRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::Or => Op::OrRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::And => Op::AndRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::Shl => Op::ShlRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::ShrL => Op::ShrLRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::ShrA => Op::ShrARR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::Lt => Op::LtRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::LtU => Op::LtURR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::AddW => Op::AddWRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
+                BinOp::SubW => Op::SubWRR {
+                    d,
+                    a: s(a),
+                    b: s(b),
+                },
                 BinOp::Sub => Op::Sub {
                     d,
                     a: s(a),
@@ -198,6 +253,13 @@ pub(crate) fn compile(block: &Block) -> CompiledBlock {
                     (BinOp::Add, Some(imm)) => Op::AddI { d, a, imm },
                     (BinOp::AddW, Some(imm)) => Op::AddIW { d, a, imm },
                     (BinOp::And, Some(imm)) => Op::AndI { d, a, imm },
+                    (BinOp::Xor, Some(imm)) => Op::XorRI { d, a, imm },
+                    (BinOp::Or, Some(imm)) => Op::OrRI { d, a, imm },
+                    (BinOp::Lt, Some(imm)) => Op::LtRI { d, a, imm },
+                    (BinOp::LtU, Some(imm)) => Op::LtURI { d, a, imm },
+                    (BinOp::ShlW, Some(imm)) => Op::ShlWRI { d, a, imm },
+                    (BinOp::ShrLW, Some(imm)) => Op::ShrLWRI { d, a, imm },
+                    (BinOp::ShrAW, Some(imm)) => Op::ShrAWRI { d, a, imm },
                     (_, Some(imm)) => Op::BinI { op, d, a, imm },
                     (_, None) => {
                         imms.push(imm);

@@ -5,7 +5,7 @@ use super::ops::{Op, Slot, Term};
 use std::sync::atomic::Ordering::SeqCst;
 use vm_core::fpu;
 use vm_core::{CpuState, Exit, FaultAccess};
-use vm_ir::{AmoOp, AtomicWidth, Csr, RoundMode, eval_binop, eval_unop};
+use vm_ir::{AmoOp, AtomicWidth, BinOp, Csr, RoundMode, eval_binop, eval_unop};
 use vm_mem::{GuestMemory, MemFault};
 
 /// The slot file: guest registers followed by block temporaries.
@@ -366,6 +366,28 @@ fn exec_op(
         Op::ShlI { d, a, sh } => r.set(d, r.get(a) << sh),
         Op::ShrLI { d, a, sh } => r.set(d, r.get(a) >> sh),
         Op::ShrAI { d, a, sh } => r.set(d, ((r.get(a) as i64) >> sh) as u64),
+        Op::MulRR { d, a, b } => r.set(d, eval_binop(BinOp::Mul, r.get(a), r.get(b))),
+        Op::XorRR { d, a, b } => r.set(d, eval_binop(BinOp::Xor, r.get(a), r.get(b))),
+        Op::OrRR { d, a, b } => r.set(d, eval_binop(BinOp::Or, r.get(a), r.get(b))),
+        Op::AndRR { d, a, b } => r.set(d, eval_binop(BinOp::And, r.get(a), r.get(b))),
+        Op::ShlRR { d, a, b } => r.set(d, eval_binop(BinOp::Shl, r.get(a), r.get(b))),
+        Op::ShrLRR { d, a, b } => r.set(d, eval_binop(BinOp::ShrL, r.get(a), r.get(b))),
+        Op::ShrARR { d, a, b } => r.set(d, eval_binop(BinOp::ShrA, r.get(a), r.get(b))),
+        Op::LtRR { d, a, b } => r.set(d, eval_binop(BinOp::Lt, r.get(a), r.get(b))),
+        Op::LtURR { d, a, b } => r.set(d, eval_binop(BinOp::LtU, r.get(a), r.get(b))),
+        Op::AddWRR { d, a, b } => r.set(d, eval_binop(BinOp::AddW, r.get(a), r.get(b))),
+        Op::SubWRR { d, a, b } => r.set(d, eval_binop(BinOp::SubW, r.get(a), r.get(b))),
+        Op::XorRI { d, a, imm } => r.set(d, eval_binop(BinOp::Xor, r.get(a), imm as i64 as u64)),
+        Op::OrRI { d, a, imm } => r.set(d, eval_binop(BinOp::Or, r.get(a), imm as i64 as u64)),
+        Op::LtRI { d, a, imm } => r.set(d, eval_binop(BinOp::Lt, r.get(a), imm as i64 as u64)),
+        Op::LtURI { d, a, imm } => r.set(d, eval_binop(BinOp::LtU, r.get(a), imm as i64 as u64)),
+        Op::ShlWRI { d, a, imm } => r.set(d, eval_binop(BinOp::ShlW, r.get(a), imm as i64 as u64)),
+        Op::ShrLWRI { d, a, imm } => {
+            r.set(d, eval_binop(BinOp::ShrLW, r.get(a), imm as i64 as u64))
+        }
+        Op::ShrAWRI { d, a, imm } => {
+            r.set(d, eval_binop(BinOp::ShrAW, r.get(a), imm as i64 as u64))
+        }
         Op::Bin { op, d, a, b } => r.set(d, eval_binop(op, r.get(a), r.get(b))),
         Op::BinI { op, d, a, imm } => r.set(d, eval_binop(op, r.get(a), imm as i64 as u64)),
         Op::BinI64 { op, d, a, imm_idx } => {

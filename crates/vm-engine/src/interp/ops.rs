@@ -68,6 +68,97 @@ pub(crate) enum Op {
         a: Slot,
         sh: u8,
     },
+    // Frequent operations get their own variant: one dispatch instead of two.
+    MulRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    XorRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    OrRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    AndRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    ShlRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    ShrLRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    ShrARR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    LtRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    LtURR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    AddWRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    SubWRR {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    XorRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    OrRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    LtRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    LtURI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    ShlWRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    ShrLWRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
+    ShrAWRI {
+        d: Slot,
+        a: Slot,
+        imm: i32,
+    },
     Bin {
         op: BinOp,
         d: Slot,

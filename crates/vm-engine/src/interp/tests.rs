@@ -67,11 +67,17 @@ fn random_block(rng: &mut Rng) -> Block {
                 2 if live.len() >= 2 => {
                     let x = live[rng.below(live.len() as u64) as usize];
                     let y = live[rng.below(live.len() as u64) as usize];
-                    live.push(b.binary(ops[rng.below(6) as usize], x, y));
+                    live.push(b.binary(ops[rng.below(ops.len() as u64) as usize], x, y));
                 }
                 3 if !live.is_empty() => {
                     let x = live[rng.below(live.len() as u64) as usize];
-                    live.push(b.binary_imm(BinOp::Add, x, rng.below(100) as i64 - 50));
+                    let op = ops[rng.below(ops.len() as u64) as usize];
+                    let imm = match rng.below(3) {
+                        0 => rng.below(100) as i64 - 50,
+                        1 => rng.next() as i64,
+                        _ => rng.below(64) as i64,
+                    };
+                    live.push(b.binary_imm(op, x, imm));
                 }
                 _ if !live.is_empty() => {
                     let x = live[rng.below(live.len() as u64) as usize];
