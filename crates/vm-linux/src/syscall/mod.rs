@@ -299,3 +299,6 @@ fn path_cstring(p: &Path) -> Option<CString> {
 fn is_proc_self_exe(p: &CStr) -> bool {
     p.to_bytes() == b"/proc/self/exe"
 }
+
+#[cfg(test)]
+mod tests;
