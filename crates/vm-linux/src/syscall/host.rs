@@ -31,6 +31,11 @@ impl HostPtr {
         self.0.is_null()
     }
 
+    /// A pointer [`GuestMemory::host_range`] returned (inside the arena).
+    pub fn from_guest(p: *mut u8) -> HostPtr {
+        HostPtr(p)
+    }
+
     /// A pointer to a live host value (valid for the duration of the call it is passed to).
     pub fn to<T>(v: &mut T) -> HostPtr {
         HostPtr((v as *mut T).cast())

@@ -3,7 +3,7 @@
 
 use vm_mem::{Backing, Errno, GuestMemory, MapFlags, PAGE_SIZE, Perm};
 
-use super::host::SysResult;
+use super::host::{HostPtr, SysResult};
 use super::{Linux, SyscallOutcome};
 
 const EINVAL: Errno = Errno(libc::EINVAL);
@@ -133,6 +133,33 @@ impl Linux {
             self.pending = Some(SyscallOutcome::Invalidate { start: lo, end: hi });
         }
         Ok(r)
+    }
+
+    /// madvise: MADV_DONTNEED really drops the pages (private anonymous
+    /// memory reads back as zero, private file pages as the file), because
+    /// allocators rely on it; other advice only checks the range.
+    pub(super) fn madvise(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+        const MADV_DONTNEED: u64 = 4;
+        let addr = a[0];
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(EINVAL);
+        }
+        if a[1] == 0 {
+            return Ok(0);
+        }
+        let len = page_len(a[1])?;
+        let p = mem
+            .host_range(addr, len, Perm::NONE)
+            .map_err(|_| Errno(libc::ENOMEM))?;
+        if a[2] == MADV_DONTNEED {
+            super::host::host_sys!(
+                libc::SYS_madvise,
+                HostPtr::from_guest(p),
+                len,
+                libc::MADV_DONTNEED
+            )?;
+        }
+        Ok(0)
     }
 
     pub(super) fn flush_icache(&mut self, a: [u64; 6]) -> SysResult {

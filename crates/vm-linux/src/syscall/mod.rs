@@ -174,7 +174,8 @@ impl Linux {
             MUNMAP => self.munmap(mem, a),
             MPROTECT => self.mprotect(mem, a),
             MREMAP => self.mremap(mem, a),
-            MADVISE | MSYNC => Ok(0),
+            MADVISE => self.madvise(mem, a),
+            MSYNC => Ok(0),
             RISCV_FLUSH_ICACHE => self.flush_icache(a),
             MEMBARRIER => Ok(0),
             // Time.

@@ -375,3 +375,18 @@ fn identity_calls() {
     assert!(t.mem.load(BUF, 8).unwrap() > 0 || t.mem.load(BUF + 8, 8).unwrap() > 0);
     assert_eq!(t.ret(nr::CLOCK_GETTIME, &[1, RO]), neg(libc::EFAULT));
 }
+
+#[test]
+fn madvise_dontneed_zeroes_anonymous_memory() {
+    let mut t = T::new();
+    t.mem.store(BUF + 0x1000, 8, 0x1234).unwrap();
+    t.mem.store(BUF, 8, 0x99).unwrap();
+    assert_eq!(t.ret(nr::MADVISE, &[BUF + 0x1000, 0x1000, 4]), 0);
+    assert_eq!(t.mem.load(BUF + 0x1000, 8), Ok(0));
+    assert_eq!(t.mem.load(BUF, 8), Ok(0x99), "outside the range");
+    assert_eq!(
+        t.ret(nr::MADVISE, &[0x7000_0000, 0x1000, 4]),
+        neg(libc::ENOMEM)
+    );
+    assert_eq!(t.ret(nr::MADVISE, &[BUF + 1, 0x1000, 4]), neg(libc::EINVAL));
+}
