@@ -221,7 +221,11 @@ pub(super) fn utimensat(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult 
 
 impl Linux {
     pub(super) fn openat(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-        let p = self.guest_path(mem, a[1])?;
+        let raw = guest_cstr(mem, a[1])?;
+        if let Some(r) = self.open_proc(raw.as_bytes(), a[2] as i32, mem) {
+            return r;
+        }
+        let p = self.host_path(raw);
         host_sys!(libc::SYS_openat, a[0] as i32, &p, a[2] as i32, a[3] as u32)
     }
 

@@ -14,6 +14,7 @@ mod fs;
 pub mod host;
 mod mm;
 pub mod nr;
+mod procfs;
 mod signal;
 mod sys;
 

@@ -390,3 +390,24 @@ fn madvise_dontneed_zeroes_anonymous_memory() {
     );
     assert_eq!(t.ret(nr::MADVISE, &[BUF + 1, 0x1000, 4]), neg(libc::EINVAL));
 }
+
+#[test]
+fn proc_self_maps_describes_guest_memory() {
+    let mut t = T::new();
+    t.put_str(BUF, "/proc/self/maps");
+    let fd = t.ret(nr::OPENAT, &[AT_FDCWD, BUF, libc::O_RDONLY as u64, 0]);
+    assert!(fd >= 0, "{fd}");
+    let n = t.ret(nr::READ, &[fd as u64, BUF + 0x100, 0x1000]);
+    t.ret(nr::CLOSE, &[fd as u64]);
+    let mut text = vec![0u8; n as usize];
+    t.mem.read_bytes(BUF + 0x100, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("00100000-00104000 rw-p 00000000 00:00 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("00200000-00201000 r--p 00000000 00:00 0\n"),
+        "{text}"
+    );
+}
