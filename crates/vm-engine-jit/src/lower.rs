@@ -1,0 +1,753 @@
+//! Lowering one IR block to a Cranelift function (see [`crate::abi`] for the
+//! function's contract).
+//!
+//! Shape of the generated code: one straight line of host code with cold
+//! side exits. Guest registers are Cranelift variables, loaded from
+//! `CpuState` at their first read and stored back only at exits, and only
+//! if the block wrote them. IR temporaries are plain SSA values.
+//!
+//! Guest memory accesses are inline: a bound check against the guest space
+//! and a permission-table test of the first and last page touched, then one
+//! host access at `base + addr`. A failed check branches to a cold exit that
+//! leaves the precise state: the registers written by earlier guest
+//! instructions are stored (the IR puts every faulting op of a guest
+//! instruction before its `set`s, so the current variable values are exactly
+//! the state before the faulting instruction), `pc` is the faulting
+//! instruction and `instret` counts the instructions before it.
+//!
+//! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
+//! (RISC-V division rules, shift masking, `*w` sign extension); floating
+//! point, atomics and the `time` CSR call [`crate::helpers`].
+
+use crate::abi::{self, JitCtx};
+use crate::helpers;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I8, I16, I32, I64};
+use cranelift_codegen::ir::{
+    AbiParam, Endianness, Function, InstBuilder, MemFlagsData, Signature, Type, Value as V,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use vm_core::CpuState;
+use vm_ir::{
+    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, Global, Inst,
+    MemTy, RoundMode, Terminator, TrapKind, UnOp,
+};
+use vm_mem::{GUEST_SPACE_BYTES, PAGE_SIZE};
+
+/// Guest memory accesses: little-endian, any alignment.
+fn guest_flags() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(Endianness::Little)
+}
+
+/// Host-side state (`CpuState`, `JitCtx`): aligned and always accessible.
+fn host_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Fill `func` (whose signature is already the [`abi::BlockFn`] one) with
+/// the code of `block`.
+pub(crate) fn lower(
+    block: &Block,
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    ptr: Type,
+    call_conv: CallConv,
+    frontend_config: TargetFrontendConfig,
+) {
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let cpu = b.block_params(entry)[0];
+    let ctx = b.block_params(entry)[1];
+    let regs: Vec<Variable> = (0..Global::COUNT).map(|_| b.declare_var(I64)).collect();
+    let mut l = Lower {
+        b,
+        block,
+        ptr,
+        call_conv,
+        cpu,
+        ctx,
+        regs,
+        loaded: [false; Global::COUNT],
+        dirty: [false; Global::COUNT],
+        vals: vec![None; block.insts.len()],
+        mem_base: None,
+        perm_table: None,
+        insn: 0,
+    };
+    for i in 0..block.insts.len() {
+        l.insn = block.guest_insn_of(i).0;
+        l.inst(i);
+    }
+    l.insn = block.insn_starts.len().saturating_sub(1);
+    l.terminator();
+    l.b.seal_all_blocks();
+    l.b.finalize(frontend_config);
+}
+
+struct Lower<'a, 'b> {
+    b: FunctionBuilder<'a>,
+    block: &'b Block,
+    ptr: Type,
+    call_conv: CallConv,
+    cpu: V,
+    ctx: V,
+    /// One variable per guest register ([`Global::index`]).
+    regs: Vec<Variable>,
+    /// The register's variable holds a value (loaded or written).
+    loaded: [bool; Global::COUNT],
+    /// The register was written in this block; stored back at exits.
+    dirty: [bool; Global::COUNT],
+    /// Cranelift value of each IR value.
+    vals: Vec<Option<V>>,
+    mem_base: Option<V>,
+    perm_table: Option<V>,
+    /// Index of the guest instruction being lowered.
+    insn: usize,
+}
+
+fn reg_offset(g: Global) -> i32 {
+    match g {
+        Global::X(r) => abi::x_offset(r),
+        Global::F(r) => abi::f_offset(r),
+    }
+}
+
+fn int_cc(c: Cond) -> IntCC {
+    match c {
+        Cond::Eq => IntCC::Equal,
+        Cond::Ne => IntCC::NotEqual,
+        Cond::Lt => IntCC::SignedLessThan,
+        Cond::Ge => IntCC::SignedGreaterThanOrEqual,
+        Cond::LtU => IntCC::UnsignedLessThan,
+        Cond::GeU => IntCC::UnsignedGreaterThanOrEqual,
+    }
+}
+
+impl Lower<'_, '_> {
+    fn val(&self, v: vm_ir::Value) -> V {
+        // The verifier guarantees every operand is defined earlier by an
+        // instruction with a result.
+        self.vals[v.0 as usize].expect("IR operand defined before use")
+    }
+
+    fn iconst(&mut self, ty: Type, v: i64) -> V {
+        let v = if ty == I32 { v as u32 as i64 } else { v };
+        self.b.ins().iconst(ty, v)
+    }
+
+    fn get(&mut self, g: Global) -> V {
+        if g == Global::X(0) {
+            return self.iconst(I64, 0);
+        }
+        let i = g.index();
+        if !self.loaded[i] {
+            let v = self
+                .b
+                .ins()
+                .load(I64, host_flags(), self.cpu, reg_offset(g));
+            self.b.def_var(self.regs[i], v);
+            self.loaded[i] = true;
+        }
+        self.b.use_var(self.regs[i])
+    }
+
+    fn set(&mut self, g: Global, v: V) {
+        if g == Global::X(0) {
+            return;
+        }
+        let i = g.index();
+        self.b.def_var(self.regs[i], v);
+        self.loaded[i] = true;
+        self.dirty[i] = true;
+    }
+
+    /// Leave the block: write back dirty registers, set `pc`, retire
+    /// `retired` instructions, and return `code`.
+    fn exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
+        for i in 0..Global::COUNT {
+            if self.dirty[i] {
+                let g = if i < 32 {
+                    Global::X(i as u8)
+                } else {
+                    Global::F((i - 32) as u8)
+                };
+                let v = self.b.use_var(self.regs[i]);
+                self.b.ins().store(host_flags(), v, self.cpu, reg_offset(g));
+            }
+        }
+        self.b.ins().store(host_flags(), pc, self.cpu, abi::PC);
+        if retired > 0 {
+            let n = self.b.ins().load(I64, host_flags(), self.cpu, abi::INSTRET);
+            let n = self.b.ins().iadd_imm_s(n, retired as i64);
+            self.b.ins().store(host_flags(), n, self.cpu, abi::INSTRET);
+        }
+        if let Some(a) = fault_addr {
+            self.b
+                .ins()
+                .store(host_flags(), a, self.ctx, abi::CTX_FAULT_ADDR);
+        }
+        let code = self.b.ins().iconst(I64, code as i64);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// A cold exit at the current guest instruction with `code`, taken when
+    /// `fail` is nonzero; code generation continues on the other edge.
+    fn fault_exit_if(&mut self, fail: V, code: u64, fault_addr: Option<V>) {
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(fail, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        self.fault_exit(code, fault_addr);
+        self.b.switch_to_block(cont);
+    }
+
+    /// The exit for a fault at the current guest instruction (in the
+    /// current Cranelift block).
+    fn fault_exit(&mut self, code: u64, fault_addr: Option<V>) {
+        let pc = self.block.insn_starts[self.insn].pc;
+        let pc = self.b.ins().iconst(I64, pc as i64);
+        self.exit(pc, self.insn as u64, code, fault_addr);
+    }
+
+    fn mem_base(&mut self) -> V {
+        match self.mem_base {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .b
+                    .ins()
+                    .load(self.ptr, host_flags(), self.ctx, abi::CTX_MEM_BASE);
+                self.mem_base = Some(v);
+                v
+            }
+        }
+    }
+
+    fn perm_table(&mut self) -> V {
+        match self.perm_table {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .b
+                    .ins()
+                    .load(self.ptr, host_flags(), self.ctx, abi::CTX_PERM_TABLE);
+                self.perm_table = Some(v);
+                v
+            }
+        }
+    }
+
+    /// Check an access of `size` bytes at guest address `ea` needing the
+    /// permission bits `need`; return its host address. On failure the
+    /// block exits with `code` (the dispatcher computes the exact fault
+    /// address from `ea`).
+    fn checked_host_addr(&mut self, ea: V, size: u32, need: u8, code: u64) -> V {
+        let code = code | (size as u64) << 8;
+        let cold = self.b.create_block();
+        let mid = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(cold);
+        // ea + size <= GUEST_SPACE_BYTES, without overflow: then both page
+        // indices below are inside the table.
+        let limit = (GUEST_SPACE_BYTES - size as u64) as i64;
+        let oob = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThan, ea, limit);
+        self.b.ins().brif(oob, cold, &[], mid, &[]);
+
+        self.b.switch_to_block(mid);
+        let table = self.perm_table();
+        let shift = PAGE_SIZE.trailing_zeros() as i64;
+        let page = self.b.ins().ushr_imm_s(ea, shift);
+        let at = self.b.ins().iadd(table, page);
+        let mut perm = self.b.ins().uload8(I64, host_flags(), at, 0);
+        if size > 1 {
+            let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
+            let page = self.b.ins().ushr_imm_s(last, shift);
+            let at = self.b.ins().iadd(table, page);
+            let p2 = self.b.ins().uload8(I64, host_flags(), at, 0);
+            perm = self.b.ins().band(perm, p2);
+        }
+        let have = self.b.ins().band_imm_s(perm, need as i64);
+        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, have, need as i64);
+        self.b.ins().brif(bad, cold, &[], cont, &[]);
+
+        self.b.switch_to_block(cold);
+        self.fault_exit(code, Some(ea));
+
+        self.b.switch_to_block(cont);
+        let base = self.mem_base();
+        self.b.ins().iadd(base, ea)
+    }
+
+    fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {
+        let a = self.val(addr);
+        if offset == 0 {
+            a
+        } else {
+            self.b.ins().iadd_imm_s(a, offset as i64)
+        }
+    }
+
+    /// Exit with an illegal-instruction exception if `rm` is `dyn` and
+    /// `frm` is reserved (5..=7, or anything larger).
+    fn check_rm(&mut self, rm: RoundMode) {
+        if rm != RoundMode::Dyn {
+            return;
+        }
+        let frm = self.b.ins().load(I64, host_flags(), self.cpu, abi::FRM);
+        let bad = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, frm, 5);
+        self.fault_exit_if(bad, abi::EXIT_ILLEGAL_RM, None);
+    }
+
+    /// Call the helper at `f` with `args` (types `params`), returning its u64.
+    fn call(&mut self, f: usize, params: &[Type], args: &[V]) -> V {
+        let mut sig = Signature::new(self.call_conv);
+        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        sig.returns.push(AbiParam::new(I64));
+        let sig = self.b.import_signature(sig);
+        let callee = self.b.ins().iconst(self.ptr, f as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    /// After a helper that may fail: exit if it recorded a fault.
+    fn check_helper(&mut self) {
+        let f = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.ctx, abi::CTX_HELPER_FAULT);
+        self.fault_exit_if(f, abi::EXIT_HELPER_FAULT, None);
+    }
+
+    fn inst(&mut self, i: usize) {
+        let result = match self.block.insts[i] {
+            Inst::Const { imm } => Some(self.iconst(I64, imm as i64)),
+            Inst::Get { reg } => Some(self.get(reg)),
+            Inst::Set { reg, arg } => {
+                let v = self.val(arg);
+                self.set(reg, v);
+                None
+            }
+            Inst::Binary { op, a, b } => {
+                let (a, b) = (self.val(a), self.val(b));
+                Some(self.binop(op, a, b))
+            }
+            Inst::BinaryImm { op, a, imm } => {
+                let a = self.val(a);
+                let b = self.iconst(I64, imm);
+                Some(self.binop(op, a, b))
+            }
+            Inst::Unary { op, a } => {
+                let a = self.val(a);
+                Some(self.unop(op, a))
+            }
+            Inst::Load { ty, addr, offset } => {
+                let ea = self.effective_addr(addr, offset);
+                let host = self.checked_host_addr(ea, ty.bytes(), 1, abi::EXIT_LOAD_FAULT);
+                Some(self.load(ty, host))
+            }
+            Inst::Store {
+                ty,
+                addr,
+                offset,
+                val,
+            } => {
+                let ea = self.effective_addr(addr, offset);
+                let host = self.checked_host_addr(ea, ty.bytes(), 2, abi::EXIT_STORE_FAULT);
+                let v = self.val(val);
+                self.store(ty, v, host);
+                None
+            }
+            Inst::Amo {
+                op,
+                width,
+                addr,
+                val,
+            } => {
+                let packed = helpers::pack(
+                    helpers::index_of(AmoOp::ALL, &op),
+                    helpers::index_of(AtomicWidth::ALL, &width),
+                    0,
+                );
+                let packed = self.iconst(I32, packed as i64);
+                let args = [self.ctx, packed, self.val(addr), self.val(val)];
+                let f = helpers::amo as unsafe extern "C" fn(*mut JitCtx, u32, u64, u64) -> u64;
+                let r = self.call(f as usize, &[self.ptr, I32, I64, I64], &args);
+                self.check_helper();
+                Some(r)
+            }
+            Inst::LoadReserved { width, addr } => {
+                let w = self.iconst(I32, helpers::index_of(AtomicWidth::ALL, &width) as i64);
+                let args = [self.cpu, self.ctx, w, self.val(addr)];
+                let f = helpers::lr
+                    as unsafe extern "C" fn(*mut CpuState, *mut JitCtx, u32, u64) -> u64;
+                let r = self.call(f as usize, &[self.ptr, self.ptr, I32, I64], &args);
+                self.check_helper();
+                Some(r)
+            }
+            Inst::StoreConditional { width, addr, val } => {
+                let w = self.iconst(I32, helpers::index_of(AtomicWidth::ALL, &width) as i64);
+                let args = [self.cpu, self.ctx, w, self.val(addr), self.val(val)];
+                let f = helpers::sc
+                    as unsafe extern "C" fn(*mut CpuState, *mut JitCtx, u32, u64, u64) -> u64;
+                let r = self.call(f as usize, &[self.ptr, self.ptr, I32, I64, I64], &args);
+                self.check_helper();
+                Some(r)
+            }
+            Inst::Fence => {
+                self.b.ins().fence();
+                None
+            }
+            Inst::FBinary { op, fmt, rm, a, b } => {
+                self.check_rm(rm);
+                let packed = self.fp_pack(helpers::index_of(FBinOp::ALL, &op), fmt, rm);
+                let args = [self.cpu, packed, self.val(a), self.val(b)];
+                let f =
+                    helpers::fbinary as unsafe extern "C" fn(*mut CpuState, u32, u64, u64) -> u64;
+                Some(self.call(f as usize, &[self.ptr, I32, I64, I64], &args))
+            }
+            Inst::FUnary { op, fmt, rm, a } => {
+                self.check_rm(rm);
+                let packed = self.fp_pack(helpers::index_of(FUnOp::ALL, &op), fmt, rm);
+                let args = [self.cpu, packed, self.val(a)];
+                let f = helpers::funary as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
+                Some(self.call(f as usize, &[self.ptr, I32, I64], &args))
+            }
+            Inst::Fma {
+                op,
+                fmt,
+                rm,
+                a,
+                b,
+                c,
+            } => {
+                self.check_rm(rm);
+                let packed = self.fp_pack(helpers::index_of(FmaOp::ALL, &op), fmt, rm);
+                let args = [self.cpu, packed, self.val(a), self.val(b), self.val(c)];
+                let f =
+                    helpers::fma as unsafe extern "C" fn(*mut CpuState, u32, u64, u64, u64) -> u64;
+                Some(self.call(f as usize, &[self.ptr, I32, I64, I64, I64], &args))
+            }
+            Inst::FCvt { to, from, rm, a } => {
+                self.check_rm(rm);
+                let packed = helpers::pack(
+                    helpers::index_of(CvtTy::ALL, &to),
+                    helpers::index_of(CvtTy::ALL, &from),
+                    helpers::index_of(RoundMode::ALL, &rm),
+                );
+                let packed = self.iconst(I32, packed as i64);
+                let args = [self.cpu, packed, self.val(a)];
+                let f = helpers::fcvt as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
+                Some(self.call(f as usize, &[self.ptr, I32, I64], &args))
+            }
+            Inst::CsrRead { csr } => Some(self.csr_read(csr)),
+            Inst::CsrWrite { csr, arg } => {
+                let v = self.val(arg);
+                self.csr_write(csr, v);
+                None
+            }
+        };
+        self.vals[i] = result;
+    }
+
+    fn fp_pack(&mut self, op: usize, fmt: FpFmt, rm: RoundMode) -> V {
+        let packed = helpers::pack(
+            op,
+            helpers::index_of(FpFmt::ALL, &fmt),
+            helpers::index_of(RoundMode::ALL, &rm),
+        );
+        self.iconst(I32, packed as i64)
+    }
+
+    fn load(&mut self, ty: MemTy, host: V) -> V {
+        let f = guest_flags();
+        let ins = self.b.ins();
+        match ty {
+            MemTy::I8 => ins.sload8(I64, f, host, 0),
+            MemTy::U8 => ins.uload8(I64, f, host, 0),
+            MemTy::I16 => ins.sload16(I64, f, host, 0),
+            MemTy::U16 => ins.uload16(I64, f, host, 0),
+            MemTy::I32 => ins.sload32(f, host, 0),
+            MemTy::U32 => ins.uload32(f, host, 0),
+            MemTy::I64 => ins.load(I64, f, host, 0),
+        }
+    }
+
+    fn store(&mut self, ty: MemTy, v: V, host: V) {
+        let f = guest_flags();
+        let ins = self.b.ins();
+        match ty.bytes() {
+            1 => ins.istore8(f, v, host, 0),
+            2 => ins.istore16(f, v, host, 0),
+            4 => ins.istore32(f, v, host, 0),
+            _ => ins.store(f, v, host, 0),
+        };
+    }
+
+    fn csr_read(&mut self, csr: Csr) -> V {
+        let load = |l: &mut Self, off: i32| l.b.ins().load(I64, host_flags(), l.cpu, off);
+        match csr {
+            Csr::Fflags => load(self, abi::FFLAGS),
+            Csr::Frm => load(self, abi::FRM),
+            Csr::Fcsr => {
+                let frm = load(self, abi::FRM);
+                let fflags = load(self, abi::FFLAGS);
+                let hi = self.b.ins().ishl_imm_s(frm, 5);
+                self.b.ins().bor(hi, fflags)
+            }
+            // `cpu.instret` still holds the count at block entry.
+            Csr::Instret | Csr::Cycle => {
+                let n = load(self, abi::INSTRET);
+                self.b.ins().iadd_imm_s(n, self.insn as i64)
+            }
+            Csr::Time => {
+                let f = helpers::time as extern "C" fn() -> u64;
+                self.call(f as usize, &[], &[])
+            }
+        }
+    }
+
+    fn csr_write(&mut self, csr: Csr, v: V) {
+        let store = |l: &mut Self, v: V, off: i32| {
+            l.b.ins().store(host_flags(), v, l.cpu, off);
+        };
+        match csr {
+            Csr::Fflags => {
+                let m = self.b.ins().band_imm_s(v, 0x1f);
+                store(self, m, abi::FFLAGS);
+            }
+            Csr::Frm => {
+                let m = self.b.ins().band_imm_s(v, 0x7);
+                store(self, m, abi::FRM);
+            }
+            Csr::Fcsr => {
+                let fl = self.b.ins().band_imm_s(v, 0x1f);
+                store(self, fl, abi::FFLAGS);
+                let rm = self.b.ins().ushr_imm_s(v, 5);
+                let rm = self.b.ins().band_imm_s(rm, 0x7);
+                store(self, rm, abi::FRM);
+            }
+            // Lowering never writes read-only CSRs.
+            Csr::Instret | Csr::Cycle | Csr::Time => {}
+        }
+    }
+
+    fn sext32(&mut self, v: V) -> V {
+        let w = self.b.ins().ireduce(I32, v);
+        self.b.ins().sextend(I64, w)
+    }
+
+    fn low32(&mut self, a: V, b: V) -> (V, V) {
+        (self.b.ins().ireduce(I32, a), self.b.ins().ireduce(I32, b))
+    }
+
+    /// RISC-V signed division or remainder in type `ty`: x/0 = -1, x%0 = x,
+    /// MIN/-1 = MIN (= -MIN wrapped), MIN%-1 = 0.
+    fn sdiv(&mut self, ty: Type, a: V, b: V, rem: bool) -> V {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let m1c = self.iconst(ty, -1);
+        let m1 = self.b.ins().icmp(IntCC::Equal, b, m1c);
+        let special = self.b.ins().bor(zero, m1);
+        let one = self.iconst(ty, 1);
+        let safe = self.b.ins().select(special, one, b);
+        if rem {
+            // x % 1 = 0 covers b = -1.
+            let r = self.b.ins().srem(a, safe);
+            self.b.ins().select(zero, a, r)
+        } else {
+            let q = self.b.ins().sdiv(a, safe);
+            let neg = self.b.ins().ineg(a);
+            let q = self.b.ins().select(m1, neg, q);
+            self.b.ins().select(zero, m1c, q)
+        }
+    }
+
+    /// RISC-V unsigned division or remainder: x/0 = all ones, x%0 = x.
+    fn udiv(&mut self, ty: Type, a: V, b: V, rem: bool) -> V {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let one = self.iconst(ty, 1);
+        let safe = self.b.ins().select(zero, one, b);
+        if rem {
+            let r = self.b.ins().urem(a, safe);
+            self.b.ins().select(zero, a, r)
+        } else {
+            let q = self.b.ins().udiv(a, safe);
+            let ones = self.iconst(ty, -1);
+            self.b.ins().select(zero, ones, q)
+        }
+    }
+
+    fn binop(&mut self, op: BinOp, a: V, b: V) -> V {
+        let cmp = |l: &mut Self, cc: IntCC| {
+            let c = l.b.ins().icmp(cc, a, b);
+            l.b.ins().uextend(I64, c)
+        };
+        match op {
+            BinOp::Add => self.b.ins().iadd(a, b),
+            BinOp::Sub => self.b.ins().isub(a, b),
+            BinOp::Mul => self.b.ins().imul(a, b),
+            BinOp::MulH => self.b.ins().smulhi(a, b),
+            BinOp::MulHU => self.b.ins().umulhi(a, b),
+            BinOp::MulHSU => {
+                // signed a = unsigned a - 2^64 * (a < 0), so the high half
+                // loses b when a is negative.
+                let hi = self.b.ins().umulhi(a, b);
+                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, a, 0);
+                let zero = self.iconst(I64, 0);
+                let fix = self.b.ins().select(neg, b, zero);
+                self.b.ins().isub(hi, fix)
+            }
+            BinOp::Div => self.sdiv(I64, a, b, false),
+            BinOp::Rem => self.sdiv(I64, a, b, true),
+            BinOp::DivU => self.udiv(I64, a, b, false),
+            BinOp::RemU => self.udiv(I64, a, b, true),
+            BinOp::And => self.b.ins().band(a, b),
+            BinOp::Or => self.b.ins().bor(a, b),
+            BinOp::Xor => self.b.ins().bxor(a, b),
+            BinOp::AndN => self.b.ins().band_not(a, b),
+            BinOp::OrN => self.b.ins().bor_not(a, b),
+            BinOp::Xnor => self.b.ins().bxor_not(a, b),
+            // Cranelift shifts and rotates take the amount modulo the width.
+            BinOp::Shl => self.b.ins().ishl(a, b),
+            BinOp::ShrL => self.b.ins().ushr(a, b),
+            BinOp::ShrA => self.b.ins().sshr(a, b),
+            BinOp::Rol => self.b.ins().rotl(a, b),
+            BinOp::Ror => self.b.ins().rotr(a, b),
+            BinOp::AddW => {
+                let r = self.b.ins().iadd(a, b);
+                self.sext32(r)
+            }
+            BinOp::SubW => {
+                let r = self.b.ins().isub(a, b);
+                self.sext32(r)
+            }
+            BinOp::MulW => {
+                let r = self.b.ins().imul(a, b);
+                self.sext32(r)
+            }
+            BinOp::DivW | BinOp::RemW | BinOp::DivUW | BinOp::RemUW => {
+                let (wa, wb) = self.low32(a, b);
+                let r = match op {
+                    BinOp::DivW => self.sdiv(I32, wa, wb, false),
+                    BinOp::RemW => self.sdiv(I32, wa, wb, true),
+                    BinOp::DivUW => self.udiv(I32, wa, wb, false),
+                    _ => self.udiv(I32, wa, wb, true),
+                };
+                self.b.ins().sextend(I64, r)
+            }
+            BinOp::ShlW | BinOp::ShrLW | BinOp::ShrAW | BinOp::RolW | BinOp::RorW => {
+                let (wa, wb) = self.low32(a, b);
+                let r = match op {
+                    BinOp::ShlW => self.b.ins().ishl(wa, wb),
+                    BinOp::ShrLW => self.b.ins().ushr(wa, wb),
+                    BinOp::ShrAW => self.b.ins().sshr(wa, wb),
+                    BinOp::RolW => self.b.ins().rotl(wa, wb),
+                    _ => self.b.ins().rotr(wa, wb),
+                };
+                self.b.ins().sextend(I64, r)
+            }
+            BinOp::Min => self.b.ins().smin(a, b),
+            BinOp::MinU => self.b.ins().umin(a, b),
+            BinOp::Max => self.b.ins().smax(a, b),
+            BinOp::MaxU => self.b.ins().umax(a, b),
+            BinOp::Eq => cmp(self, IntCC::Equal),
+            BinOp::Ne => cmp(self, IntCC::NotEqual),
+            BinOp::Lt => cmp(self, IntCC::SignedLessThan),
+            BinOp::LtU => cmp(self, IntCC::UnsignedLessThan),
+            BinOp::Ge => cmp(self, IntCC::SignedGreaterThanOrEqual),
+            BinOp::GeU => cmp(self, IntCC::UnsignedGreaterThanOrEqual),
+        }
+    }
+
+    fn unop(&mut self, op: UnOp, a: V) -> V {
+        let narrow = |l: &mut Self, ty: Type| {
+            let n = l.b.ins().ireduce(ty, a);
+            l.b.ins().sextend(I64, n)
+        };
+        let w32 = |l: &mut Self, f: fn(&mut FunctionBuilder, V) -> V| {
+            let n = l.b.ins().ireduce(I32, a);
+            let r = f(&mut l.b, n);
+            l.b.ins().uextend(I64, r)
+        };
+        match op {
+            UnOp::Not => self.b.ins().bnot(a),
+            UnOp::Neg => self.b.ins().ineg(a),
+            UnOp::Clz => self.b.ins().clz(a),
+            UnOp::Ctz => self.b.ins().ctz(a),
+            UnOp::Cpop => self.b.ins().popcnt(a),
+            UnOp::ClzW => w32(self, |b, v| b.ins().clz(v)),
+            UnOp::CtzW => w32(self, |b, v| b.ins().ctz(v)),
+            UnOp::CpopW => w32(self, |b, v| b.ins().popcnt(v)),
+            UnOp::SextB => narrow(self, I8),
+            UnOp::SextH => narrow(self, I16),
+            UnOp::SextW => narrow(self, I32),
+            UnOp::ZextB => self.b.ins().band_imm_s(a, 0xff),
+            UnOp::ZextH => self.b.ins().band_imm_s(a, 0xffff),
+            UnOp::ZextW => self.b.ins().band_imm_s(a, 0xffff_ffff),
+            UnOp::Rev8 => self.b.ins().bswap(a),
+            UnOp::OrcB => {
+                // Bit 7 of each byte of `t` is set iff the byte of `a` is
+                // nonzero (the masked add cannot carry across bytes); then
+                // spread it to the whole byte.
+                const LOW7: i64 = 0x7f7f_7f7f_7f7f_7f7f;
+                let m = self.b.ins().band_imm_s(a, LOW7);
+                let m = self.b.ins().iadd_imm_s(m, LOW7);
+                let t = self.b.ins().bor(m, a);
+                let t = self.b.ins().band_imm_s(t, 0x8080_8080_8080_8080_u64 as i64);
+                let ones = self.b.ins().ushr_imm_s(t, 7);
+                self.b.ins().imul_imm_s(ones, 0xff)
+            }
+        }
+    }
+
+    fn terminator(&mut self) {
+        let n = self.block.insn_starts.len() as u64;
+        match self.block.term {
+            Terminator::Jump { target } => {
+                let pc = self.iconst(I64, target as i64);
+                self.exit(pc, n, abi::EXIT_NEXT, None);
+            }
+            Terminator::Branch {
+                cond,
+                a,
+                b,
+                taken,
+                fallthrough,
+            } => {
+                let (a, b) = (self.val(a), self.val(b));
+                let c = self.b.ins().icmp(int_cc(cond), a, b);
+                let t = self.iconst(I64, taken as i64);
+                let f = self.iconst(I64, fallthrough as i64);
+                let pc = self.b.ins().select(c, t, f);
+                self.exit(pc, n, abi::EXIT_NEXT, None);
+            }
+            Terminator::JumpIndirect { target, .. } => {
+                let pc = self.val(target);
+                self.exit(pc, n, abi::EXIT_NEXT, None);
+            }
+            Terminator::Trap { kind, pc, next_pc } => {
+                // The trapping instruction has not retired, except fence.i.
+                let before = n.saturating_sub(1);
+                let (code, pc, retired) = match kind {
+                    TrapKind::Syscall => (abi::EXIT_SYSCALL, pc, before),
+                    TrapKind::Breakpoint => (abi::EXIT_BREAKPOINT, pc, before),
+                    TrapKind::Illegal { raw } => {
+                        (abi::EXIT_ILLEGAL | (raw as u64) << 32, pc, before)
+                    }
+                    TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
+                };
+                let pc = self.iconst(I64, pc as i64);
+                self.exit(pc, retired, code, None);
+            }
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Unit tests of compiled IR blocks: every integer operation against
+//! `vm_ir::eval_binop`/`eval_unop` (the reference semantics) on edge values,
+//! memory accesses and their fault exits, and the exit protocol. Whole
+//! programs compared against the interpreter are in `tests/differential.rs`.
+
+use crate::abi::{self, JitCtx};
+use crate::compiler::Compiler;
+use vm_core::CpuState;
+use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
+use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+
+const EDGES: &[u64] = &[
+    0,
+    1,
+    2,
+    3,
+    7,
+    31,
+    32,
+    33,
+    63,
+    64,
+    65,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0x1_8000_0005,
+    0x7fff_ffff_ffff_ffff,
+    0x8000_0000_0000_0000,
+    0xffff_ffff_8000_0000,
+    0xffff_ffff_ffff_fffe,
+    u64::MAX,
+    0x0100_2000_0000_0003,
+    0x0123_4567_89ab_cdef,
+];
+
+/// Run one compiled block on `cpu` against `mem`; returns the exit code.
+fn run(code: abi::BlockFn, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
+    let mut ctx = JitCtx::new(mem);
+    // SAFETY: `code` was compiled for the BlockFn contract against the
+    // arena that `ctx` describes; `cpu` is exclusively borrowed.
+    let r = unsafe { code(cpu, &mut ctx) };
+    (r, ctx)
+}
+
+fn compile(c: &mut Compiler, block: &Block) -> abi::BlockFn {
+    vm_ir::verify(block).expect("test block is valid IR");
+    c.compile(block).expect("block compiles")
+}
+
+fn more_values(seed: u64) -> Vec<u64> {
+    let mut s = seed;
+    let mut v = EDGES.to_vec();
+    for _ in 0..40 {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        v.push(s);
+    }
+    v
+}
+
+#[test]
+fn binops_match_reference_semantics() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("speed").expect("host supported");
+    let vals = more_values(0x1234_5678);
+    for &op in BinOp::ALL {
+        // x3 = op(x1, x2); x4 = op(x1, 5) through the immediate form.
+        let mut b = Builder::new(0x1000);
+        b.begin_insn(0x1000);
+        let x = b.get(Global::X(1));
+        let y = b.get(Global::X(2));
+        let r = b.binary(op, x, y);
+        b.set(Global::X(3), r);
+        b.begin_insn(0x1004);
+        let x = b.get(Global::X(1));
+        let r = b.binary_imm(op, x, -5);
+        b.set(Global::X(4), r);
+        let code = compile(
+            &mut c,
+            &b.finish(Terminator::Jump { target: 0x2000 }, 0x1008),
+        );
+        for &a in &vals {
+            for &bb in &vals {
+                let mut cpu = CpuState::default();
+                cpu.x[1] = a;
+                cpu.x[2] = bb;
+                let (r, _) = run(code, &mut cpu, &mem);
+                assert_eq!(r, abi::EXIT_NEXT);
+                assert_eq!(cpu.x[3], eval_binop(op, a, bb), "{op} {a:#x}, {bb:#x}");
+                assert_eq!(cpu.x[4], eval_binop(op, a, -5i64 as u64), "{op} {a:#x}, -5");
+                assert_eq!((cpu.pc, cpu.instret), (0x2000, 2));
+                assert_eq!((cpu.x[1], cpu.x[2]), (a, bb), "sources untouched");
+            }
+        }
+    }
+}
+
+#[test]
+fn unops_match_reference_semantics() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("none").expect("host supported");
+    let vals = more_values(0x9999);
+    for &op in UnOp::ALL {
+        let mut b = Builder::new(0x1000);
+        b.begin_insn(0x1000);
+        let x = b.get(Global::F(7));
+        let r = b.unary(op, x);
+        b.set(Global::X(5), r);
+        let code = compile(
+            &mut c,
+            &b.finish(Terminator::Jump { target: 0x1004 }, 0x1004),
+        );
+        for &a in &vals {
+            let mut cpu = CpuState::default();
+            cpu.f[7] = a;
+            run(code, &mut cpu, &mem);
+            assert_eq!(cpu.x[5], eval_unop(op, a), "{op} {a:#x}");
+        }
+    }
+}
+
+#[test]
+fn branch_selects_target_and_x0_reads_zero() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("speed").expect("host supported");
+    for &cond in vm_ir::Cond::ALL {
+        let mut b = Builder::new(0x1000);
+        b.begin_insn(0x1000);
+        let x = b.get(Global::X(1));
+        let z = b.get(Global::X(0));
+        let block = b.finish(
+            Terminator::Branch {
+                cond,
+                a: x,
+                b: z,
+                taken: 0x5000,
+                fallthrough: 0x1004,
+            },
+            0x1004,
+        );
+        let code = compile(&mut c, &block);
+        for &a in EDGES {
+            let mut cpu = CpuState::default();
+            cpu.x[1] = a;
+            run(code, &mut cpu, &mem);
+            let want = if cond.eval(a, 0) { 0x5000 } else { 0x1004 };
+            assert_eq!(cpu.pc, want, "{cond} {a:#x}");
+        }
+    }
+}
+
+/// Memory: one RW page at 0x20000, one R page at 0x21000, 0x22000 unmapped.
+fn scratch_memory() -> GuestMemory {
+    let mem = GuestMemory::new().expect("arena");
+    let fixed = MapFlags {
+        fixed: true,
+        ..MapFlags::default()
+    };
+    mem.map(0x20000, 0x1000, Perm::RW, fixed, Backing::Anonymous, "")
+        .expect("map rw");
+    mem.map(0x21000, 0x1000, Perm::R, fixed, Backing::Anonymous, "")
+        .expect("map r");
+    mem
+}
+
+/// insn 0: x5 = 1; insn 1: x6 = load.ty [x1 + off]; insn 2: store.ty
+/// [x2 + off], x6; then jump.
+fn load_store_block(ty: MemTy, off: i32) -> Block {
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let one = b.iconst(1);
+    b.set(Global::X(5), one);
+    b.begin_insn(0x1004);
+    let a = b.get(Global::X(1));
+    let v = b.load(ty, a, off);
+    b.set(Global::X(6), v);
+    b.begin_insn(0x1008);
+    let a = b.get(Global::X(2));
+    let v = b.get(Global::X(6));
+    b.store(ty, a, off, v);
+    b.finish(Terminator::Jump { target: 0x100c }, 0x100c)
+}
+
+#[test]
+fn loads_and_stores_extend_and_write_little_endian() {
+    let mem = scratch_memory();
+    let mut c = Compiler::new("speed").expect("host supported");
+    let pattern: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0x80).collect();
+    mem.write_bytes(0x20000, &pattern).expect("write");
+    for &ty in MemTy::ALL {
+        let code = compile(&mut c, &load_store_block(ty, 3));
+        let mut cpu = CpuState::default();
+        cpu.x[1] = 0x20000;
+        cpu.x[2] = 0x20100;
+        let (r, _) = run(code, &mut cpu, &mem);
+        assert_eq!(r, abi::EXIT_NEXT, "{ty}");
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(&pattern[3..11]);
+        let want = ty.extend(u64::from_le_bytes(raw));
+        assert_eq!(cpu.x[6], want, "{ty}");
+        let n = ty.bytes() as usize;
+        let mut back = vec![0u8; n];
+        mem.read_bytes(0x20103, &mut back).expect("read");
+        assert_eq!(back, pattern[3..3 + n], "{ty} stored bytes");
+    }
+}
+
+#[test]
+fn faults_exit_with_precise_state() {
+    let mem = scratch_memory();
+    let mut c = Compiler::new("speed").expect("host supported");
+    // (load base, store base, offset, type, expected code, faulting pc,
+    // expected ctx.fault_addr (the effective address))
+    let cases: &[(u64, u64, i32, MemTy, u64, u64, u64)] = &[
+        // load from an unmapped page
+        (
+            0x22000,
+            0x20000,
+            8,
+            MemTy::I64,
+            abi::EXIT_LOAD_FAULT,
+            0x1004,
+            0x22008,
+        ),
+        // load crossing from R into unmapped
+        (
+            0x21ffc,
+            0x20000,
+            0,
+            MemTy::I64,
+            abi::EXIT_LOAD_FAULT,
+            0x1004,
+            0x21ffc,
+        ),
+        // load beyond the guest space, address wrapping
+        (
+            u64::MAX - 2,
+            0x20000,
+            0,
+            MemTy::U32,
+            abi::EXIT_LOAD_FAULT,
+            0x1004,
+            u64::MAX - 2,
+        ),
+        (
+            1 << 38,
+            0x20000,
+            -1,
+            MemTy::U16,
+            abi::EXIT_LOAD_FAULT,
+            0x1004,
+            (1 << 38) - 1,
+        ),
+        // store to a read-only page
+        (
+            0x20000,
+            0x21000,
+            0,
+            MemTy::U8,
+            abi::EXIT_STORE_FAULT,
+            0x1008,
+            0x21000,
+        ),
+        // store crossing RW into R
+        (
+            0x20000,
+            0x20ffe,
+            0,
+            MemTy::U32,
+            abi::EXIT_STORE_FAULT,
+            0x1008,
+            0x20ffe,
+        ),
+    ];
+    for &(la, sa, off, ty, want_code, want_pc, want_ea) in cases {
+        let code = compile(&mut c, &load_store_block(ty, off));
+        let mut cpu = CpuState::default();
+        cpu.x[1] = la;
+        cpu.x[2] = sa;
+        cpu.x[6] = 0xdead;
+        cpu.instret = 100;
+        let (r, ctx) = run(code, &mut cpu, &mem);
+        assert_eq!(r & 0xff, want_code, "{la:#x} {sa:#x} {ty}");
+        assert_eq!((r >> 8) & 0xff, ty.bytes() as u64);
+        assert_eq!(cpu.pc, want_pc);
+        assert_eq!(ctx.fault_addr, want_ea);
+        assert_eq!(cpu.x[5], 1, "earlier instruction's write is visible");
+        let insn = (want_pc - 0x1000) / 4;
+        assert_eq!(cpu.instret, 100 + insn);
+        if want_code == abi::EXIT_LOAD_FAULT {
+            assert_eq!(cpu.x[6], 0xdead, "faulting load wrote nothing");
+        }
+    }
+}
+
+#[test]
+fn trap_exit_codes_and_instret() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("speed").expect("host supported");
+    let kinds = [
+        (vm_ir::TrapKind::Syscall, abi::EXIT_SYSCALL, 0x1004, 1),
+        (vm_ir::TrapKind::Breakpoint, abi::EXIT_BREAKPOINT, 0x1004, 1),
+        (
+            vm_ir::TrapKind::Illegal { raw: 0xdead_beef },
+            abi::EXIT_ILLEGAL | 0xdead_beef << 32,
+            0x1004,
+            1,
+        ),
+        (vm_ir::TrapKind::FenceI, abi::EXIT_FENCE_I, 0x1008, 2),
+    ];
+    for (kind, want, pc, retired) in kinds {
+        let mut b = Builder::new(0x1000);
+        b.begin_insn(0x1000);
+        let v = b.iconst(42);
+        b.set(Global::X(10), v);
+        b.begin_insn(0x1004);
+        let block = b.finish(
+            Terminator::Trap {
+                kind,
+                pc: 0x1004,
+                next_pc: 0x1008,
+            },
+            0x1008,
+        );
+        let code = compile(&mut c, &block);
+        let mut cpu = CpuState::default();
+        let (r, _) = run(code, &mut cpu, &mem);
+        assert_eq!(r, want, "{kind:?}");
+        assert_eq!((cpu.pc, cpu.instret, cpu.x[10]), (pc, retired, 42));
+    }
+}
