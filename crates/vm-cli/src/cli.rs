@@ -29,6 +29,15 @@ pub enum EngineKind {
     Interp,
 }
 
+impl EngineKind {
+    /// The name `--engine` accepts for this engine.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Interp => "interp",
+        }
+    }
+}
+
 /// `vm run` options.
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -56,6 +65,11 @@ pub struct RunArgs {
     /// Print execution statistics to stderr at exit.
     #[arg(long)]
     pub stats: bool,
+
+    /// Pass ARG0 to the guest as argv[0] instead of PROGRAM (used when a
+    /// guest execs another program).
+    #[arg(long, value_name = "ARG0")]
+    pub argv0: Option<OsString>,
 
     /// Execution engine.
     #[arg(long, value_enum, default_value = "interp")]

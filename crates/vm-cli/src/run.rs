@@ -1,6 +1,7 @@
 //! `vm run`: load the program, run it, and end the way the guest ended.
 
 use std::convert::Infallible;
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Instant;
 
@@ -22,7 +23,11 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let program = Program::open(&path, opts.sysroot.as_deref())?;
 
     let given = path.as_os_str().as_bytes().to_vec();
-    let mut argv = vec![given.clone()];
+    let argv0 = opts
+        .argv0
+        .as_ref()
+        .map_or_else(|| given.clone(), |a| a.as_bytes().to_vec());
+    let mut argv = vec![argv0];
     argv.extend(opts.guest_args().iter().map(|a| a.as_bytes().to_vec()));
     let args = Args {
         argv,
@@ -39,6 +44,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         exe_path: program.exe_path.clone(),
         sysroot: opts.sysroot.clone(),
         strace: opts.strace,
+        exec_options: exec_options(&opts),
     });
 
     let started = Instant::now();
@@ -61,6 +67,22 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
             vm_linux::die_by_signal(signal)
         }
     }
+}
+
+/// The `vm run` options a guest execve passes on to the new program.
+fn exec_options(opts: &RunArgs) -> Vec<OsString> {
+    let mut v: Vec<OsString> = vec!["--engine".into(), opts.engine.name().into()];
+    if let Some(root) = &opts.sysroot {
+        v.push("-L".into());
+        v.push(root.clone().into_os_string());
+    }
+    if opts.strace {
+        v.push("--strace".into());
+    }
+    if opts.trace {
+        v.push("--trace".into());
+    }
+    v
 }
 
 fn print_stats(engine: &dyn Engine, started: Instant) {

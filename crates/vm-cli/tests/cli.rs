@@ -262,3 +262,64 @@ fn dynamic_program_needs_sysroot() {
     assert_eq!(with.status.code(), Some(42), "{}", stderr(&with));
     assert!(String::from_utf8_lossy(&with.stdout).starts_with("arg a\n"));
 }
+
+const FORK_EXEC: &str = r#"
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sys/wait.h>
+#include <spawn.h>
+extern char **environ;
+int main(int argc, char **argv) {
+    if (argc > 1) { printf("exec'd argv0=%s arg=%s env=%s\n", argv[0], argv[1], getenv("FT")); return 7; }
+    setvbuf(stdout, NULL, _IONBF, 0);
+    int st;
+    pid_t p = fork();
+    if (p == 0) _exit(5);
+    waitpid(p, &st, 0);
+    printf("fork child exited %d\n", WEXITSTATUS(st));
+    p = fork();
+    if (p == 0) {
+        char *av[] = {"zeroth", "hello", NULL}, *ev[] = {"FT=yes", NULL};
+        execve("/proc/self/exe", av, ev);
+        _exit(99);
+    }
+    waitpid(p, &st, 0);
+    printf("exec child exited %d\n", WEXITSTATUS(st));
+    char *av[] = {"spawned", "x", NULL};
+    if (posix_spawn(&p, argv[0], NULL, NULL, av, environ) == 0) {
+        waitpid(p, &st, 0);
+        printf("spawn child exited %d\n", WEXITSTATUS(st));
+    }
+    char *bad[] = {"x", NULL};
+    execve("/nonexistent/prog", bad, environ);
+    printf("execve missing: %s\n", errno == ENOENT ? "ENOENT" : "other");
+    return 0;
+}
+"#;
+
+#[test]
+fn fork_execve_and_posix_spawn() {
+    let d = scratch("fork");
+    let Some(exe) = compile(&d, "fork", FORK_EXEC, &["-static"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .env_remove("FT")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "fork child exited 5\n\
+         exec'd argv0=zeroth arg=hello env=yes\n\
+         exec child exited 7\n\
+         exec'd argv0=spawned arg=x env=(null)\n\
+         spawn child exited 7\n\
+         execve missing: ENOENT\n"
+    );
+}

@@ -14,6 +14,7 @@ mod fs;
 pub mod host;
 mod mm;
 pub mod nr;
+mod process;
 mod procfs;
 mod signal;
 mod sys;
@@ -56,6 +57,9 @@ pub struct LinuxConfig {
     pub sysroot: Option<PathBuf>,
     /// Print each call to stderr (`--strace`).
     pub strace: bool,
+    /// Options for `vm run` when the guest calls execve (engine, sysroot,
+    /// tracing), so the new program runs the way this one does.
+    pub exec_options: Vec<std::ffi::OsString>,
 }
 
 /// The Linux personality of one guest process.
@@ -103,7 +107,10 @@ impl Linux {
             eprint!("{}", crate::strace::format_call(self.pid, nr, &a, mem));
         }
         self.pending = None;
-        let r = self.dispatch(nr, a, mem);
+        let r = match nr {
+            nr::CLONE => self.clone(cpu, mem, a),
+            _ => self.dispatch(nr, a, mem),
+        };
         let outcome = self.pending.take().unwrap_or(SyscallOutcome::Continue);
         if let SyscallOutcome::Exit(_) | SyscallOutcome::Killed(_) = outcome {
             if self.cfg.strace {
@@ -230,6 +237,7 @@ impl Linux {
             TKILL => self.tkill(a[0] as i32, a[1] as i32),
             TGKILL => self.tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
             WAIT4 => sys::wait4(mem, a),
+            EXECVE => self.execve(mem, a),
             // Leaving.
             EXIT | EXIT_GROUP => {
                 self.pending = Some(SyscallOutcome::Exit((a[0] & 0xff) as i32));

@@ -138,7 +138,7 @@ syscalls! {
     BRK = 214, "brk", [Hex];
     MUNMAP = 215, "munmap", [Hex, Int];
     MREMAP = 216, "mremap", [Hex, Int, Int, Hex, Hex];
-    CLONE = 220, "clone", [Hex, Ptr, Ptr, Ptr, Ptr];
+    CLONE = 220, "clone", [Hex, Ptr, Ptr, Hex, Ptr];
     EXECVE = 221, "execve", [Path, Ptr, Ptr];
     MMAP = 222, "mmap", [Hex, Int, Hex, Hex, Fd, Hex];
     MPROTECT = 226, "mprotect", [Hex, Int, Hex];

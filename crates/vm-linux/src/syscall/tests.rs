@@ -22,6 +22,7 @@ impl T {
             exe_path: PathBuf::from("/opt/guest/prog"),
             sysroot: None,
             strace: false,
+            exec_options: Vec::new(),
         })
     }
 
@@ -164,6 +165,7 @@ fn absolute_paths_are_looked_up_in_the_sysroot_first() {
         exe_path: PathBuf::from("/p"),
         sysroot: Some(root.clone()),
         strace: false,
+        exec_options: Vec::new(),
     });
     t.put_str(BUF, "/etc/vm-test-file");
     let fd = t.ret(nr::OPENAT, &[AT_FDCWD, BUF, libc::O_RDONLY as u64, 0]);
