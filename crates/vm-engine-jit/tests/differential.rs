@@ -1,0 +1,475 @@
+//! Differential tests: random RV64 programs run by the JIT and by the
+//! interpreter (the reference engine) from the same state must end with the
+//! same `Exit`, the same `CpuState` and the same memory.
+//!
+//! Programs are random valid instruction words from a fixed-seed generator:
+//! RV64I/M ALU, Zba/Zbb/Zbs, loads and stores into scratch pages (some of
+//! them faulting: unmapped, read-only, page-crossing), AMOs and LR/SC
+//! (some misaligned), FP arithmetic with dynamic rounding (and `frm` writes
+//! that make it illegal), `instret`/`cycle` reads, and forward branches and
+//! jumps; each ends with `ecall`.
+
+use vm_core::{CpuState, Exit};
+use vm_engine::{Engine, EngineConfig, Interpreter};
+use vm_engine_jit::{JitConfig, JitEngine};
+use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+
+const CODE: u64 = 0x10000;
+/// RW scratch pages 0x20000..0x22000, R page 0x22000, unmapped 0x23000.
+const SCRATCH: u64 = 0x20000;
+const SCRATCH_LEN: u64 = 0x2000;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
+}
+fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
+}
+fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let i = imm as u32;
+    ((i >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
+}
+fn b_type(off: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let i = off as u32;
+    ((i >> 12) & 1) << 31
+        | ((i >> 5) & 0x3f) << 25
+        | rs2 << 20
+        | rs1 << 15
+        | f3 << 12
+        | ((i >> 1) & 0xf) << 8
+        | ((i >> 11) & 1) << 7
+        | 0x63
+}
+fn j_type(off: i32, rd: u32) -> u32 {
+    let i = off as u32;
+    ((i >> 20) & 1) << 31
+        | ((i >> 1) & 0x3ff) << 21
+        | ((i >> 11) & 1) << 20
+        | ((i >> 12) & 0xff) << 12
+        | rd << 7
+        | 0x6f
+}
+
+/// Registers a program may write (x27..x31 hold scratch addresses).
+fn rd(rng: &mut Rng) -> u32 {
+    if rng.below(20) == 0 {
+        0
+    } else {
+        1 + rng.below(26) as u32
+    }
+}
+fn rs(rng: &mut Rng) -> u32 {
+    rng.below(32) as u32
+}
+
+/// One random instruction at index `i` of `n` (branch targets stay inside
+/// the program or hit the final `ecall`).
+fn random_insn(rng: &mut Rng, i: usize, n: usize) -> u32 {
+    // (funct7, funct3) of OP (0x33) and OP-32 (0x3b) instructions.
+    const OP: &[(u32, u32)] = &[
+        (0, 0),
+        (0x20, 0),
+        (0, 1),
+        (0, 2),
+        (0, 3),
+        (0, 4),
+        (0, 5),
+        (0x20, 5),
+        (0, 6),
+        (0, 7),
+        (1, 0),
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (1, 4),
+        (1, 5),
+        (1, 6),
+        (1, 7),
+        (0x10, 2),
+        (0x10, 4),
+        (0x10, 6),
+        (0x20, 7),
+        (0x20, 6),
+        (0x20, 4),
+        (5, 4),
+        (5, 5),
+        (5, 6),
+        (5, 7),
+        (0x30, 1),
+        (0x30, 5),
+        (0x24, 1),
+        (0x24, 5),
+        (0x34, 1),
+        (0x14, 1),
+    ];
+    const OP32: &[(u32, u32)] = &[
+        (0, 0),
+        (0x20, 0),
+        (0, 1),
+        (0, 5),
+        (0x20, 5),
+        (1, 0),
+        (1, 4),
+        (1, 5),
+        (1, 6),
+        (1, 7),
+        (4, 0),
+        (0x10, 2),
+        (0x10, 4),
+        (0x10, 6),
+        (0x30, 1),
+        (0x30, 5),
+    ];
+    match rng.below(100) {
+        0..=24 => {
+            let (f7, f3) = rng.pick(OP);
+            r_type(f7, rs(rng), rs(rng), f3, rd(rng), 0x33)
+        }
+        25..=34 => {
+            let (f7, f3) = rng.pick(OP32);
+            r_type(f7, rs(rng), rs(rng), f3, rd(rng), 0x3b)
+        }
+        35..=49 => {
+            // OP-IMM: plain immediates, shifts, and Zbb/Zbs forms.
+            let imm = rng.below(4096) as i32 - 2048;
+            let sh = rng.below(64) as i32;
+            let (f3, imm) = rng.pick(&[
+                (0, imm),
+                (2, imm),
+                (3, imm),
+                (4, imm),
+                (6, imm),
+                (7, imm),
+                (1, sh),
+                (5, sh),
+                (5, 0x400 | sh),
+                (1, 0x600),
+                (1, 0x601),
+                (1, 0x602),
+                (1, 0x604),
+                (1, 0x605),
+                (5, 0x600 | sh),
+                (5, 0x287),
+                (5, 0x6b8),
+                (1, 0x480 | sh),
+                (5, 0x480 | sh),
+                (1, 0x680 | sh),
+                (1, 0x280 | sh),
+            ]);
+            i_type(imm, rs(rng), f3, rd(rng), 0x13)
+        }
+        50..=56 => {
+            // OP-IMM-32 and zext.h
+            let imm = rng.below(4096) as i32 - 2048;
+            let sh = rng.below(32) as i32;
+            let sh6 = rng.below(64) as i32;
+            match rng.below(9) {
+                0 => r_type(4, 0, rs(rng), 4, rd(rng), 0x3b),
+                k => {
+                    let (f3, imm) = [
+                        (0, imm),
+                        (1, sh),
+                        (5, sh),
+                        (5, 0x400 | sh),
+                        (1, 0x600),
+                        (1, 0x601),
+                        (1, 0x602),
+                        (5, 0x600 | sh),
+                        (1, 0x080 | sh6),
+                    ][k as usize - 1];
+                    i_type(imm, rs(rng), f3, rd(rng), 0x1b)
+                }
+            }
+        }
+        57..=59 => {
+            let op = rng.pick(&[0x37, 0x17]);
+            (rng.next() as u32 & 0xfffff000) | rd(rng) << 7 | op
+        }
+        60..=71 => {
+            // Loads: x31 (RW, in range), x30 (near the RW/R boundary), x29
+            // (near the R/unmapped boundary).
+            let f3 = rng.pick(&[0, 1, 2, 3, 4, 5, 6]);
+            let (base, off) = match rng.below(10) {
+                0 => (30, rng.below(64) as i32 - 32),
+                1 => (29, rng.below(24) as i32 - 16),
+                _ => (31, rng.below(2040) as i32),
+            };
+            i_type(off, base, f3, rd(rng), 0x03)
+        }
+        72..=79 => {
+            let f3 = rng.pick(&[0, 1, 2, 3]);
+            let (base, off) = match rng.below(10) {
+                0 => (30, rng.below(64) as i32 - 32),
+                _ => (31, rng.below(2040) as i32),
+            };
+            s_type(off, rs(rng), base, f3)
+        }
+        80..=83 => {
+            // AMOs and LR/SC: x28 (8-aligned), sometimes x27 (only
+            // 4-aligned) or x29 (read-only page).
+            let f5 = rng.pick(&[0u32, 1, 2, 3, 4, 8, 0xc, 0x10, 0x14, 0x18, 0x1c]);
+            let f3 = rng.pick(&[2, 3]);
+            let base = match rng.below(10) {
+                0 => 27,
+                1 => 29,
+                _ => 28,
+            };
+            let rs2 = if f5 == 2 { 0 } else { rs(rng) };
+            f5 << 27 | rs2 << 20 | base << 15 | f3 << 12 | rd(rng) << 7 | 0x2f
+        }
+        84..=88 => {
+            // Forward branch or jump, 1..=8 instructions ahead.
+            let ahead = 1 + rng.below(8.min((n - i) as u64)) as i32;
+            if rng.below(4) == 0 {
+                j_type(ahead * 4, rd(rng))
+            } else {
+                let f3 = rng.pick(&[0, 1, 4, 5, 6, 7]);
+                b_type(ahead * 4, rs(rng), rs(rng), f3)
+            }
+        }
+        89..=90 => {
+            // rdinstret / rdcycle / fflags / frm / fcsr reads and writes.
+            match rng.below(5) {
+                0 => i_type(0xc02, 0, 2, rd(rng), 0x73),
+                1 => i_type(0xc00, 0, 2, rd(rng), 0x73),
+                2 => i_type(rng.pick(&[1, 2, 3]), rs(rng), 1, rd(rng), 0x73),
+                // csrrwi frm, 0..=7 (5..7 make dynamic rounding illegal)
+                3 => i_type(2, rng.below(8) as u32, 5, rd(rng), 0x73),
+                _ => i_type(1, 0, 2, rd(rng), 0x73),
+            }
+        }
+        _ => {
+            // FP: fmv.d.x, fmv.x.d, fadd/fmul/fdiv .s/.d, fsqrt.d, feq.d,
+            // fcvt.l.d, fmadd.d, with static or dynamic rounding.
+            let f = rng.below(32) as u32;
+            let rm = rng.pick(&[0, 1, 2, 3, 4, 7, 7, 7]);
+            match rng.below(8) {
+                0 => r_type(0x79, 0, rs(rng), 0, f, 0x53),
+                1 => r_type(0x71, 0, f, 0, rd(rng), 0x53),
+                2 => r_type(
+                    rng.pick(&[0x01, 0x09, 0x0d, 0x00, 0x08]),
+                    rng.below(32) as u32,
+                    rng.below(32) as u32,
+                    rm,
+                    f,
+                    0x53,
+                ),
+                3 => r_type(0x2d, 0, rng.below(32) as u32, rm, f, 0x53),
+                4 => r_type(0x51, rng.below(32) as u32, f, 2, rd(rng), 0x53),
+                5 => r_type(0x61, 2, f, rm, rd(rng), 0x53),
+                6 => {
+                    // fmadd.d f, a, b, c
+                    let c = rng.below(32) as u32;
+                    c << 27 | 1 << 25 | r_type(0, rng.below(32) as u32, f, rm, f, 0x43)
+                }
+                _ => r_type(0x69, 0, rs(rng), rm, f, 0x53), // fcvt.d.w
+            }
+        }
+    }
+}
+
+/// Guest memory with `code` at CODE and the scratch pages.
+fn setup(code: &[u32], scratch: &[u8]) -> GuestMemory {
+    let mem = GuestMemory::new().expect("arena");
+    let fixed = MapFlags {
+        fixed: true,
+        ..MapFlags::default()
+    };
+    let code_len = (code.len() as u64 * 4).div_ceil(4096) * 4096;
+    mem.map(CODE, code_len, Perm::RX, fixed, Backing::Anonymous, "code")
+        .expect("map code");
+    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
+    mem.write_bytes_force(CODE, &bytes).expect("write code");
+    mem.map(
+        SCRATCH,
+        SCRATCH_LEN,
+        Perm::RW,
+        fixed,
+        Backing::Anonymous,
+        "",
+    )
+    .expect("map scratch");
+    mem.map(
+        SCRATCH + SCRATCH_LEN,
+        0x1000,
+        Perm::R,
+        fixed,
+        Backing::Anonymous,
+        "",
+    )
+    .expect("map r");
+    mem.write_bytes(SCRATCH, scratch).expect("fill scratch");
+    mem
+}
+
+fn initial_cpu(rng: &mut Rng) -> CpuState {
+    let mut cpu = CpuState {
+        pc: CODE,
+        ..CpuState::default()
+    };
+    for r in 1..32 {
+        cpu.x[r] = match rng.below(4) {
+            0 => rng.below(64),
+            1 => rng.next() as i32 as i64 as u64,
+            _ => rng.next(),
+        };
+        cpu.f[r] = rng.next();
+    }
+    cpu.x[31] = SCRATCH;
+    cpu.x[30] = SCRATCH + SCRATCH_LEN; // RW below, R above
+    cpu.x[29] = SCRATCH + SCRATCH_LEN + 0x1000 - 8; // R below, unmapped above
+    cpu.x[28] = SCRATCH + 0x800;
+    cpu.x[27] = SCRATCH + 0x804;
+    cpu.frm = rng.below(5);
+    cpu
+}
+
+fn run_engine(
+    engine: &mut dyn Engine,
+    code: &[u32],
+    scratch: &[u8],
+    cpu: &CpuState,
+    budget: u64,
+) -> (Exit, CpuState, Vec<u8>) {
+    let mem = setup(code, scratch);
+    let mut cpu = cpu.clone();
+    let exit = engine.run(&mut cpu, &mem, budget);
+    let mut out = vec![0u8; SCRATCH_LEN as usize];
+    mem.read_bytes(SCRATCH, &mut out).expect("read scratch");
+    (exit, cpu, out)
+}
+
+fn jit() -> JitEngine {
+    JitEngine::with_config(JitConfig::default()).expect("host supported")
+}
+
+#[test]
+fn random_programs_match_the_interpreter() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut exits = std::collections::BTreeMap::new();
+    for case in 0..1000 {
+        let n = 10 + rng.below(90) as usize;
+        let mut code: Vec<u32> = (0..n).map(|i| random_insn(&mut rng, i, n)).collect();
+        code.push(0x0000_0073); // ecall
+        let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
+        let cpu = initial_cpu(&mut rng);
+        let want = run_engine(
+            &mut Interpreter::new(EngineConfig::default()),
+            &code,
+            &scratch,
+            &cpu,
+            u64::MAX,
+        );
+        let got = run_engine(&mut jit(), &code, &scratch, &cpu, u64::MAX);
+        let listing = || {
+            code.iter()
+                .enumerate()
+                .map(|(i, &w)| {
+                    let pc = CODE + 4 * i as u64;
+                    format!(
+                        "{pc:#x}: {w:08x} {}\n",
+                        vm_frontend::disassemble_bits(w, pc)
+                    )
+                })
+                .collect::<String>()
+        };
+        assert_eq!(got.0, want.0, "case {case}: exit differs\n{}", listing());
+        assert_eq!(got.1, want.1, "case {case}: cpu differs\n{}", listing());
+        assert!(
+            got.2 == want.2,
+            "case {case}: memory differs\n{}",
+            listing()
+        );
+        *exits
+            .entry(format!("{:?}", want.0).chars().take(12).collect::<String>())
+            .or_insert(0) += 1;
+    }
+    // The generator must reach both normal ends and faults.
+    assert!(exits.keys().any(|k| k.starts_with("Syscall")), "{exits:?}");
+    assert!(exits.keys().any(|k| k.starts_with("MemFault")), "{exits:?}");
+    assert!(exits.keys().any(|k| k.starts_with("Illegal")), "{exits:?}");
+}
+
+/// A counted loop: the budget stops both engines at the same block
+/// boundary, and resuming finishes with the same result.
+#[test]
+fn budget_and_loops_match_the_interpreter() {
+    let code = [
+        i_type(100, 0, 0, 5, 0x13),  // addi x5, x0, 100
+        i_type(0, 0, 0, 6, 0x13),    // addi x6, x0, 0
+        r_type(0, 5, 6, 0, 6, 0x33), // loop: add x6, x6, x5
+        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
+        b_type(-8, 0, 5, 1),         // bne x5, x0, loop
+        0x0000_0073,                 // ecall
+    ];
+    for budget in [0, 1, 7, 50, 1000] {
+        let cpu = CpuState {
+            pc: CODE,
+            ..CpuState::default()
+        };
+        let mut interp = Interpreter::new(EngineConfig::default());
+        let mut j = jit();
+        let want = run_engine(&mut interp, &code, &[], &cpu, budget);
+        let got = run_engine(&mut j, &code, &[], &cpu, budget);
+        assert_eq!(got.0, want.0, "budget {budget}");
+        assert_eq!(got.1, want.1, "budget {budget}");
+    }
+    let cpu = CpuState {
+        pc: CODE,
+        ..CpuState::default()
+    };
+    let (exit, end, _) = run_engine(&mut jit(), &code, &[], &cpu, u64::MAX);
+    assert_eq!(exit, Exit::Syscall);
+    assert_eq!(end.x[6], (1..=100).sum::<u64>());
+    assert_eq!(end.instret, 2 + 300, "ecall itself has not retired");
+}
+
+#[test]
+fn fetch_fault_and_invalidate() {
+    let mut j = jit();
+    let mem = setup(&[i_type(1, 0, 0, 5, 0x13), j_type(0x10000, 0)], &[]);
+    // Jump into unmapped memory: an exec fault at the target.
+    let mut cpu = CpuState {
+        pc: CODE,
+        ..CpuState::default()
+    };
+    let exit = j.run(&mut cpu, &mem, u64::MAX);
+    assert_eq!(
+        exit,
+        Exit::MemFault {
+            addr: CODE + 4 + 0x10000,
+            access: vm_core::FaultAccess::Exec,
+            misaligned: false
+        }
+    );
+    assert_eq!((cpu.pc, cpu.x[5], cpu.instret), (CODE + 4 + 0x10000, 1, 2));
+    // Rewrite the first instruction; without invalidation the old
+    // translation runs, with it the new code does.
+    mem.write_bytes_force(CODE, &i_type(2, 0, 0, 5, 0x13).to_le_bytes())
+        .expect("patch");
+    cpu.pc = CODE;
+    j.run(&mut cpu, &mem, u64::MAX);
+    assert_eq!(cpu.x[5], 1, "stale translation until invalidated");
+    j.invalidate(CODE, CODE + 4);
+    cpu.pc = CODE;
+    j.run(&mut cpu, &mem, u64::MAX);
+    assert_eq!(cpu.x[5], 2);
+    assert_eq!(j.stats().blocks_translated, 2);
+    assert_eq!(j.jit_stats().interpreted_blocks, 0);
+}
