@@ -127,7 +127,7 @@ print("fannkuch", fannkuch(7))
 local syll = {"ka", "lo", "mi", "nu", "pe", "ra", "si", "to"}
 local freq = {}
 for i = 1, 30000 do
-  local w = syll[rand() % 8 + 1] .. syll[rand() % 8 + 1]
+  local w = syll[(rand() >> 16) % 8 + 1] .. syll[(rand() >> 16) % 8 + 1]
   freq[w] = (freq[w] or 0) + 1
 end
 local ws = {}

@@ -3,7 +3,7 @@
 -- ends with an uncaught error, so the interpreter exits with status 1.
 local function strip(msg) return (tostring(msg):gsub("^.-:%d+: ", "")) end
 print(pcall(error, "plain"))
-print(pcall(error, {code = 7}))
+print(select(2, pcall(error, {code = 7})).code)
 local ok, e = pcall(error, setmetatable({}, {__tostring = function() return "custom" end}))
 print(ok, tostring(e))
 ok, e = pcall(function() return 1 + nil end); print(ok, strip(e))

@@ -1,0 +1,809 @@
+//! Real software under the VM: the Lua interpreter, zstd and SQLite.
+//!
+//! Kernel-sized test programs miss the bugs that only show up in large,
+//! optimised code: an interpreter's dispatch loop, a compressor's bit
+//! twiddling, a database's B-trees, file locking and journalling. The C
+//! sources come from the crates `lua-src`, `zstd-sys` and `libsqlite3-sys`
+//! (dev-dependencies of this crate, so cargo downloads them; they are found
+//! through `cargo metadata`). They are cross-compiled at test time with
+//! `-O2 -static` into `CARGO_TARGET_TMPDIR/real-software`, where builds are
+//! cached: a binary is rebuilt only when a source is newer than it or its
+//! compiler command line changed.
+//!
+//! The guest-side sources live in `tests/real/`: a small standalone Lua
+//! front end (`lua_main.c`, lua-src does not ship `lua.c`) with the scripts
+//! in `tests/real/lua/` (each gets a scratch directory as its first
+//! argument), a zstd driver and a SQLite driver. Every case runs
+//! under `qemu-riscv64` (the reference) and under `vm run --engine E` for
+//! each engine in [`ENGINES`]; stdout and the way the process ended must be
+//! identical, and the qemu run must end as the case expects. Wall-clock
+//! times of all runs are printed (see them with `--nocapture`) and written
+//! to `real-software/timings.txt`.
+//!
+//! Environment:
+//! - `REAL_TEST=a,b` runs only the cases whose name contains `a` or `b`;
+//! - `REAL_ENGINES=interp,jit` overrides [`ENGINES`] (empty: qemu only);
+//! - `CI` set: a missing cross compiler or qemu fails the test instead of
+//!   skipping it.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Engines the VM is run with; adding an engine is adding a name here.
+const ENGINES: &[&str] = &["interp"];
+/// The cross compiler.
+const GCC: &str = "riscv64-linux-gnu-gcc";
+/// The reference emulator.
+const QEMU: &str = "qemu-riscv64";
+/// Wall-clock limit for one guest run (debug builds of the VM are slow).
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+/// Lines of context shown before the first stdout difference.
+const DIFF_CONTEXT_LINES: usize = 3;
+/// Most differing lines shown per side.
+const DIFF_LINES_MAX: usize = 10;
+/// Optimisation and code-generation flags for every guest build.
+const CFLAGS: &[&str] = &["-O2", "-g0", "-w"];
+/// Lua configuration: POSIX facilities, and a fixed hash/random seed so the
+/// interpreter behaves identically on every run (the default seed mixes in
+/// the time and a stack address).
+const LUA_DEFINES: &[&str] = &["-DLUA_USE_POSIX", "-Dluai_makeseed()=0u"];
+/// zstd configuration: no x86 assembly, no legacy formats, no threads.
+const ZSTD_DEFINES: &[&str] = &["-DZSTD_DISABLE_ASM", "-DZSTD_LEGACY_SUPPORT=0"];
+/// SQLite configuration: single-threaded, no extension loading (static
+/// binary), with the SQL math functions.
+const SQLITE_DEFINES: &[&str] = &[
+    "-DSQLITE_THREADSAFE=0",
+    "-DSQLITE_OMIT_LOAD_EXTENSION",
+    "-DSQLITE_ENABLE_MATH_FUNCTIONS",
+];
+
+// ---------------------------------------------------------------------------
+// Locations and tools
+
+fn real_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/real")
+}
+
+fn work_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-software")
+}
+
+/// True when `tool --version` runs.
+fn tool_present(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// True when all `tools` exist. When one is missing: panics if `CI` is
+/// set, otherwise prints a note and returns false (the caller skips).
+fn tools_ready(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_present(t)).collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!("real-software tests need {}: not found", missing.join(", "));
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{msg} (CI is set, so this fails)"
+    );
+    eprintln!("note: {msg}; skipping");
+    false
+}
+
+/// Source directories of the three C code bases.
+struct Sources {
+    /// Directory holding the Lua 5.5 library sources (`lapi.c`, ...).
+    lua: PathBuf,
+    /// zstd's `lib` directory.
+    zstd: PathBuf,
+    /// Directory holding the SQLite amalgamation `sqlite3.c`.
+    sqlite: PathBuf,
+}
+
+/// Every `"manifest_path"` string in `cargo metadata` JSON output. A full
+/// JSON parser is not needed: the values are plain strings whose only
+/// escapes can be `\\` and `\"`.
+fn manifest_paths(json: &str) -> Vec<PathBuf> {
+    const KEY: &str = "\"manifest_path\":\"";
+    let mut paths = Vec::new();
+    let mut rest = json;
+    while let Some(at) = rest.find(KEY) {
+        rest = &rest[at + KEY.len()..];
+        let mut value = String::new();
+        let mut chars = rest.char_indices();
+        let mut end = rest.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    end = i + 1;
+                    break;
+                }
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        value.push(escaped);
+                    }
+                }
+                _ => value.push(c),
+            }
+        }
+        rest = &rest[end..];
+        paths.push(PathBuf::from(value));
+    }
+    paths
+}
+
+/// The host target triple, from `rustc -vV`.
+fn host_triple() -> Result<String, String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("cannot run rustc -vV: {e}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_string)
+        .ok_or_else(|| "rustc -vV printed no host triple".to_string())
+}
+
+/// Finds the package directories of the source crates via `cargo metadata`
+/// (offline, and filtered to the host platform so that packages for other
+/// platforms, which were never downloaded, are not needed). A package is
+/// recognised by the files it carries, not by its name, so a renamed or
+/// vendored copy works too.
+fn locate_sources() -> Result<Sources, String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let output = Command::new(&cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .arg("--filter-platform")
+        .arg(host_triple()?)
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo metadata failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let json = String::from_utf8_lossy(&output.stdout);
+    let dirs: Vec<PathBuf> = manifest_paths(&json)
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    let find = |marker: &str, what: &str| {
+        dirs.iter()
+            .map(|d| d.join(marker))
+            .find(|p| p.is_file())
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .ok_or_else(|| format!("no package in cargo metadata carries {what} ({marker})"))
+    };
+    Ok(Sources {
+        lua: find("lua-5.5.1/lapi.c", "the Lua 5.5 sources")?,
+        zstd: find("zstd/lib/zstd.h", "the zstd sources")?,
+        sqlite: find("sqlite3/sqlite3.c", "the SQLite amalgamation")?,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Building
+
+/// Modification time of `path`, if it exists.
+fn mtime(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The `.c` (and, with `headers`, `.h`) files directly inside `dir`, sorted.
+fn c_files(dir: &Path, headers: bool) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| match p.extension().and_then(|e| e.to_str()) {
+            Some("c") => true,
+            Some("h") => headers,
+            _ => false,
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// One compiler invocation whose output is cached.
+struct BuildStep {
+    /// Output file name inside the work directory's `bin/`.
+    output: String,
+    /// Compiler arguments, without `-o`.
+    args: Vec<OsString>,
+    /// Files whose change forces a rebuild (sources and headers).
+    inputs: Vec<PathBuf>,
+}
+
+/// Runs `step` unless its output is newer than every input and was built
+/// with the same command line (kept in a `.cmd` file next to it). Returns
+/// the output path.
+fn build(step: &BuildStep) -> Result<PathBuf, String> {
+    let dir = work_dir().join("bin");
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = dir.join(&step.output);
+    let cmd_file = dir.join(format!("{}.cmd", step.output));
+    let cmdline = step
+        .args
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let newest_input = step.inputs.iter().filter_map(|p| mtime(p)).max();
+    if let (Some(built), Some(input)) = (mtime(&out), newest_input)
+        && built > input
+        && fs::read_to_string(&cmd_file).is_ok_and(|c| c == cmdline)
+    {
+        return Ok(out);
+    }
+    // Build under another name then rename, so an interrupted build never
+    // leaves a truncated binary that looks up to date.
+    let tmp = dir.join(format!("{}.tmp", step.output));
+    let started = Instant::now();
+    let output = Command::new(GCC)
+        .args(&step.args)
+        .arg("-o")
+        .arg(&tmp)
+        .output()
+        .map_err(|e| format!("{}: cannot run {GCC}: {e}", step.output))?;
+    if !output.status.success() {
+        let _ = fs::remove_file(&tmp);
+        return Err(format!(
+            "{}: build failed:\n{}",
+            step.output,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    fs::write(&cmd_file, &cmdline).map_err(|e| format!("{}: {e}", cmd_file.display()))?;
+    eprintln!(
+        "built {} in {:.1}s",
+        step.output,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+/// Arguments shared by every build, followed by `-I` for each include dir.
+fn base_args(includes: &[&Path], defines: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = CFLAGS.iter().map(OsString::from).collect();
+    args.extend(defines.iter().map(OsString::from));
+    for dir in includes {
+        args.push("-I".into());
+        args.push(dir.as_os_str().to_owned());
+    }
+    args
+}
+
+/// The Lua library plus the `lua_main.c` front end.
+fn lua_step(src: &Sources) -> Result<BuildStep, String> {
+    let lua = &src.lua;
+    let driver = real_dir().join("lua_main.c");
+    let mut args = base_args(&[lua], LUA_DEFINES);
+    args.push("-static".into());
+    args.push(driver.clone().into());
+    args.extend(c_files(lua, false)?.into_iter().map(OsString::from));
+    args.push("-lm".into());
+    let mut inputs = c_files(lua, true)?;
+    inputs.push(driver);
+    Ok(BuildStep {
+        output: "lua".into(),
+        args,
+        inputs,
+    })
+}
+
+/// The zstd library (compression, decompression, dictionary builder) plus
+/// `zstd_driver.c`.
+fn zstd_step(src: &Sources) -> Result<BuildStep, String> {
+    let lib = &src.zstd;
+    let driver = real_dir().join("zstd_driver.c");
+    let common = lib.join("common");
+    let mut args = base_args(&[lib, &common], ZSTD_DEFINES);
+    args.push("-static".into());
+    args.push(driver.clone().into());
+    let mut inputs = vec![driver];
+    for sub in ["common", "compress", "decompress", "dictBuilder"] {
+        args.extend(
+            c_files(&lib.join(sub), false)?
+                .into_iter()
+                .map(OsString::from),
+        );
+        inputs.extend(c_files(&lib.join(sub), true)?);
+    }
+    inputs.extend(c_files(lib, true)?);
+    Ok(BuildStep {
+        output: "zstd_driver".into(),
+        args,
+        inputs,
+    })
+}
+
+/// The SQLite amalgamation, compiled to an object on its own (it is by far
+/// the slowest compile, so driver edits must not redo it).
+fn sqlite_object_step(src: &Sources) -> BuildStep {
+    let dir = &src.sqlite;
+    let source = dir.join("sqlite3.c");
+    let mut args = base_args(&[dir], SQLITE_DEFINES);
+    args.push("-c".into());
+    args.push(source.clone().into());
+    BuildStep {
+        output: "sqlite3.o".into(),
+        args,
+        inputs: vec![source, dir.join("sqlite3.h")],
+    }
+}
+
+/// `sqlite_driver.c` linked with the amalgamation object.
+fn sqlite_step(src: &Sources, object: &Path) -> BuildStep {
+    let dir = &src.sqlite;
+    let driver = real_dir().join("sqlite_driver.c");
+    let mut args = base_args(&[dir], &[]);
+    args.push("-static".into());
+    args.push(driver.clone().into());
+    args.push(object.as_os_str().to_owned());
+    args.push("-lm".into());
+    BuildStep {
+        output: "sqlite_driver".into(),
+        args,
+        inputs: vec![driver, object.to_path_buf(), dir.join("sqlite3.h")],
+    }
+}
+
+/// Built guest binaries.
+struct Binaries {
+    lua: PathBuf,
+    zstd: PathBuf,
+    sqlite: PathBuf,
+}
+
+/// Builds the three programs, each on its own thread (SQLite first: it is
+/// the long pole).
+fn build_all(src: &Sources) -> Result<Binaries, String> {
+    thread::scope(|s| {
+        let sqlite = s.spawn(|| {
+            let object = build(&sqlite_object_step(src))?;
+            build(&sqlite_step(src, &object))
+        });
+        let lua = s.spawn(|| build(&lua_step(src)?));
+        let zstd = s.spawn(|| build(&zstd_step(src)?));
+        let join = |h: thread::ScopedJoinHandle<'_, Result<PathBuf, String>>| {
+            h.join()
+                .unwrap_or_else(|_| Err("build thread panicked".into()))
+        };
+        Ok(Binaries {
+            sqlite: join(sqlite)?,
+            lua: join(lua)?,
+            zstd: join(zstd)?,
+        })
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Cases and runs
+
+/// One guest argument.
+#[derive(Clone, Debug)]
+enum Arg {
+    /// Passed as is.
+    Plain(OsString),
+    /// A fresh, empty directory (also the guest's working directory).
+    TmpDir,
+}
+
+/// One program run to compare.
+#[derive(Clone, Debug)]
+struct Case {
+    name: String,
+    binary: PathBuf,
+    args: Vec<Arg>,
+    expect: Ending,
+}
+
+/// How a guest run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ending {
+    /// Normal exit with this status.
+    Exit(i32),
+    /// Killed by this signal.
+    Signal(i32),
+    /// Did not finish within [`RUN_TIMEOUT`].
+    TimedOut,
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Exit(code) => write!(f, "exit {code}"),
+            Ending::Signal(sig) => write!(f, "signal {sig}"),
+            Ending::TimedOut => write!(f, "timeout after {}s", RUN_TIMEOUT.as_secs()),
+        }
+    }
+}
+
+/// What one run produced.
+#[derive(Debug)]
+struct Outcome {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    ending: Ending,
+    elapsed: Duration,
+}
+
+/// The exit status a Lua script declares with a `-- expect-exit: N` line
+/// (0 when it declares none).
+fn lua_expected_exit(script: &Path) -> Result<i32, String> {
+    let text = fs::read_to_string(script).map_err(|e| format!("{}: {e}", script.display()))?;
+    for line in text.lines() {
+        if let Some(n) = line.trim().strip_prefix("-- expect-exit:") {
+            return n
+                .trim()
+                .parse()
+                .map_err(|_| format!("{}: bad expect-exit `{n}`", script.display()));
+        }
+    }
+    Ok(0)
+}
+
+/// All cases, filtered by `REAL_TEST`.
+fn cases(bins: &Binaries) -> Result<Vec<Case>, String> {
+    let lua_dir = real_dir().join("lua");
+    let mut scripts: Vec<PathBuf> = fs::read_dir(&lua_dir)
+        .map_err(|e| format!("{}: {e}", lua_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "lua"))
+        .collect();
+    scripts.sort();
+    let mut all = Vec::new();
+    for script in scripts {
+        let stem = script
+            .file_stem()
+            .map_or_else(|| "?".into(), |s| s.to_string_lossy().into_owned());
+        all.push(Case {
+            name: format!("lua-{stem}"),
+            binary: bins.lua.clone(),
+            expect: Ending::Exit(lua_expected_exit(&script)?),
+            args: vec![Arg::Plain(script.into_os_string()), Arg::TmpDir],
+        });
+    }
+    all.push(Case {
+        name: "zstd".into(),
+        binary: bins.zstd.clone(),
+        args: Vec::new(),
+        expect: Ending::Exit(0),
+    });
+    all.push(Case {
+        name: "sqlite".into(),
+        binary: bins.sqlite.clone(),
+        args: vec![Arg::TmpDir],
+        expect: Ending::Exit(0),
+    });
+    let filter: Vec<String> = std::env::var("REAL_TEST")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    all.retain(|c| filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())));
+    Ok(all)
+}
+
+/// Engines to compare against qemu: [`ENGINES`] unless `REAL_ENGINES` is set.
+fn engines() -> Vec<String> {
+    match std::env::var("REAL_ENGINES") {
+        Ok(list) => list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Err(_) => ENGINES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Runs `cmd` with stdout/stderr captured through files (no pipe deadlock
+/// on large outputs), killing it after [`RUN_TIMEOUT`].
+fn run_captured(mut cmd: Command, scratch: &Path) -> io::Result<Outcome> {
+    let out_path = scratch.join("stdout");
+    let err_path = scratch.join("stderr");
+    cmd.stdin(Stdio::null())
+        .stdout(fs::File::create(&out_path)?)
+        .stderr(fs::File::create(&err_path)?);
+    let start = Instant::now();
+    let mut child = cmd.spawn()?;
+    let status: Option<ExitStatus> = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() > RUN_TIMEOUT {
+            child.kill()?;
+            child.wait()?;
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let ending = match status {
+        None => Ending::TimedOut,
+        Some(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => Ending::Exit(code),
+            (None, Some(sig)) => Ending::Signal(sig),
+            (None, None) => Ending::Exit(-1),
+        },
+    };
+    Ok(Outcome {
+        stdout: fs::read(&out_path)?,
+        stderr: fs::read(&err_path)?,
+        ending,
+        elapsed,
+    })
+}
+
+/// Runs `case` under qemu (`engine == None`) or the VM with `engine`.
+fn run_case(case: &Case, engine: Option<&str>) -> Result<Outcome, String> {
+    let label = format!("{}-{}", case.name, engine.unwrap_or("qemu"));
+    let scratch = work_dir().join("run").join(&label);
+    let tmpdir = scratch.join("tmp");
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&tmpdir).map_err(|e| format!("{label}: {e}"))?;
+    let mut cmd = match engine {
+        None => Command::new(QEMU),
+        Some(engine) => {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_vm"));
+            c.arg("run").arg("--engine").arg(engine);
+            c
+        }
+    };
+    cmd.arg(&case.binary)
+        .args(case.args.iter().map(|a| match a {
+            Arg::Plain(s) => s.clone(),
+            Arg::TmpDir => tmpdir.clone().into_os_string(),
+        }))
+        .current_dir(&tmpdir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("LANG", "C")
+        .env("HOME", &tmpdir);
+    run_captured(cmd, &scratch).map_err(|e| format!("{label}: cannot run: {e}"))
+}
+
+/// The differing middle of two outputs, with a few lines of context.
+fn diff_snippet(expected: &[u8], actual: &[u8]) -> String {
+    let exp = String::from_utf8_lossy(expected);
+    let act = String::from_utf8_lossy(actual);
+    let e: Vec<&str> = exp.lines().collect();
+    let a: Vec<&str> = act.lines().collect();
+    let prefix = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = e[prefix..]
+        .iter()
+        .rev()
+        .zip(a[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out = format!(
+        "  @@ line {} (expected {} lines, got {}) @@\n",
+        prefix + 1,
+        e.len(),
+        a.len()
+    );
+    for line in &e[prefix.saturating_sub(DIFF_CONTEXT_LINES)..prefix] {
+        let _ = writeln!(out, "   {line}");
+    }
+    for (lines, mark) in [
+        (&e[prefix..e.len() - suffix], '-'),
+        (&a[prefix..a.len() - suffix], '+'),
+    ] {
+        for line in lines.iter().take(DIFF_LINES_MAX) {
+            let _ = writeln!(out, "  {mark}{line}");
+        }
+        if lines.len() > DIFF_LINES_MAX {
+            let _ = writeln!(out, "  {mark}... {} more", lines.len() - DIFF_LINES_MAX);
+        }
+    }
+    if exp.ends_with('\n') != act.ends_with('\n') {
+        out.push_str("  (final newline differs)\n");
+    }
+    out
+}
+
+/// Last lines of a run's stderr, indented, for failure messages.
+fn stderr_tail(outcome: &Outcome) -> String {
+    let text = String::from_utf8_lossy(&outcome.stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(6)..]
+        .iter()
+        .map(|l| format!("    {l}\n"))
+        .collect()
+}
+
+/// Describes how `actual` differs from `expected`, or `None` if they agree.
+fn compare(label: &str, expected: &Outcome, actual: &Outcome) -> Option<String> {
+    let mut msg = String::new();
+    if expected.ending != actual.ending {
+        let _ = writeln!(
+            msg,
+            "  ending: expected {}, got {}",
+            expected.ending, actual.ending
+        );
+    }
+    if expected.stdout != actual.stdout {
+        msg.push_str(&diff_snippet(&expected.stdout, &actual.stdout));
+    }
+    if msg.is_empty() {
+        return None;
+    }
+    Some(format!("{label}:\n{msg}  stderr:\n{}", stderr_tail(actual)))
+}
+
+/// Wall-clock time of one run, for the timing report.
+struct Timing {
+    case: String,
+    runner: String,
+    elapsed: Duration,
+}
+
+/// Runs one case under qemu and every engine; returns timings and failures.
+fn check_case(case: &Case, engines: &[String]) -> (Vec<Timing>, Vec<String>) {
+    let mut timings = Vec::new();
+    let mut failures = Vec::new();
+    let reference = match run_case(case, None) {
+        Ok(o) => o,
+        Err(e) => return (timings, vec![e]),
+    };
+    timings.push(Timing {
+        case: case.name.clone(),
+        runner: "qemu".into(),
+        elapsed: reference.elapsed,
+    });
+    if reference.ending != case.expect {
+        failures.push(format!(
+            "{} under qemu: expected {}, got {} (the test program or its setup is wrong)\n  stderr:\n{}",
+            case.name,
+            case.expect,
+            reference.ending,
+            stderr_tail(&reference)
+        ));
+        return (timings, failures);
+    }
+    for engine in engines {
+        match run_case(case, Some(engine)) {
+            Ok(actual) => {
+                timings.push(Timing {
+                    case: case.name.clone(),
+                    runner: engine.clone(),
+                    elapsed: actual.elapsed,
+                });
+                let label = format!("{} (vm --engine {engine} vs qemu)", case.name);
+                failures.extend(compare(&label, &reference, &actual));
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    (timings, failures)
+}
+
+/// Runs `work` over `items` on two threads (the machine is small and each
+/// item is a heavy guest run), collecting results in order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
+    thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some(item) = items.get(i) else { break };
+                    let r = work(item);
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(i, r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_values()
+        .collect()
+}
+
+/// Formats the timings as a table: one row per case, one column per runner.
+fn timing_table(timings: &[Timing], engines: &[String]) -> String {
+    let mut rows: BTreeMap<&str, BTreeMap<&str, Duration>> = BTreeMap::new();
+    for t in timings {
+        rows.entry(&t.case)
+            .or_default()
+            .insert(&t.runner, t.elapsed);
+    }
+    let runners: Vec<&str> = std::iter::once("qemu")
+        .chain(engines.iter().map(String::as_str))
+        .collect();
+    let mut out = format!("{:<18}", "case");
+    for r in &runners {
+        let _ = write!(out, "{r:>10}");
+    }
+    out.push('\n');
+    for (case, times) in &rows {
+        let _ = write!(out, "{case:<18}");
+        for r in &runners {
+            match times.get(r) {
+                Some(d) => {
+                    let _ = write!(out, "{:>9.2}s", d.as_secs_f64());
+                }
+                None => {
+                    let _ = write!(out, "{:>10}", "-");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn real_software_matches_qemu() {
+    if !tools_ready(&[GCC, QEMU]) {
+        return;
+    }
+    let sources = locate_sources().unwrap_or_else(|e| panic!("{e}"));
+    let bins = build_all(&sources).unwrap_or_else(|e| panic!("{e}"));
+    let cases = cases(&bins).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !cases.is_empty(),
+        "no cases selected (REAL_TEST filters them all out?)"
+    );
+    let engines = engines();
+    let results = parallel_map(&cases, |c| check_case(c, &engines));
+    let mut timings = Vec::new();
+    let mut failures = Vec::new();
+    for (t, f) in results {
+        timings.extend(t);
+        failures.extend(f);
+    }
+    let table = timing_table(&timings, &engines);
+    println!("wall-clock times:\n{table}");
+    let _ = fs::write(work_dir().join("timings.txt"), &table);
+    assert!(
+        failures.is_empty(),
+        "{} mismatch(es):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn manifest_paths_are_extracted_with_escapes() {
+    let json = r#"{"packages":[{"name":"a","manifest_path":"/x/a-1.0/Cargo.toml"},
+        {"name":"b","manifest_path":"/y/we\"ird\\dir/Cargo.toml","id":"b"}]}"#;
+    assert_eq!(
+        manifest_paths(json),
+        vec![
+            PathBuf::from("/x/a-1.0/Cargo.toml"),
+            PathBuf::from("/y/we\"ird\\dir/Cargo.toml"),
+        ]
+    );
+}
