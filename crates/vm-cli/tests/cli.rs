@@ -205,6 +205,8 @@ fn guest_death_by_signal() {
 
 /// SIGSEGV's number on Linux.
 const SIGSEGV: i32 = 11;
+/// SIGTERM's number on Linux.
+const SIGTERM: i32 = 15;
 /// SIGABRT's number on Linux.
 const SIGABRT: i32 = 6;
 
@@ -322,4 +324,66 @@ fn fork_execve_and_posix_spawn() {
          spawn child exited 7\n\
          execve missing: ENOENT\n"
     );
+}
+
+const SIGNALS: &str = r#"
+#include <stdio.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+#include <ucontext.h>
+static sigjmp_buf jb;
+static volatile int got;
+static void on_usr1(int s, siginfo_t *si, void *uc) { got = s; printf("usr1 code=%d\n", si->si_code); }
+static void on_segv(int s, siginfo_t *si, void *uc) { printf("segv at %p\n", si->si_addr); siglongjmp(jb, 1); }
+static void on_ill(int s, siginfo_t *si, void *ucv) { ucontext_t *uc = ucv; uc->uc_mcontext.__gregs[0] += 2; printf("sigill\n"); }
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    struct sigaction sa; memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_SIGINFO;
+    sa.sa_sigaction = on_usr1; sigaction(SIGUSR1, &sa, NULL);
+    raise(SIGUSR1); printf("after raise got=%d\n", got);
+    sigset_t m; sigemptyset(&m); sigaddset(&m, SIGUSR1); sigprocmask(SIG_BLOCK, &m, NULL);
+    got = 0; kill(getpid(), SIGUSR1); printf("blocked got=%d\n", got);
+    sigprocmask(SIG_UNBLOCK, &m, NULL); printf("unblocked got=%d\n", got);
+    sa.sa_sigaction = on_segv; sigaction(SIGSEGV, &sa, NULL);
+    if (sigsetjmp(jb, 1) == 0) *(volatile int *)16 = 1;
+    if (sigsetjmp(jb, 1) == 0) *(volatile int *)32 = 1;
+    sa.sa_sigaction = on_ill; sigaction(SIGILL, &sa, NULL);
+    __asm__ volatile(".2byte 0" ::: "memory");
+    printf("after ill\n");
+    signal(SIGTERM, SIG_DFL);
+    raise(SIGTERM);
+    return 0;
+}
+"#;
+
+#[test]
+fn signal_handlers_frames_and_sigreturn() {
+    let d = scratch("signals");
+    let Some(exe) = compile(&d, "signals", SIGNALS, &["-static"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.signal(), Some(SIGTERM), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "usr1 code=-6\n\
+         after raise got=10\n\
+         blocked got=0\n\
+         usr1 code=0\n\
+         unblocked got=10\n\
+         segv at 0x10\n\
+         segv at 0x20\n\
+         sigill\n\
+         after ill\n"
+    );
+    // A signal the guest raised on itself is not a VM diagnostic.
+    assert_eq!(stderr(&o), "");
 }

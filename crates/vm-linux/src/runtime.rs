@@ -2,15 +2,21 @@
 //! (system calls, faults, code flushes), until the process exits or dies.
 //!
 //! Like QEMU's `cpu_loop`, this is the one place that sees both the engine
-//! and Linux. A guest fault becomes the signal Linux would send; signal
-//! delivery to guest handlers is not implemented yet, so a fault is fatal,
-//! exactly as it is under Linux for a program without a handler.
+//! and Linux. A guest fault becomes the signal Linux would send: delivered
+//! to the guest's handler if it has one, else fatal, with a diagnostic.
 
 use vm_core::{CpuState, Exit, FaultAccess};
 use vm_engine::Engine;
 use vm_mem::{GuestMemory, Perm};
 
 use crate::syscall::{Linux, SyscallOutcome};
+
+/// si_code values of synchronous faults.
+const SEGV_MAPERR: i32 = 1;
+const SEGV_ACCERR: i32 = 2;
+const BUS_ADRALN: i32 = 1;
+const ILL_ILLOPC: i32 = 1;
+const TRAP_BRKPT: i32 = 1;
 
 /// Guest instructions per engine run between runtime checks.
 pub const BUDGET_INSNS: u64 = 1 << 20;
@@ -59,11 +65,8 @@ pub fn run(
     loop {
         match engine.run(cpu, mem, limits.budget_insns) {
             Exit::Syscall => match linux.syscall(cpu, mem) {
-                SyscallOutcome::Continue => cpu.pc += 4,
-                SyscallOutcome::Invalidate { start, end } => {
-                    engine.invalidate(start, end);
-                    cpu.pc += 4;
-                }
+                SyscallOutcome::Continue => {}
+                SyscallOutcome::Invalidate { start, end } => engine.invalidate(start, end),
                 SyscallOutcome::Exit(code) => return GuestEnd::Exited(code),
                 SyscallOutcome::Killed(signal) => {
                     return GuestEnd::Killed {
@@ -79,27 +82,35 @@ pub fn run(
             }
             Exit::FlushCode => engine.invalidate(0, u64::MAX),
             Exit::Breakpoint => {
-                return killed(libc::SIGTRAP, cpu, mem, "breakpoint".into());
+                if !linux.fault_signal(cpu, mem, libc::SIGTRAP, TRAP_BRKPT, cpu.pc) {
+                    return killed(libc::SIGTRAP, cpu, mem, "breakpoint".into());
+                }
             }
             Exit::Illegal { raw } => {
-                return killed(
-                    libc::SIGILL,
-                    cpu,
-                    mem,
-                    format!("illegal instruction {raw:#x}"),
-                );
+                if !linux.fault_signal(cpu, mem, libc::SIGILL, ILL_ILLOPC, cpu.pc) {
+                    return killed(
+                        libc::SIGILL,
+                        cpu,
+                        mem,
+                        format!("illegal instruction {raw:#x}"),
+                    );
+                }
             }
             Exit::MemFault {
                 addr,
                 access,
                 misaligned,
             } => {
-                let signal = if misaligned {
-                    libc::SIGBUS
+                let (signal, code) = if misaligned {
+                    (libc::SIGBUS, BUS_ADRALN)
+                } else if mem.perm_at(addr) == Perm::NONE {
+                    (libc::SIGSEGV, SEGV_MAPERR)
                 } else {
-                    libc::SIGSEGV
+                    (libc::SIGSEGV, SEGV_ACCERR)
                 };
-                return killed(signal, cpu, mem, fault_text(mem, addr, access, misaligned));
+                if !linux.fault_signal(cpu, mem, signal, code, addr) {
+                    return killed(signal, cpu, mem, fault_text(mem, addr, access, misaligned));
+                }
             }
         }
     }

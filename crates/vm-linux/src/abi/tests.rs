@@ -109,6 +109,8 @@ fn layouts_match_riscv64_headers() {
 #include <asm/stat.h>
 #include <asm/termbits.h>
 #include <sys/utsname.h>
+#include <signal.h>
+#include <ucontext.h>
 #define O(f) printf(#f " %zu\n", offsetof(struct stat, f))
 int main(void) {
     printf("size %zu\n", sizeof(struct stat));
@@ -116,6 +118,11 @@ int main(void) {
     O(st_size); O(st_blksize); O(st_blocks); O(st_atime); O(st_mtime); O(st_ctime);
     printf("termios %zu\n", sizeof(struct termios));
     printf("utsname %zu\n", sizeof(struct utsname));
+    printf("siginfo %zu\n", sizeof(siginfo_t));
+    printf("uc_sigmask %zu\n", offsetof(ucontext_t, uc_sigmask));
+    printf("uc_mcontext %zu\n", offsetof(ucontext_t, uc_mcontext));
+    printf("mc_fpregs %zu\n", offsetof(mcontext_t, __fpregs));
+    printf("ucontext %zu\n", sizeof(ucontext_t));
     return 0;
 }
 "#,
@@ -145,6 +152,9 @@ int main(void) {
         .filter_map(|l| l.split_once(' '))
         .map(|(k, v)| (k, v.parse().unwrap()))
         .collect();
+    use crate::syscall::sigframe::{
+        MC_FPREGS, SIGINFO_SIZE, UC_MCONTEXT, UC_SIGMASK, UCONTEXT_SIZE,
+    };
     use stat_off::*;
     let expect = [
         ("size", STAT_SIZE),
@@ -163,6 +173,11 @@ int main(void) {
         ("st_ctime", CTIME),
         ("termios", TERMIOS_SIZE),
         ("utsname", UTSNAME_SIZE),
+        ("siginfo", SIGINFO_SIZE as usize),
+        ("uc_sigmask", UC_SIGMASK as usize),
+        ("uc_mcontext", UC_MCONTEXT as usize),
+        ("mc_fpregs", MC_FPREGS as usize),
+        ("ucontext", UCONTEXT_SIZE as usize),
     ];
     for (k, v) in expect {
         assert_eq!(got.get(k), Some(&v), "{k}");

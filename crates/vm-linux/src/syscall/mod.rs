@@ -16,6 +16,7 @@ mod mm;
 pub mod nr;
 mod process;
 mod procfs;
+pub mod sigframe;
 mod signal;
 mod sys;
 
@@ -33,7 +34,8 @@ pub use signal::SignalState;
 /// What the runtime must do after a system call.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub enum SyscallOutcome {
-    /// Continue after the `ecall` (the result is in `a0`).
+    /// Continue at `cpu.pc` (after the `ecall`, or in a signal handler, or
+    /// where rt_sigreturn resumed).
     Continue,
     /// Continue, after dropping translations of guest code in `[start, end)`.
     Invalidate {
@@ -72,6 +74,10 @@ pub struct Linux {
     clear_child_tid: u64,
     /// An outcome other than `Continue` decided by the current call.
     pending: Option<SyscallOutcome>,
+    /// Guest address of the signal-return trampoline, once mapped.
+    trampoline: Option<u64>,
+    /// Who raised each pending signal (index `sig - 1`).
+    sig_source: [sigframe::SigSource; signal::NSIG],
 }
 
 impl Linux {
@@ -84,6 +90,8 @@ impl Linux {
             warned: HashSet::new(),
             clear_child_tid: 0,
             pending: None,
+            trampoline: None,
+            sig_source: [sigframe::SigSource::Fault { code: 0, addr: 0 }; signal::NSIG],
         }
     }
 
@@ -97,14 +105,20 @@ impl Linux {
         &self.signals
     }
 
-    /// Perform the system call described by `cpu` (`a7`, `a0..a5`), write the
-    /// result to `a0`, and say what the runtime must do next. Does not
-    /// advance `pc`.
+    /// Perform the system call described by `cpu` (`a7`, `a0..a5`), write
+    /// the result to `a0`, advance `pc` past the `ecall`, deliver signals
+    /// the call made pending, and say what the runtime must do next.
     pub fn syscall(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> SyscallOutcome {
         let nr = cpu.x[17];
         let a: [u64; 6] = cpu.x[10..16].try_into().unwrap_or([0; 6]);
         if self.cfg.strace {
             eprint!("{}", crate::strace::format_call(self.pid, nr, &a, mem));
+        }
+        if nr == nr::RT_SIGRETURN {
+            if self.cfg.strace {
+                eprintln!(" = ?");
+            }
+            return self.sigreturn(cpu, mem);
         }
         self.pending = None;
         let r = match nr {
@@ -122,8 +136,12 @@ impl Linux {
             Ok(v) => v,
             Err(e) => (-i64::from(e.0)) as u64,
         };
+        cpu.pc = cpu.pc.wrapping_add(4);
         if self.cfg.strace {
             eprintln!("{}", crate::strace::format_result(nr, r));
+        }
+        if let Some(sig) = self.deliver_pending(cpu, mem) {
+            return SyscallOutcome::Killed(sig);
         }
         outcome
     }

@@ -1,15 +1,17 @@
-//! Signal dispositions, the signal mask, and signals the guest sends itself.
+//! Signal dispositions, the signal mask, pending signals, and delivery.
 //!
-//! Handlers are recorded but not yet delivered. What is faithful already is
-//! the case programs rely on most: a signal with the default action that
-//! the guest raises on itself (abort() raises SIGABRT) kills the process,
-//! unless it is blocked (then it waits, pending, until unblocked).
-//! Single-threaded futex semantics live here too.
+//! A signal the guest raises on itself, or a fault, is handled as Linux
+//! does: ignored, fatal by default (abort() raises SIGABRT), held pending
+//! while blocked, or delivered to the guest's handler through a signal
+//! frame ([`super::sigframe`]). Signals from other host processes are not
+//! forwarded to the guest yet. Single-threaded futex semantics live here too.
 
 use vm_mem::{Errno, GuestMemory};
 
 use super::host::{SysResult, get, get_u64, put};
+use super::sigframe::SigSource;
 use super::{Linux, SyscallOutcome};
+use vm_core::CpuState;
 
 const EINVAL: Errno = Errno(libc::EINVAL);
 /// Highest signal number.
@@ -17,6 +19,16 @@ pub const NSIG: usize = 64;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SS_DISABLE: u32 = 2;
+/// Deliver on the alternate signal stack.
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+/// Do not block the signal during its handler.
+pub const SA_NODEFER: u64 = 0x4000_0000;
+/// Reset to SIG_DFL on delivery.
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+/// si_code of kill(2).
+const SI_USER: i32 = 0;
+/// si_code of tkill/tgkill.
+const SI_TKILL: i32 = -6;
 
 /// One recorded `struct sigaction` (riscv64 kernel layout: handler, flags, mask).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -68,15 +80,17 @@ pub fn default_kills(sig: i32) -> bool {
     )
 }
 
-fn bit(sig: i32) -> u64 {
+/// The mask bit of `sig`.
+pub fn bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
 }
 
 /// Signals that can never be blocked.
-const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
+pub const UNBLOCKABLE: u64 = (1 << (libc::SIGKILL - 1)) | (1 << (libc::SIGSTOP - 1));
 
 impl SignalState {
-    /// What raising `sig` on the process does now: `Some(sig)` if it dies.
+    /// Raise `sig` on the process: `Some(sig)` if it dies now; otherwise
+    /// it is discarded (ignored) or left pending for [`Linux::deliver_pending`].
     fn raise(&mut self, sig: i32) -> Option<i32> {
         if sig == libc::SIGKILL {
             return Some(sig);
@@ -85,26 +99,63 @@ impl SignalState {
         if act.handler == SIG_IGN || (act.handler == SIG_DFL && !default_kills(sig)) {
             return None;
         }
-        if self.mask & bit(sig) != 0 {
-            self.pending |= bit(sig);
-            return None;
+        if act.handler == SIG_DFL && self.mask & bit(sig) == 0 {
+            return Some(sig);
         }
-        (act.handler == SIG_DFL).then_some(sig)
+        self.pending |= bit(sig);
+        None
     }
 
-    /// After the mask changed: a pending, now unblocked, deadly signal.
-    fn deliverable(&mut self) -> Option<i32> {
+    /// Take the lowest pending, unblocked signal.
+    fn take_deliverable(&mut self) -> Option<(i32, SigAction)> {
         let ready = self.pending & !self.mask;
         if ready == 0 {
             return None;
         }
         let sig = ready.trailing_zeros() as i32 + 1;
         self.pending &= !bit(sig);
-        self.raise(sig)
+        Some((sig, self.actions[sig as usize - 1]))
     }
 }
 
 impl Linux {
+    /// Deliver pending, unblocked signals: run handlers (pushing frames on
+    /// `cpu`), drop ignored ones. `Some(sig)` if the process dies.
+    pub fn deliver_pending(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> Option<i32> {
+        while let Some((sig, act)) = self.signals.take_deliverable() {
+            match act.handler {
+                SIG_IGN => {}
+                SIG_DFL if !default_kills(sig) => {}
+                SIG_DFL => return Some(sig),
+                _ => {
+                    let src = self.sig_source[sig as usize - 1];
+                    if !self.push_frame(cpu, mem, sig, act, src) {
+                        return Some(libc::SIGSEGV);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// A synchronous fault raised `sig` at `cpu.pc`: run the guest's
+    /// handler if it has one and the signal is not blocked (returns true);
+    /// otherwise the process dies of it (false), as Linux forces it.
+    pub fn fault_signal(
+        &mut self,
+        cpu: &mut CpuState,
+        mem: &GuestMemory,
+        sig: i32,
+        code: i32,
+        addr: u64,
+    ) -> bool {
+        let act = self.signals.actions[sig as usize - 1];
+        if act.handler <= SIG_IGN || self.signals.mask & bit(sig) != 0 {
+            return false;
+        }
+        self.push_frame(cpu, mem, sig, act, SigSource::Fault { code, addr })
+    }
+
     pub(super) fn rt_sigaction(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
         let (sig, act, old, size) = (a[0] as i32, a[1], a[2], a[3]);
         if size != 8 || !(1..=NSIG as i32).contains(&sig) {
@@ -124,12 +175,6 @@ impl Linux {
                 flags: w(1),
                 mask: w(2),
             };
-            if new.handler > SIG_IGN {
-                self.warn_once(
-                    (2 << 40) | sig as u64,
-                    &format!("guest installed a handler for signal {sig}; signal delivery is not implemented"),
-                );
-            }
             self.signals.actions[slot] = new;
         }
         if old != 0 {
@@ -159,9 +204,6 @@ impl Linux {
         }
         if old != 0 {
             put(mem, old, &prev.to_le_bytes())?;
-        }
-        if let Some(sig) = self.signals.deliverable() {
-            self.pending = Some(SyscallOutcome::Killed(sig));
         }
         Ok(0)
     }
@@ -199,8 +241,8 @@ impl Linux {
         Ok(0)
     }
 
-    /// The guest sends `sig` to itself.
-    fn raise_self(&mut self, sig: i32) -> SysResult {
+    /// The guest sends `sig` to itself (with `si_code` `code`).
+    fn raise_self(&mut self, sig: i32, code: i32) -> SysResult {
         if sig == 0 {
             return Ok(0);
         }
@@ -210,12 +252,21 @@ impl Linux {
         if let Some(s) = self.signals.raise(sig) {
             self.pending = Some(SyscallOutcome::Killed(s));
         }
+        if self.signals.pending & bit(sig) != 0 {
+            // SAFETY: getuid has no preconditions.
+            let uid = unsafe { libc::getuid() };
+            self.sig_source[sig as usize - 1] = SigSource::User {
+                code,
+                pid: self.pid,
+                uid,
+            };
+        }
         Ok(0)
     }
 
     pub(super) fn kill(&mut self, pid: i32, sig: i32) -> SysResult {
         if pid == self.pid || pid == 0 {
-            return self.raise_self(sig);
+            return self.raise_self(sig, SI_USER);
         }
         if pid == -1 {
             return Err(Errno(libc::EPERM));
@@ -227,14 +278,14 @@ impl Linux {
         if tid != self.pid {
             return Err(Errno(libc::ESRCH));
         }
-        self.raise_self(sig)
+        self.raise_self(sig, SI_TKILL)
     }
 
     pub(super) fn tgkill(&mut self, tgid: i32, tid: i32, sig: i32) -> SysResult {
         if tgid != self.pid || tid != self.pid {
             return Err(Errno(libc::ESRCH));
         }
-        self.raise_self(sig)
+        self.raise_self(sig, SI_TKILL)
     }
 }
 
@@ -286,16 +337,35 @@ mod tests {
         let mut s = SignalState::default();
         assert_eq!(s.raise(libc::SIGABRT), Some(libc::SIGABRT));
         assert_eq!(s.raise(libc::SIGCHLD), None);
+        assert_eq!(s.pending, 0, "harmless default: discarded");
         s.actions[libc::SIGABRT as usize - 1].handler = SIG_IGN;
         assert_eq!(s.raise(libc::SIGABRT), None);
+        assert_eq!(s.pending, 0, "ignored: discarded");
         s.actions[libc::SIGABRT as usize - 1].handler = SIG_DFL;
         s.mask = bit(libc::SIGABRT);
         assert_eq!(s.raise(libc::SIGABRT), None);
         assert_eq!(s.pending, bit(libc::SIGABRT));
-        assert_eq!(s.deliverable(), None, "still blocked");
+        assert_eq!(s.take_deliverable(), None, "still blocked");
         s.mask = 0;
-        assert_eq!(s.deliverable(), Some(libc::SIGABRT));
+        assert_eq!(
+            s.take_deliverable(),
+            Some((libc::SIGABRT, SigAction::default()))
+        );
         assert_eq!(s.pending, 0);
+    }
+
+    #[test]
+    fn handled_signals_wait_for_delivery() {
+        let mut s = SignalState::default();
+        let act = SigAction {
+            handler: 0x1000,
+            flags: 0,
+            mask: 0,
+        };
+        s.actions[libc::SIGUSR1 as usize - 1] = act;
+        assert_eq!(s.raise(libc::SIGUSR1), None);
+        assert_eq!(s.take_deliverable(), Some((libc::SIGUSR1, act)));
+        assert_eq!(s.take_deliverable(), None);
     }
 
     #[test]

@@ -413,3 +413,84 @@ fn proc_self_maps_describes_guest_memory() {
         "{text}"
     );
 }
+
+#[test]
+fn handler_runs_on_a_frame_and_sigreturn_restores_state() {
+    let mut t = T::new();
+    let pid = t.linux.pid() as u64;
+    // sigaction(SIGUSR1, {handler 0x4000, flags 0, mask 0}).
+    t.mem.store(BUF, 8, 0x4000).unwrap();
+    t.mem.store(BUF + 8, 8, 0).unwrap();
+    t.mem.store(BUF + 16, 8, 0).unwrap();
+    assert_eq!(
+        t.ret(nr::RT_SIGACTION, &[libc::SIGUSR1 as u64, BUF, 0, 8]),
+        0
+    );
+    t.cpu.pc = 0x1000;
+    t.cpu.x[2] = BUF + 0x4000; // stack top: the end of the buffer mapping
+    t.cpu.x[9] = 0x5151;
+    t.cpu.f[3] = 0x3333;
+    // tgkill returns 0 into the saved context; a0 now holds the handler's argument.
+    assert_eq!(
+        t.call(nr::TGKILL, &[pid, pid, libc::SIGUSR1 as u64]).1,
+        SyscallOutcome::Continue
+    );
+    // Now in the handler: a0 = signo, a1 = siginfo, a2 = ucontext, ra = trampoline.
+    assert_eq!(t.cpu.pc, 0x4000);
+    assert_eq!(t.cpu.x[10], libc::SIGUSR1 as u64);
+    let frame = t.cpu.x[2];
+    assert_eq!(frame % 16, 0);
+    assert_eq!(frame, (BUF + 0x4000 - sigframe::FRAME_SIZE) & !15);
+    assert_eq!(t.cpu.x[11], frame);
+    assert_eq!(t.mem.load(frame, 4), Ok(libc::SIGUSR1 as u64), "si_signo");
+    let tramp = t.cpu.x[1];
+    assert_eq!(t.mem.perm_at(tramp), Perm::RX);
+    assert_eq!(t.mem.load(tramp + 4, 4), Ok(0x73), "ecall");
+    // The signal is blocked while its handler runs.
+    assert_eq!(t.linux.signals().mask, 1 << (libc::SIGUSR1 - 1));
+    // The handler clobbers registers, then returns through the trampoline.
+    t.cpu.x[9] = 0;
+    t.cpu.f[3] = 0;
+    t.cpu.x[17] = nr::RT_SIGRETURN;
+    assert_eq!(
+        t.linux.syscall(&mut t.cpu, &t.mem),
+        SyscallOutcome::Continue
+    );
+    assert_eq!(t.cpu.pc, 0x1004, "after the ecall that raised it");
+    assert_eq!(t.cpu.x[2], BUF + 0x4000);
+    assert_eq!(t.cpu.x[9], 0x5151);
+    assert_eq!(t.cpu.f[3], 0x3333);
+    assert_eq!(t.cpu.x[10], 0, "tgkill's result");
+    assert_eq!(t.linux.signals().mask, 0);
+}
+
+#[test]
+fn fault_goes_to_handler_only_when_installed() {
+    let mut t = T::new();
+    t.cpu.x[2] = BUF + 0x4000;
+    assert!(
+        !t.linux
+            .fault_signal(&mut t.cpu, &t.mem, libc::SIGSEGV, 1, 0x10)
+    );
+    t.mem.store(BUF, 8, 0x4000).unwrap();
+    t.mem.store(BUF + 8, 8, 0).unwrap();
+    t.mem.store(BUF + 16, 8, 0).unwrap();
+    assert_eq!(
+        t.ret(nr::RT_SIGACTION, &[libc::SIGSEGV as u64, BUF, 0, 8]),
+        0
+    );
+    t.cpu.x[2] = BUF + 0x4000;
+    assert!(
+        t.linux
+            .fault_signal(&mut t.cpu, &t.mem, libc::SIGSEGV, 1, 0x10)
+    );
+    assert_eq!(t.cpu.pc, 0x4000);
+    let frame = t.cpu.x[2];
+    assert_eq!(t.mem.load(frame + 8, 4), Ok(1), "si_code SEGV_MAPERR");
+    assert_eq!(t.mem.load(frame + 16, 8), Ok(0x10), "si_addr");
+    // A second fault inside the handler: SIGSEGV is blocked, so it is fatal.
+    assert!(
+        !t.linux
+            .fault_signal(&mut t.cpu, &t.mem, libc::SIGSEGV, 1, 0x10)
+    );
+}
