@@ -11,12 +11,13 @@ pub(crate) fn print_block(block: &Block, mem: &GuestMemory) {
     );
     for s in &block.insn_starts {
         let raw = crate::interp::raw_insn(mem, s.pc);
-        out.push_str(&format!(
-            "  {:#x}: {:08x}  {}\n",
-            s.pc,
-            raw,
-            vm_frontend::disassemble_bits(raw, s.pc)
-        ));
+        let bits = if raw & 3 == 3 {
+            format!("{raw:08x}")
+        } else {
+            format!("{raw:04x}    ")
+        };
+        let text = vm_frontend::disassemble_bits(raw, s.pc);
+        out.push_str(&format!("  {:#x}: {bits}  {text}\n", s.pc));
     }
     eprint!("{out}");
 }
