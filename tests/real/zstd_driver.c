@@ -236,11 +236,14 @@ int main(void) {
            (unsigned long long)fnv1a(text, text_n), (unsigned long long)fnv1a(rec, rec_n),
            (unsigned long long)fnv1a(rnd, rnd_n));
 
-    static const int levels[] = {-5, 1, 3, 6, 12, 19};
+    static const int levels[] = {-5, 1, 3, 6, 12};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         one_shot("text", text, text_n, levels[i]);
         one_shot("records", rec, rec_n, levels[i]);
     }
+    /* The optimal parser (level 19) is slow: give it a prefix only. */
+    one_shot("text", text, text_n / 4, 19);
+    one_shot("records", rec, rec_n / 2, 19);
     one_shot("random", rnd, rnd_n, 3);
     one_shot("zeros", zero, zero_n, 3);
     streaming("text", text, text_n, 4);
