@@ -7,6 +7,7 @@
 //! they know nothing of Linux.
 
 pub mod cache;
+pub mod guest_ops;
 pub mod interp;
 mod trace;
 

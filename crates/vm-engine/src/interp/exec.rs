@@ -2,10 +2,11 @@
 
 use super::compile::CompiledBlock;
 use super::ops::{Op, Slot, Term};
+use crate::guest_ops::{self, AtomicFault};
 use std::sync::atomic::Ordering::SeqCst;
 use vm_core::fpu;
 use vm_core::{CpuState, Exit, FaultAccess};
-use vm_ir::{AmoOp, AtomicWidth, BinOp, Csr, RoundMode, eval_binop, eval_unop};
+use vm_ir::{BinOp, RoundMode, eval_binop, eval_unop};
 use vm_mem::{GuestMemory, MemFault};
 
 /// The slot file: guest registers followed by block temporaries.
@@ -75,6 +76,17 @@ enum Stop {
     IllegalRm,
 }
 
+fn atomic_stop(f: AtomicFault, addr: u64, access: FaultAccess) -> Stop {
+    match f {
+        AtomicFault::Fault(f) => mem_fault(f, access),
+        AtomicFault::Misaligned => Stop::Fault {
+            addr,
+            access,
+            misaligned: true,
+        },
+    }
+}
+
 fn mem_fault(f: MemFault, access: FaultAccess) -> Stop {
     Stop::Fault {
         addr: f.addr,
@@ -93,161 +105,6 @@ fn rm_of(rm: RoundMode, cpu: &CpuState) -> Result<RoundMode, Stop> {
         fpu::resolve_rm(rm, cpu.frm).ok_or(Stop::IllegalRm)
     } else {
         Ok(rm)
-    }
-}
-
-fn host_time_ticks() -> u64 {
-    // 10 MHz, the timebase of common RISC-V Linux platforms.
-    let mut ts = libc_timespec();
-    // SAFETY: clock_gettime writes into the valid, local timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 10_000_000 + ts.tv_nsec as u64 / 100
-}
-
-fn libc_timespec() -> libc::timespec {
-    libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    }
-}
-
-fn amo(mem: &GuestMemory, op: AmoOp, w: AtomicWidth, addr: u64, v: u64) -> Result<u64, Stop> {
-    let misaligned = Stop::Fault {
-        addr,
-        access: FaultAccess::Write,
-        misaligned: true,
-    };
-    match w {
-        AtomicWidth::W => {
-            let a = mem
-                .atomic_u32(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
-            let a = a.ok_or(misaligned)?;
-            let v32 = v as u32;
-            let old = match op {
-                AmoOp::Swap => a.swap(v32, SeqCst),
-                AmoOp::Add => a.fetch_add(v32, SeqCst),
-                AmoOp::Xor => a.fetch_xor(v32, SeqCst),
-                AmoOp::And => a.fetch_and(v32, SeqCst),
-                AmoOp::Or => a.fetch_or(v32, SeqCst),
-                AmoOp::MinU => a.fetch_min(v32, SeqCst),
-                AmoOp::MaxU => a.fetch_max(v32, SeqCst),
-                AmoOp::Min => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).min(v32 as i32) as u32))
-                    .unwrap_or_else(|o| o),
-                AmoOp::Max => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).max(v32 as i32) as u32))
-                    .unwrap_or_else(|o| o),
-            };
-            Ok(old as i32 as i64 as u64)
-        }
-        AtomicWidth::D => {
-            let a = mem
-                .atomic_u64(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
-            let a = a.ok_or(misaligned)?;
-            Ok(match op {
-                AmoOp::Swap => a.swap(v, SeqCst),
-                AmoOp::Add => a.fetch_add(v, SeqCst),
-                AmoOp::Xor => a.fetch_xor(v, SeqCst),
-                AmoOp::And => a.fetch_and(v, SeqCst),
-                AmoOp::Or => a.fetch_or(v, SeqCst),
-                AmoOp::MinU => a.fetch_min(v, SeqCst),
-                AmoOp::MaxU => a.fetch_max(v, SeqCst),
-                AmoOp::Min => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).min(v as i64) as u64))
-                    .unwrap_or_else(|o| o),
-                AmoOp::Max => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).max(v as i64) as u64))
-                    .unwrap_or_else(|o| o),
-            })
-        }
-    }
-}
-
-fn load_reserved(
-    mem: &GuestMemory,
-    cpu: &mut CpuState,
-    w: AtomicWidth,
-    addr: u64,
-) -> Result<u64, Stop> {
-    let misaligned = Stop::Fault {
-        addr,
-        access: FaultAccess::Read,
-        misaligned: true,
-    };
-    let v = match w {
-        AtomicWidth::W => {
-            let a = mem
-                .atomic_u32(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
-            a.ok_or(misaligned)?.load(SeqCst) as i32 as i64 as u64
-        }
-        AtomicWidth::D => {
-            let a = mem
-                .atomic_u64(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Read))?;
-            a.ok_or(misaligned)?.load(SeqCst)
-        }
-    };
-    cpu.res_addr = addr;
-    cpu.res_value = v;
-    Ok(v)
-}
-
-fn store_conditional(
-    mem: &GuestMemory,
-    cpu: &mut CpuState,
-    w: AtomicWidth,
-    addr: u64,
-    v: u64,
-) -> Result<u64, Stop> {
-    let misaligned = Stop::Fault {
-        addr,
-        access: FaultAccess::Write,
-        misaligned: true,
-    };
-    let reserved = cpu.res_addr == addr;
-    let expected = cpu.res_value;
-    cpu.res_addr = vm_core::cpu::NO_RESERVATION;
-    let ok = match w {
-        AtomicWidth::W => {
-            let a = mem
-                .atomic_u32(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
-            let a = a.ok_or(misaligned)?;
-            reserved
-                && a.compare_exchange(expected as u32, v as u32, SeqCst, SeqCst)
-                    .is_ok()
-        }
-        AtomicWidth::D => {
-            let a = mem
-                .atomic_u64(addr)
-                .map_err(|f| mem_fault(f, FaultAccess::Write))?;
-            let a = a.ok_or(misaligned)?;
-            reserved && a.compare_exchange(expected, v, SeqCst, SeqCst).is_ok()
-        }
-    };
-    Ok(if ok { 0 } else { 1 })
-}
-
-fn csr_read(csr: Csr, cpu: &CpuState, insn: u16) -> u64 {
-    match csr {
-        Csr::Fflags => cpu.fflags,
-        Csr::Frm => cpu.frm,
-        Csr::Fcsr => cpu.fcsr(),
-        Csr::Instret | Csr::Cycle => cpu.instret + insn as u64,
-        Csr::Time => host_time_ticks(),
-    }
-}
-
-fn csr_write(csr: Csr, cpu: &mut CpuState, v: u64) {
-    match csr {
-        Csr::Fflags => cpu.fflags = v & 0x1f,
-        Csr::Frm => cpu.frm = v & 0x7,
-        Csr::Fcsr => cpu.set_fcsr(v),
-        // Lowering never writes read-only CSRs.
-        Csr::Instret | Csr::Cycle | Csr::Time => {}
     }
 }
 
@@ -413,15 +270,21 @@ fn exec_op(
             .store(ea(r.get(a), off), ty.bytes(), r.get(v))
             .map_err(|f| mem_fault(f, FaultAccess::Write))?,
         Op::Amo { op, w, d, a, v } => {
-            let old = amo(mem, op, w, r.get(a), r.get(v))?;
+            let addr = r.get(a);
+            let old = guest_ops::amo(mem, op, w, addr, r.get(v))
+                .map_err(|f| atomic_stop(f, addr, FaultAccess::Write))?;
             r.set(d, old)
         }
         Op::Lr { w, d, a } => {
-            let v = load_reserved(mem, cpu, w, r.get(a))?;
+            let addr = r.get(a);
+            let v = guest_ops::load_reserved(mem, cpu, w, addr)
+                .map_err(|f| atomic_stop(f, addr, FaultAccess::Read))?;
             r.set(d, v)
         }
         Op::Sc { w, d, a, v } => {
-            let res = store_conditional(mem, cpu, w, r.get(a), r.get(v))?;
+            let addr = r.get(a);
+            let res = guest_ops::store_conditional(mem, cpu, w, addr, r.get(v))
+                .map_err(|f| atomic_stop(f, addr, FaultAccess::Write))?;
             r.set(d, res)
         }
         Op::Fence => std::sync::atomic::fence(SeqCst),
@@ -460,8 +323,8 @@ fn exec_op(
             let v = fpu::fcvt(to, from, rm, r.get(a), &mut cpu.fflags);
             r.set(d, v)
         }
-        Op::CsrR { csr, d, insn } => r.set(d, csr_read(csr, cpu, insn)),
-        Op::CsrW { csr, s } => csr_write(csr, cpu, r.get(s)),
+        Op::CsrR { csr, d, insn } => r.set(d, guest_ops::csr_read(csr, cpu, insn as u64)),
+        Op::CsrW { csr, s } => guest_ops::csr_write(csr, cpu, r.get(s)),
     }
     Ok(())
 }
