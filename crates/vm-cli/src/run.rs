@@ -47,6 +47,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         exec_options: exec_options(&opts),
     });
 
+    vm_linux::syscall::hostsig::init_process();
     let started = Instant::now();
     let end = vm_linux::run(
         engine.as_mut(),

@@ -205,6 +205,8 @@ fn guest_death_by_signal() {
 
 /// SIGSEGV's number on Linux.
 const SIGSEGV: i32 = 11;
+/// SIGPIPE's number on Linux.
+const SIGPIPE: i32 = 13;
 /// SIGTERM's number on Linux.
 const SIGTERM: i32 = 15;
 /// SIGABRT's number on Linux.
@@ -386,4 +388,56 @@ fn signal_handlers_frames_and_sigreturn() {
     );
     // A signal the guest raised on itself is not a VM diagnostic.
     assert_eq!(stderr(&o), "");
+}
+
+const ASYNC_SIGNALS: &str = r#"
+#include <stdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sys/wait.h>
+static volatile int alarms, ints;
+static void on_alrm(int s) { alarms++; }
+static void on_int(int s) { ints++; }
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    signal(SIGALRM, on_alrm);
+    ualarm(20000, 0); pause(); printf("pause returned, alarms=%d\n", alarms);
+    ualarm(20000, 0); while (alarms < 2) { } printf("busy loop saw alarm\n");
+    struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_alrm; sigaction(SIGALRM, &sa, NULL);
+    int p[2]; pipe(p); ualarm(20000, 0); char c;
+    ssize_t r = read(p[0], &c, 1); printf("read -> %zd %s\n", r, errno == EINTR ? "EINTR" : "?");
+    signal(SIGINT, on_int);
+    pid_t ch = fork(); if (ch == 0) { kill(getppid(), SIGINT); _exit(0); }
+    waitpid(ch, NULL, 0); while (!ints) usleep(1000); printf("got SIGINT from child\n");
+    signal(SIGPIPE, SIG_IGN); close(p[0]);
+    r = write(p[1], "x", 1); printf("write -> %zd %s\n", r, errno == EPIPE ? "EPIPE" : "?");
+    signal(SIGPIPE, SIG_DFL); write(p[1], "x", 1);
+    printf("not reached\n");
+    return 0;
+}
+"#;
+
+#[test]
+fn host_signals_reach_guest_handlers() {
+    let d = scratch("async");
+    let Some(exe) = compile(&d, "async", ASYNC_SIGNALS, &["-static"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.signal(), Some(SIGPIPE), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "pause returned, alarms=1\n\
+         busy loop saw alarm\n\
+         read -> -1 EINTR\n\
+         got SIGINT from child\n\
+         write -> -1 EPIPE\n"
+    );
 }

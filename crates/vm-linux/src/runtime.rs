@@ -76,6 +76,12 @@ pub fn run(
                 }
             },
             Exit::Budget => {
+                if let Some(signal) = linux.poll_signals(cpu, mem) {
+                    return GuestEnd::Killed {
+                        signal,
+                        diagnostic: None,
+                    };
+                }
                 if limits.insns_max.is_some_and(|m| engine.stats().insns >= m) {
                     return killed(libc::SIGXCPU, cpu, mem, "instruction limit reached".into());
                 }

@@ -12,6 +12,7 @@
 
 mod fs;
 pub mod host;
+pub mod hostsig;
 mod mm;
 pub mod nr;
 mod process;
@@ -76,6 +77,8 @@ pub struct Linux {
     pending: Option<SyscallOutcome>,
     /// Guest address of the signal-return trampoline, once mapped.
     trampoline: Option<u64>,
+    /// The mask to restore after rt_sigsuspend's signal is handled.
+    suspend_restore: Option<u64>,
     /// Who raised each pending signal (index `sig - 1`).
     sig_source: [sigframe::SigSource; signal::NSIG],
 }
@@ -83,14 +86,21 @@ pub struct Linux {
 impl Linux {
     /// A new process personality.
     pub fn new(cfg: LinuxConfig) -> Linux {
+        let mut signals = SignalState::default();
+        for (i, act) in signals.actions.iter_mut().enumerate() {
+            if hostsig::host_ignores(i as i32 + 1) && i as i32 + 1 != libc::SIGPIPE {
+                act.handler = 1;
+            }
+        }
         Linux {
             cfg,
             pid: std::process::id() as i32,
-            signals: SignalState::default(),
+            signals,
             warned: HashSet::new(),
             clear_child_tid: 0,
             pending: None,
             trampoline: None,
+            suspend_restore: None,
             sig_source: [sigframe::SigSource::Fault { code: 0, addr: 0 }; signal::NSIG],
         }
     }
@@ -132,18 +142,54 @@ impl Linux {
             }
             return outcome;
         }
-        cpu.x[10] = match r {
-            Ok(v) => v,
-            Err(e) => (-i64::from(e.0)) as u64,
-        };
-        cpu.pc = cpu.pc.wrapping_add(4);
+        self.collect_host_signals();
+        let restart = r == Err(Errno(libc::EINTR))
+            && restartable(nr)
+            && self.signals.restart_interrupted();
+        if !restart {
+            cpu.x[10] = match r {
+                Ok(v) => v,
+                Err(e) => (-i64::from(e.0)) as u64,
+            };
+            cpu.pc = cpu.pc.wrapping_add(4);
+        }
         if self.cfg.strace {
-            eprintln!("{}", crate::strace::format_result(nr, r));
+            let note = if restart { " (restarted)" } else { "" };
+            eprintln!("{}{note}", crate::strace::format_result(nr, r));
         }
         if let Some(sig) = self.deliver_pending(cpu, mem) {
             return SyscallOutcome::Killed(sig);
         }
+        if let Some(old) = self.suspend_restore.take() {
+            // rt_sigsuspend's signal was ignored rather than handled.
+            self.signals.mask = old;
+        }
         outcome
+    }
+
+    /// Between system calls (at budget checks): deliver signals that
+    /// arrived from the host. `Some(sig)` if the process dies of one.
+    pub fn poll_signals(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> Option<i32> {
+        self.collect_host_signals();
+        self.deliver_pending(cpu, mem)
+    }
+
+    /// Move host signals caught for the guest into its pending set.
+    fn collect_host_signals(&mut self) {
+        let got = hostsig::take();
+        if got == 0 {
+            return;
+        }
+        self.signals.pending |= got;
+        for sig in 1..=signal::NSIG as i32 {
+            if got & signal::bit(sig) != 0 {
+                self.sig_source[sig as usize - 1] = sigframe::SigSource::User {
+                    code: 0,
+                    pid: 0,
+                    uid: 0,
+                };
+            }
+        }
     }
 
     fn dispatch(&mut self, n: u64, a: [u64; 6], mem: &GuestMemory) -> SysResult {
@@ -250,11 +296,14 @@ impl Linux {
             RT_SIGACTION => self.rt_sigaction(mem, a),
             RT_SIGPROCMASK => self.rt_sigprocmask(mem, a),
             RT_SIGPENDING => self.rt_sigpending(mem, a),
+            RT_SIGSUSPEND => self.rt_sigsuspend(mem, a),
             SIGALTSTACK => self.sigaltstack(mem, a),
             KILL => self.kill(a[0] as i32, a[1] as i32),
             TKILL => self.tkill(a[0] as i32, a[1] as i32),
             TGKILL => self.tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
             WAIT4 => sys::wait4(mem, a),
+            GETITIMER => sys::getitimer(mem, a),
+            SETITIMER => sys::setitimer(mem, a),
             EXECVE => self.execve(mem, a),
             // Leaving.
             EXIT | EXIT_GROUP => {
@@ -316,6 +365,30 @@ impl Linux {
         let path = self.guest_path(mem, a[1])?;
         host_sys!(nr, a[0] as i32, &path, a[2], a[3], a[4])
     }
+}
+
+/// Whether Linux restarts call `n` after a handler with SA_RESTART ran
+/// (the calls that fail with ERESTARTSYS; sleeps, polls and sigsuspend
+/// return EINTR regardless).
+fn restartable(n: u64) -> bool {
+    use nr::*;
+    matches!(
+        n,
+        READ | WRITE
+            | READV
+            | WRITEV
+            | PREAD64
+            | PWRITE64
+            | PREADV
+            | PWRITEV
+            | WAIT4
+            | OPENAT
+            | IOCTL
+            | FCNTL
+            | FUTEX
+            | SENDFILE
+            | GETRANDOM
+    )
 }
 
 /// A path as a C string (None if it holds a NUL).

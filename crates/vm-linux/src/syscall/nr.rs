@@ -96,6 +96,8 @@ syscalls! {
     SET_ROBUST_LIST = 99, "set_robust_list", [Ptr, Int];
     GET_ROBUST_LIST = 100, "get_robust_list", [Int, Ptr, Ptr];
     NANOSLEEP = 101, "nanosleep", [Ptr, Ptr];
+    GETITIMER = 102, "getitimer", [Int, Ptr];
+    SETITIMER = 103, "setitimer", [Int, Ptr, Ptr];
     CLOCK_GETTIME = 113, "clock_gettime", [Int, Ptr];
     CLOCK_GETRES = 114, "clock_getres", [Int, Ptr];
     CLOCK_NANOSLEEP = 115, "clock_nanosleep", [Int, Int, Ptr, Ptr];

@@ -139,7 +139,8 @@ impl Linux {
             sp
         };
         let frame = (top.wrapping_sub(FRAME_SIZE)) & !15;
-        let uc = ucontext(cpu, self.signals.mask, alt);
+        let saved_mask = self.suspend_restore.take().unwrap_or(self.signals.mask);
+        let uc = ucontext(cpu, saved_mask, alt);
         if mem.write_bytes(frame, &siginfo(sig, src)).is_err()
             || mem.write_bytes(frame + SIGINFO_SIZE, &uc).is_err()
         {

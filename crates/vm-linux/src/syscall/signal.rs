@@ -21,6 +21,8 @@ const SIG_IGN: u64 = 1;
 const SS_DISABLE: u32 = 2;
 /// Deliver on the alternate signal stack.
 pub const SA_ONSTACK: u64 = 0x0800_0000;
+/// Restart system calls the handler interrupted.
+pub const SA_RESTART: u64 = 0x1000_0000;
 /// Do not block the signal during its handler.
 pub const SA_NODEFER: u64 = 0x4000_0000;
 /// Reset to SIG_DFL on delivery.
@@ -106,6 +108,18 @@ impl SignalState {
         None
     }
 
+    /// A system call was interrupted by a host signal: whether it must be
+    /// restarted (the handler about to run has SA_RESTART), as Linux does.
+    pub(super) fn restart_interrupted(&self) -> bool {
+        let ready = self.pending & !self.mask;
+        if ready == 0 {
+            return false;
+        }
+        let sig = ready.trailing_zeros() as usize + 1;
+        let act = self.actions[sig - 1];
+        act.handler > SIG_IGN && act.flags & SA_RESTART != 0
+    }
+
     /// Take the lowest pending, unblocked signal.
     fn take_deliverable(&mut self) -> Option<(i32, SigAction)> {
         let ready = self.pending & !self.mask;
@@ -176,6 +190,7 @@ impl Linux {
                 mask: w(2),
             };
             self.signals.actions[slot] = new;
+            super::hostsig::mirror(sig, new.handler);
         }
         if old != 0 {
             let mut b = [0u8; 24];
@@ -206,6 +221,32 @@ impl Linux {
             put(mem, old, &prev.to_le_bytes())?;
         }
         Ok(0)
+    }
+
+    /// rt_sigsuspend: wait with the given mask until a signal is delivered;
+    /// the handler's frame saves the mask from before the call.
+    pub(super) fn rt_sigsuspend(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+        if a[1] != 8 {
+            return Err(EINVAL);
+        }
+        let new = get_u64(mem, a[0])? & !UNBLOCKABLE;
+        let old = self.signals.mask;
+        self.signals.mask = new;
+        loop {
+            self.collect_host_signals();
+            if self.signals.pending & !self.signals.mask != 0 {
+                break;
+            }
+            // SAFETY: `empty` is initialised by sigemptyset before use;
+            // sigsuspend returns once any host signal has been handled.
+            unsafe {
+                let mut empty: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut empty);
+                libc::sigsuspend(&empty);
+            }
+        }
+        self.suspend_restore = Some(old);
+        Err(Errno(libc::EINTR))
     }
 
     pub(super) fn rt_sigpending(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {

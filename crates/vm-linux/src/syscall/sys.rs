@@ -174,3 +174,17 @@ pub(super) fn prlimit64(pid: i32, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// Size of `struct itimerval` (two timevals).
+const ITIMERVAL: u64 = 32;
+
+pub(super) fn getitimer(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let cur = guest_ptr(mem, a[1], ITIMERVAL, Perm::W)?;
+    host_sys!(libc::SYS_getitimer, a[0] as i32, cur)
+}
+
+pub(super) fn setitimer(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let new = guest_ptr(mem, a[1], ITIMERVAL, Perm::R)?;
+    let old = guest_ptr(mem, a[2], ITIMERVAL, Perm::W)?;
+    host_sys!(libc::SYS_setitimer, a[0] as i32, new, old)
+}
