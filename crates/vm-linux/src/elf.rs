@@ -19,12 +19,12 @@ use vm_mem::{GUEST_SPACE_BYTES, PAGE_SIZE, Perm};
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The file could not be read.
-    #[error("cannot read '{}': {source}", path.display())]
+    #[error("cannot read '{}': {}", path.display(), io_text(err))]
     Io {
         /// The file.
         path: PathBuf,
-        /// The host error.
-        source: std::io::Error,
+        /// The host error (part of the message, not a separate cause).
+        err: std::io::Error,
     },
     /// No ELF magic.
     #[error("'{}' is not an ELF file", path.display())]
@@ -155,6 +155,15 @@ pub enum LoadError {
     },
 }
 
+/// An I/O error's text without Rust's " (os error N)" suffix.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 fn sysroot_note(s: &Option<PathBuf>) -> String {
     match s {
         Some(p) => format!(" under sysroot '{}'", p.display()),
@@ -248,9 +257,9 @@ fn perm_of(flags: u32) -> Perm {
 impl ElfImage {
     /// Read and validate the file at `path`.
     pub fn read(path: &Path) -> Result<ElfImage, LoadError> {
-        let data = std::fs::read(path).map_err(|source| LoadError::Io {
+        let data = std::fs::read(path).map_err(|err| LoadError::Io {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         ElfImage::parse(path, data)
     }

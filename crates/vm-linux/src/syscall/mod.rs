@@ -143,9 +143,8 @@ impl Linux {
             return outcome;
         }
         self.collect_host_signals();
-        let restart = r == Err(Errno(libc::EINTR))
-            && restartable(nr)
-            && self.signals.restart_interrupted();
+        let restart =
+            r == Err(Errno(libc::EINTR)) && restartable(nr) && self.signals.restart_interrupted();
         if !restart {
             cpu.x[10] = match r {
                 Ok(v) => v,

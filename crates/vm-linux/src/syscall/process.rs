@@ -109,8 +109,8 @@ impl Linux {
         }
         match ElfImage::read(host) {
             Ok(_) => {}
-            Err(LoadError::Io { source, .. }) => {
-                return Err(Errno(source.raw_os_error().unwrap_or(libc::EIO)));
+            Err(LoadError::Io { err, .. }) => {
+                return Err(Errno(err.raw_os_error().unwrap_or(libc::EIO)));
             }
             Err(_) => return Err(Errno(libc::ENOEXEC)),
         }
