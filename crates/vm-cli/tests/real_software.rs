@@ -13,7 +13,9 @@
 //! The guest-side sources live in `tests/real/`: a small standalone Lua
 //! front end (`lua_main.c`, lua-src does not ship `lua.c`) with the scripts
 //! in `tests/real/lua/` (each gets a scratch directory as its first
-//! argument), a zstd driver and a SQLite driver. Every case runs
+//! argument), a zstd driver and a SQLite driver. Lua is built twice, for
+//! the compiler's default rv64gc and with Zba/Zbb/Zbs, and runs every script
+//! in both builds. Every case runs
 //! under `qemu-riscv64` (the reference) and under `vm run --engine E` for
 //! each engine in [`ENGINES`]; stdout and the way the process ended must be
 //! identical, and the qemu run must end as the case expects. Wall-clock
@@ -52,6 +54,8 @@ const DIFF_CONTEXT_LINES: usize = 3;
 const DIFF_LINES_MAX: usize = 10;
 /// Optimisation and code-generation flags for every guest build.
 const CFLAGS: &[&str] = &["-O2", "-g0", "-w"];
+/// `-march` of the second Lua build: the bit-manipulation extensions.
+const BITMANIP_MARCH: &str = "rv64gc_zba_zbb_zbs";
 /// Lua configuration: POSIX facilities, and a fixed hash/random seed so the
 /// interpreter behaves identically on every run (the default seed mixes in
 /// the time and a stack address).
@@ -113,91 +117,79 @@ struct Sources {
     sqlite: PathBuf,
 }
 
-/// Every `"manifest_path"` string in `cargo metadata` JSON output. A full
-/// JSON parser is not needed: the values are plain strings whose only
-/// escapes can be `\\` and `\"`.
-fn manifest_paths(json: &str) -> Vec<PathBuf> {
-    const KEY: &str = "\"manifest_path\":\"";
-    let mut paths = Vec::new();
-    let mut rest = json;
-    while let Some(at) = rest.find(KEY) {
-        rest = &rest[at + KEY.len()..];
-        let mut value = String::new();
-        let mut chars = rest.char_indices();
-        let mut end = rest.len();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => {
-                    end = i + 1;
-                    break;
-                }
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        value.push(escaped);
-                    }
-                }
-                _ => value.push(c),
-            }
-        }
-        rest = &rest[end..];
-        paths.push(PathBuf::from(value));
-    }
-    paths
+/// The exact version this crate's Cargo.toml pins for `package`, from a line
+/// `package = { version = "=X", ... }` (the dev-dependencies that carry the
+/// C sources). Reading the pin keeps the manifest the single place that
+/// says which versions are used.
+fn pinned_version(manifest: &str, package: &str) -> Option<String> {
+    manifest.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix(package)?.trim_start();
+        let rest = rest.strip_prefix('=')?;
+        let at = rest.find("version")?;
+        let rest = rest[at + "version".len()..]
+            .trim_start()
+            .strip_prefix('=')?;
+        let rest = rest.trim_start().strip_prefix('"')?;
+        let value = &rest[..rest.find('"')?];
+        Some(value.trim_start_matches('=').to_string())
+    })
 }
 
-/// The host target triple, from `rustc -vV`.
-fn host_triple() -> Result<String, String> {
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
-    let output = Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .map_err(|e| format!("cannot run rustc -vV: {e}"))?;
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_string)
-        .ok_or_else(|| "rustc -vV printed no host triple".to_string())
+/// True when a registry directory name is `package-version`, possibly with
+/// semver build metadata (`zstd-sys-2.1.3+zstd.1.5.7`).
+fn is_package_dir(name: &str, package: &str, version: &str) -> bool {
+    name.strip_prefix(package)
+        .and_then(|r| r.strip_prefix('-'))
+        .and_then(|r| r.strip_prefix(version))
+        .is_some_and(|r| r.is_empty() || r.starts_with('+'))
 }
 
-/// Finds the package directories of the source crates via `cargo metadata`
-/// (offline, and filtered to the host platform so that packages for other
-/// platforms, which were never downloaded, are not needed). A package is
-/// recognised by the files it carries, not by its name, so a renamed or
-/// vendored copy works too.
+/// Finds the unpacked sources of the dev-dependencies in cargo's registry
+/// (`$CARGO_HOME/registry/src/*/NAME-VERSION`), where cargo put them when
+/// it built this test. `cargo metadata` would be the official route, but it
+/// needs every package of the whole workspace downloaded, which fails while
+/// a teammate's new dependency is not fetched yet.
 fn locate_sources() -> Result<Sources, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    let output = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .arg("--filter-platform")
-        .arg(host_triple()?)
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo metadata failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let json = String::from_utf8_lossy(&output.stdout);
-    let dirs: Vec<PathBuf> = manifest_paths(&json)
-        .iter()
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
+    let manifest_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let manifest = fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let registry = cargo_home.join("registry/src");
+    let indexes: Vec<PathBuf> = fs::read_dir(&registry)
+        .map_err(|e| format!("{}: {e}", registry.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    let find = |marker: &str, what: &str| {
-        dirs.iter()
-            .map(|d| d.join(marker))
+    let find = |package: &str, marker: &str| -> Result<PathBuf, String> {
+        let version = pinned_version(&manifest, package).ok_or_else(|| {
+            format!(
+                "{} pins no exact version of {package}",
+                manifest_path.display()
+            )
+        })?;
+        indexes
+            .iter()
+            .filter_map(|index| fs::read_dir(index).ok())
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| is_package_dir(&e.file_name().to_string_lossy(), package, &version))
+            .map(|e| e.path().join(marker))
             .find(|p| p.is_file())
             .and_then(|p| p.parent().map(Path::to_path_buf))
-            .ok_or_else(|| format!("no package in cargo metadata carries {what} ({marker})"))
+            .ok_or_else(|| {
+                format!(
+                    "{package} {version} with {marker} not found under {}; \
+                     `cargo test -p vm-cli` downloads it",
+                    registry.display()
+                )
+            })
     };
     Ok(Sources {
-        lua: find("lua-5.5.1/lapi.c", "the Lua 5.5 sources")?,
-        zstd: find("zstd/lib/zstd.h", "the zstd sources")?,
-        sqlite: find("sqlite3/sqlite3.c", "the SQLite amalgamation")?,
+        lua: find("lua-src", "lua-5.5.1/lapi.c")?,
+        zstd: find("zstd-sys", "zstd/lib/zstd.h")?,
+        sqlite: find("libsqlite3-sys", "sqlite3/sqlite3.c")?,
     })
 }
 
@@ -294,11 +286,15 @@ fn base_args(includes: &[&Path], defines: &[&str]) -> Vec<OsString> {
     args
 }
 
-/// The Lua library plus the `lua_main.c` front end.
-fn lua_step(src: &Sources) -> Result<BuildStep, String> {
+/// The Lua library plus the `lua_main.c` front end, for the compiler's
+/// default ISA or, with `march`, for that `-march=` value.
+fn lua_step(src: &Sources, march: Option<&str>) -> Result<BuildStep, String> {
     let lua = &src.lua;
     let driver = real_dir().join("lua_main.c");
     let mut args = base_args(&[lua], LUA_DEFINES);
+    if let Some(march) = march {
+        args.push(format!("-march={march}").into());
+    }
     args.push("-static".into());
     args.push(driver.clone().into());
     args.extend(c_files(lua, false)?.into_iter().map(OsString::from));
@@ -306,7 +302,10 @@ fn lua_step(src: &Sources) -> Result<BuildStep, String> {
     let mut inputs = c_files(lua, true)?;
     inputs.push(driver);
     Ok(BuildStep {
-        output: "lua".into(),
+        output: match march {
+            Some(march) => format!("lua-{march}"),
+            None => "lua".into(),
+        },
         args,
         inputs,
     })
@@ -372,6 +371,9 @@ fn sqlite_step(src: &Sources, object: &Path) -> BuildStep {
 /// Built guest binaries.
 struct Binaries {
     lua: PathBuf,
+    /// Lua built with Zba/Zbb/Zbs, so the compiler's bit-manipulation
+    /// instructions run inside a real interpreter.
+    lua_bitmanip: PathBuf,
     zstd: PathBuf,
     sqlite: PathBuf,
 }
@@ -384,7 +386,8 @@ fn build_all(src: &Sources) -> Result<Binaries, String> {
             let object = build(&sqlite_object_step(src))?;
             build(&sqlite_step(src, &object))
         });
-        let lua = s.spawn(|| build(&lua_step(src)?));
+        let lua = s.spawn(|| build(&lua_step(src, None)?));
+        let lua_bitmanip = s.spawn(|| build(&lua_step(src, Some(BITMANIP_MARCH))?));
         let zstd = s.spawn(|| build(&zstd_step(src)?));
         let join = |h: thread::ScopedJoinHandle<'_, Result<PathBuf, String>>| {
             h.join()
@@ -393,6 +396,7 @@ fn build_all(src: &Sources) -> Result<Binaries, String> {
         Ok(Binaries {
             sqlite: join(sqlite)?,
             lua: join(lua)?,
+            lua_bitmanip: join(lua_bitmanip)?,
             zstd: join(zstd)?,
         })
     })
@@ -474,16 +478,18 @@ fn cases(bins: &Binaries) -> Result<Vec<Case>, String> {
         .collect();
     scripts.sort();
     let mut all = Vec::new();
-    for script in scripts {
-        let stem = script
-            .file_stem()
-            .map_or_else(|| "?".into(), |s| s.to_string_lossy().into_owned());
-        all.push(Case {
-            name: format!("lua-{stem}"),
-            binary: bins.lua.clone(),
-            expect: Ending::Exit(lua_expected_exit(&script)?),
-            args: vec![Arg::Plain(script.into_os_string()), Arg::TmpDir],
-        });
+    for (prefix, binary) in [("lua", &bins.lua), ("lua-zb", &bins.lua_bitmanip)] {
+        for script in &scripts {
+            let stem = script
+                .file_stem()
+                .map_or_else(|| "?".into(), |s| s.to_string_lossy().into_owned());
+            all.push(Case {
+                name: format!("{prefix}-{stem}"),
+                binary: binary.clone(),
+                expect: Ending::Exit(lua_expected_exit(script)?),
+                args: vec![Arg::Plain(script.clone().into_os_string()), Arg::TmpDir],
+            });
+        }
     }
     all.push(Case {
         name: "zstd".into(),
@@ -796,14 +802,40 @@ fn real_software_matches_qemu() {
 }
 
 #[test]
-fn manifest_paths_are_extracted_with_escapes() {
-    let json = r#"{"packages":[{"name":"a","manifest_path":"/x/a-1.0/Cargo.toml"},
-        {"name":"b","manifest_path":"/y/we\"ird\\dir/Cargo.toml","id":"b"}]}"#;
+fn pinned_versions_are_read_from_the_manifest() {
+    let manifest = "[dev-dependencies]\n\
+        lua-src = { version = \"=551.1.0\", default-features = false }\n\
+        zstd-sys = { version = \"=2.1.3\" }\n\
+        libsqlite3-sys-extra = { version = \"=9\" }\n\
+        libsqlite3-sys = { version = \"=0.40.0\", features = [\"x\"] }\n";
     assert_eq!(
-        manifest_paths(json),
-        vec![
-            PathBuf::from("/x/a-1.0/Cargo.toml"),
-            PathBuf::from("/y/we\"ird\\dir/Cargo.toml"),
-        ]
+        pinned_version(manifest, "lua-src").as_deref(),
+        Some("551.1.0")
     );
+    assert_eq!(
+        pinned_version(manifest, "zstd-sys").as_deref(),
+        Some("2.1.3")
+    );
+    assert_eq!(
+        pinned_version(manifest, "libsqlite3-sys").as_deref(),
+        Some("0.40.0")
+    );
+    assert_eq!(pinned_version(manifest, "lua"), None);
+}
+
+#[test]
+fn package_dirs_match_version_and_build_metadata() {
+    assert!(is_package_dir(
+        "zstd-sys-2.1.3+zstd.1.5.7",
+        "zstd-sys",
+        "2.1.3"
+    ));
+    assert!(is_package_dir("lua-src-551.1.0", "lua-src", "551.1.0"));
+    assert!(!is_package_dir("lua-src-551.1.01", "lua-src", "551.1.0"));
+    assert!(!is_package_dir("lua-src-547.0.0", "lua-src", "551.1.0"));
+    assert!(!is_package_dir(
+        "libsqlite3-sys-0.40.0",
+        "sqlite3-sys",
+        "0.40.0"
+    ));
 }

@@ -54,14 +54,14 @@ local px, py, pz = 0, 0, 0
 for _, b in ipairs(bodies) do px, py, pz = px + b.vx * b.mass, py + b.vy * b.mass, pz + b.vz * b.mass end
 bodies[1].vx, bodies[1].vy, bodies[1].vz = -px / SOLAR_MASS, -py / SOLAR_MASS, -pz / SOLAR_MASS
 print(string.format("%0.9f", energy(#bodies)))
-for _ = 1, 20000 do advance(#bodies, 0.01) end
+for _ = 1, 8000 do advance(#bodies, 0.01) end
 print(string.format("%0.9f", energy(#bodies)))
 
 -- Quicksort of pseudo-random integers from a fixed LCG.
 local seed = 12345
 local function rand() seed = (seed * 1103515245 + 12345) % 2147483648; return seed end
 local arr = {}
-for i = 1, 20000 do arr[i] = rand() % 100000 end
+for i = 1, 10000 do arr[i] = rand() % 100000 end
 local function qsort(a, lo, hi)
   while lo < hi do
     local p = a[(lo + hi) // 2]
@@ -77,10 +77,10 @@ end
 qsort(arr, 1, #arr)
 local sorted = true
 for i = 2, #arr do if arr[i - 1] > arr[i] then sorted = false end end
-print(sorted, arr[1], arr[10000], arr[20000])
+print(sorted, arr[1], arr[5000], arr[10000])
 
 -- Sieve of Eratosthenes.
-local N = 200000
+local N = 100000
 local composite = {}
 local count = 0
 for i = 2, N do
