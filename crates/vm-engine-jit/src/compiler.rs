@@ -53,6 +53,14 @@ impl Compiler {
         let mut flags = settings::builder();
         flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
+        // Cranelift's IR verifier costs about as much as the rest of a
+        // baseline compile; keep it for debug builds (and so for tests).
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| host(&e))?
             .finish(settings::Flags::new(flags))

@@ -361,9 +361,18 @@ fn jit() -> JitEngine {
 
 #[test]
 fn random_programs_match_the_interpreter() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    random_programs(0x2545_f491_4f6c_dd1d, 1000, "none");
+}
+
+#[test]
+fn random_programs_match_the_interpreter_optimized() {
+    random_programs(0x9e37_79b9_7f4a_7c15, 300, "speed");
+}
+
+fn random_programs(seed: u64, cases: usize, opt_level: &'static str) {
+    let mut rng = Rng(seed);
     let mut exits = std::collections::BTreeMap::new();
-    for case in 0..1000 {
+    for case in 0..cases {
         let n = 10 + rng.below(90) as usize;
         let mut code: Vec<u32> = (0..n).map(|i| random_insn(&mut rng, i, n)).collect();
         code.push(0x0000_0073); // ecall
@@ -376,7 +385,12 @@ fn random_programs_match_the_interpreter() {
             &cpu,
             u64::MAX,
         );
-        let got = run_engine(&mut jit(), &code, &scratch, &cpu, u64::MAX);
+        let mut jit = JitEngine::with_config(JitConfig {
+            opt_level,
+            ..JitConfig::default()
+        })
+        .expect("host supported");
+        let got = run_engine(&mut jit, &code, &scratch, &cpu, u64::MAX);
         let listing = || {
             code.iter()
                 .enumerate()
