@@ -9,12 +9,15 @@ use vm_core::{CpuState, Exit, FaultAccess};
 use vm_ir::{BinOp, RoundMode, eval_binop, eval_unop};
 use vm_mem::{GuestMemory, MemFault};
 
-/// The slot file: guest registers followed by block temporaries.
-pub(crate) struct Slots {
+/// The interpreter's slot file: guest registers x0..x31 and f0..f31, then
+/// block temporaries.
+pub struct Slots {
     vals: Vec<u64>,
 }
 
 impl Slots {
+    /// A slot file with room for typical blocks.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         Slots {
             vals: vec![0; super::ops::TEMP_BASE + 256],
@@ -28,11 +31,13 @@ impl Slots {
         }
     }
 
+    /// Copy the guest registers in from `cpu`.
     pub fn load_from(&mut self, cpu: &CpuState) {
         self.vals[..32].copy_from_slice(&cpu.x);
         self.vals[32..64].copy_from_slice(&cpu.f);
     }
 
+    /// Copy the guest registers out to `cpu`.
     pub fn store_to(&self, cpu: &mut CpuState) {
         cpu.x.copy_from_slice(&self.vals[..32]);
         cpu.f.copy_from_slice(&self.vals[32..64]);
@@ -58,10 +63,15 @@ impl Slots {
 }
 
 /// How a block ended.
-pub(crate) enum BlockEnd {
+pub enum BlockEnd {
     /// Continue at `pc`; `succ` says which successor link to use (0 taken or
     /// jump target, 1 fallthrough, None for indirect targets).
-    Next { pc: u64, succ: Option<usize> },
+    Next {
+        /// The next guest PC.
+        pc: u64,
+        /// Successor link to use, if the target was static.
+        succ: Option<usize>,
+    },
     /// Leave the engine: `cpu.pc` and `cpu.instret` are already set.
     Exit(Exit),
 }
@@ -196,7 +206,7 @@ pub(crate) fn exec_block(
 }
 
 /// The raw bits of the instruction at `pc`, for diagnostics.
-pub(crate) fn raw_insn(mem: &GuestMemory, pc: u64) -> u32 {
+pub fn raw_insn(mem: &GuestMemory, pc: u64) -> u32 {
     let lo = mem.fetch_u16(pc).unwrap_or(0) as u32;
     if lo & 3 != 3 {
         return lo;

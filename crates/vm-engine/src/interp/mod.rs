@@ -1,7 +1,7 @@
 //! Tier 0: the IR interpreter.
 //!
 //! Guest code is translated block by block (frontend → IR → compact form, see
-//! [`compile`]) and cached by guest PC. Each cached block keeps an execution
+//! `compile.rs`) and cached by guest PC. Each cached block keeps an execution
 //! counter (the hook tiering uses) and links to its direct successors, so a
 //! loop of known targets runs without any hash lookup; indirect jumps go
 //! through the cache's direct-mapped table.
@@ -13,14 +13,74 @@ mod ops;
 use crate::cache::BlockCache;
 use crate::{Engine, EngineConfig, EngineStats};
 use compile::CompiledBlock;
-pub(crate) use exec::raw_insn;
-use exec::{BlockEnd, Slots, exec_block};
+use exec::exec_block;
+pub use exec::raw_insn;
+pub use exec::{BlockEnd, Slots};
 use std::cell::Cell;
 use vm_core::{CpuState, Exit, FaultAccess};
 use vm_mem::GuestMemory;
 
 /// Longest block, in guest instructions.
 pub const BLOCK_INSNS_MAX: usize = 64;
+
+/// A guest block pre-decoded for the interpreter, for engines that mix the
+/// interpreter with other tiers block by block (the tiered JIT).
+pub struct InterpBlock {
+    code: CompiledBlock,
+}
+
+impl InterpBlock {
+    /// Pre-decode an IR block.
+    pub fn from_ir(block: &vm_ir::Block) -> Self {
+        InterpBlock {
+            code: compile::compile(block),
+        }
+    }
+
+    /// Guest PC of the first instruction.
+    pub fn start_pc(&self) -> u64 {
+        self.code.start_pc
+    }
+
+    /// Guest PC just past the block.
+    pub fn end_pc(&self) -> u64 {
+        self.code.end_pc
+    }
+
+    /// Guest instructions in the block.
+    pub fn insn_count(&self) -> u64 {
+        self.code.insn_count()
+    }
+
+    /// Slots the block needs ([`Slots::reserve`] them before [`InterpBlock::exec`]).
+    pub fn slots_needed(&self) -> usize {
+        self.code.slots_needed
+    }
+
+    /// Run the block once. Guest registers are read from and written to
+    /// `slots` (see [`Slots::load_from`]); `cpu` supplies and receives the
+    /// rest of the state (pc, instret, fflags, frm, reservation).
+    pub fn exec(&self, slots: &mut Slots, cpu: &mut CpuState, mem: &GuestMemory) -> BlockEnd {
+        exec_block(&self.code, slots, cpu, mem)
+    }
+}
+
+/// Translate the guest block at `pc` to IR, reporting a fetch fault as the
+/// `Exit` the runtime expects; prints it when `trace` is set.
+pub fn translate(pc: u64, mem: &GuestMemory, trace: bool) -> Result<vm_ir::Block, Exit> {
+    let mut fetch = |a: u64| mem.fetch_u16(a).ok();
+    let block = vm_frontend::translate_block(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|f| {
+        Exit::MemFault {
+            addr: f.addr,
+            access: FaultAccess::Exec,
+            misaligned: false,
+        }
+    })?;
+    if trace {
+        crate::trace::print_block(&block, mem);
+    }
+    Ok(block)
+}
 
 /// A cached block with its profile and successor links.
 struct Cached {
@@ -53,17 +113,7 @@ impl Interpreter {
 
     /// Translate the block at `pc` into the cache.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
-        let mut fetch = |a: u64| mem.fetch_u16(a).ok();
-        let block = vm_frontend::translate_block(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|f| {
-            Exit::MemFault {
-                addr: f.addr,
-                access: FaultAccess::Exec,
-                misaligned: false,
-            }
-        })?;
-        if self.config.trace {
-            crate::trace::print_block(&block, mem);
-        }
+        let block = translate(pc, mem, self.config.trace)?;
         let code = compile::compile(&block);
         self.slots.reserve(code.slots_needed);
         self.stats.blocks_translated += 1;
