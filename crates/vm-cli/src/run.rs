@@ -3,11 +3,13 @@
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use vm_core::CpuState;
 use vm_engine::{Engine, EngineConfig};
+use vm_linux::syscall::thread::ThreadSupport;
 use vm_linux::{Args, GuestEnd, Linux, LinuxConfig, Program, RunLimits};
 use vm_mem::GuestMemory;
 
@@ -35,16 +37,26 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         execfn: given,
     };
 
-    let mem = GuestMemory::new().context("creating the guest address space")?;
+    // The address space lives as long as the process: guest threads share it.
+    let mem: &'static GuestMemory = Box::leak(Box::new(
+        GuestMemory::new().context("creating the guest address space")?,
+    ));
     let mut cpu = CpuState::default();
-    vm_linux::load(&program, &args, &mem, &mut cpu)?;
+    vm_linux::load(&program, &args, mem, &mut cpu)?;
 
-    let mut engine = make_engine(opts.engine, EngineConfig { trace: opts.trace });
+    let engine_config = EngineConfig { trace: opts.trace };
+    let mut engine = make_engine(opts.engine, engine_config.clone());
     let mut linux = Linux::new(LinuxConfig {
         exe_path: program.exe_path.clone(),
         sysroot: opts.sysroot.clone(),
         strace: opts.strace,
         exec_options: exec_options(&opts),
+    });
+    let kind = opts.engine;
+    linux.set_thread_support(ThreadSupport {
+        make_engine: Arc::new(move || make_engine(kind, engine_config.clone())),
+        mem,
+        limits: RunLimits::default(),
     });
 
     vm_linux::syscall::hostsig::init_process();
@@ -52,7 +64,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let end = vm_linux::run(
         engine.as_mut(),
         &mut cpu,
-        &mem,
+        mem,
         &mut linux,
         &RunLimits::default(),
     );
@@ -61,6 +73,11 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     }
     match end {
         GuestEnd::Exited(code) => std::process::exit(code),
+        // The main thread left with exit(2): the process lives on until its
+        // last thread exits (which exits the process) or one calls exit_group.
+        GuestEnd::ThreadExited => loop {
+            std::thread::park();
+        },
         GuestEnd::Killed { signal, diagnostic } => {
             if let Some(d) = diagnostic {
                 eprintln!("vm: {d}");

@@ -441,3 +441,51 @@ fn host_signals_reach_guest_handlers() {
          write -> -1 EPIPE\n"
     );
 }
+
+const THREADS: &str = r#"
+#include <stdio.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+static atomic_long total;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long plain, ready;
+static void *work(void *arg) {
+    long n = (long)arg;
+    pthread_mutex_lock(&mu); ready++; pthread_cond_broadcast(&cv); pthread_mutex_unlock(&mu);
+    for (long i = 0; i < 5000; i++) {
+        atomic_fetch_add(&total, 1);
+        pthread_mutex_lock(&mu); plain++; pthread_mutex_unlock(&mu);
+    }
+    return (void *)(syscall(SYS_gettid) != getpid() ? n * 10 : -1000);
+}
+int main(void) {
+    pthread_t t[4]; long sum = 0;
+    for (long i = 0; i < 4; i++) pthread_create(&t[i], NULL, work, (void *)i);
+    pthread_mutex_lock(&mu); while (ready < 4) pthread_cond_wait(&cv, &mu); pthread_mutex_unlock(&mu);
+    for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
+    printf("total %ld plain %ld ret %ld\n", (long)total, plain, sum);
+    return 3;
+}
+"#;
+
+#[test]
+fn pthreads_share_memory_and_join() {
+    let d = scratch("threads");
+    let Some(exe) = compile(&d, "threads", THREADS, &["-static", "-pthread"]) else {
+        return;
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&d).ok();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "total 20000 plain 20000 ret 60\n"
+    );
+}

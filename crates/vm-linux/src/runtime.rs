@@ -26,6 +26,8 @@ pub const BUDGET_INSNS: u64 = 1 << 20;
 pub enum GuestEnd {
     /// exit/exit_group with this status (0..=255).
     Exited(i32),
+    /// This guest thread ended (exit(2)) while others still run.
+    ThreadExited,
     /// Killed by a signal.
     Killed {
         /// Signal number.
@@ -63,11 +65,15 @@ pub fn run(
     limits: &RunLimits,
 ) -> GuestEnd {
     loop {
+        for (start, end) in linux.take_invalidations() {
+            engine.invalidate(start, end);
+        }
         match engine.run(cpu, mem, limits.budget_insns) {
             Exit::Syscall => match linux.syscall(cpu, mem) {
                 SyscallOutcome::Continue => {}
                 SyscallOutcome::Invalidate { start, end } => engine.invalidate(start, end),
                 SyscallOutcome::Exit(code) => return GuestEnd::Exited(code),
+                SyscallOutcome::ThreadExit => return GuestEnd::ThreadExited,
                 SyscallOutcome::Killed(signal) => {
                     return GuestEnd::Killed {
                         signal,

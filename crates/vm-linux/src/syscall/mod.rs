@@ -20,6 +20,7 @@ mod procfs;
 pub mod sigframe;
 mod signal;
 mod sys;
+pub mod thread;
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
@@ -49,6 +50,8 @@ pub enum SyscallOutcome {
     Exit(i32),
     /// The process is killed by this signal.
     Killed(i32),
+    /// This thread ended (exit(2) while other threads live).
+    ThreadExit,
 }
 
 /// Static facts about the emulated process.
@@ -70,6 +73,8 @@ pub struct LinuxConfig {
 pub struct Linux {
     cfg: LinuxConfig,
     pid: i32,
+    /// This thread's id (the pid for the main thread).
+    tid: i32,
     signals: SignalState,
     warned: HashSet<u64>,
     clear_child_tid: u64,
@@ -81,6 +86,13 @@ pub struct Linux {
     suspend_restore: Option<u64>,
     /// Who raised each pending signal (index `sig - 1`).
     sig_source: [sigframe::SigSource; signal::NSIG],
+    /// What all threads of the process share.
+    shared: std::sync::Arc<thread::Shared>,
+    /// Generations of the shared dispositions and invalidations seen.
+    seen_actions_gen: u64,
+    seen_inval_gen: u64,
+    /// How to start guest threads, if enabled.
+    threads: Option<thread::ThreadSupport>,
 }
 
 impl Linux {
@@ -92,9 +104,11 @@ impl Linux {
                 act.handler = 1;
             }
         }
+        let pid = std::process::id() as i32;
         Linux {
             cfg,
-            pid: std::process::id() as i32,
+            pid,
+            tid: pid,
             signals,
             warned: HashSet::new(),
             clear_child_tid: 0,
@@ -102,6 +116,10 @@ impl Linux {
             trampoline: None,
             suspend_restore: None,
             sig_source: [sigframe::SigSource::Fault { code: 0, addr: 0 }; signal::NSIG],
+            shared: std::sync::Arc::default(),
+            seen_actions_gen: 0,
+            seen_inval_gen: 0,
+            threads: None,
         }
     }
 
@@ -122,8 +140,9 @@ impl Linux {
         let nr = cpu.x[17];
         let a: [u64; 6] = cpu.x[10..16].try_into().unwrap_or([0; 6]);
         if self.cfg.strace {
-            eprint!("{}", crate::strace::format_call(self.pid, nr, &a, mem));
+            eprint!("{}", crate::strace::format_call(self.tid, nr, &a, mem));
         }
+        self.sync_actions();
         if nr == nr::RT_SIGRETURN {
             if self.cfg.strace {
                 eprintln!(" = ?");
@@ -132,11 +151,17 @@ impl Linux {
         }
         self.pending = None;
         let r = match nr {
+            nr::CLONE if a[0] & 0x1_0000 != 0 => self.spawn_thread(cpu, a),
             nr::CLONE => self.clone(cpu, mem, a),
             _ => self.dispatch(nr, a, mem),
         };
         let outcome = self.pending.take().unwrap_or(SyscallOutcome::Continue);
-        if let SyscallOutcome::Exit(_) | SyscallOutcome::Killed(_) = outcome {
+        if let SyscallOutcome::Invalidate { start, end } = outcome {
+            self.log_invalidation(start, end);
+        }
+        if let SyscallOutcome::Exit(_) | SyscallOutcome::Killed(_) | SyscallOutcome::ThreadExit =
+            outcome
+        {
             if self.cfg.strace {
                 eprintln!();
             }
@@ -259,7 +284,7 @@ impl Linux {
             GETRUSAGE => sys::getrusage(mem, a),
             // Identity and limits.
             GETPID => Ok(self.pid as u64),
-            GETTID => Ok(self.pid as u64),
+            GETTID => Ok(self.tid as u64),
             GETPPID => host_sys!(libc::SYS_getppid),
             GETUID => host_sys!(libc::SYS_getuid),
             GETEUID => host_sys!(libc::SYS_geteuid),
@@ -286,10 +311,10 @@ impl Linux {
             // Threads (single-threaded for now).
             SET_TID_ADDRESS => {
                 self.clear_child_tid = a[0];
-                Ok(self.pid as u64)
+                Ok(self.tid as u64)
             }
             SET_ROBUST_LIST => Ok(0),
-            FUTEX => signal::futex(mem, a),
+            FUTEX => thread::futex(mem, a),
             RSEQ | RISCV_HWPROBE => Err(Errno(libc::ENOSYS)),
             // Signals.
             RT_SIGACTION => self.rt_sigaction(mem, a),
@@ -305,7 +330,8 @@ impl Linux {
             SETITIMER => sys::setitimer(mem, a),
             EXECVE => self.execve(mem, a),
             // Leaving.
-            EXIT | EXIT_GROUP => {
+            EXIT => self.exit_thread(mem, a[0]),
+            EXIT_GROUP => {
                 self.pending = Some(SyscallOutcome::Exit((a[0] & 0xff) as i32));
                 Ok(0)
             }

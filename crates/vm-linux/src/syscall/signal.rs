@@ -191,6 +191,7 @@ impl Linux {
             };
             self.signals.actions[slot] = new;
             super::hostsig::mirror(sig, new.handler);
+            self.publish_actions();
         }
         if old != 0 {
             let mut b = [0u8; 24];
@@ -316,56 +317,26 @@ impl Linux {
     }
 
     pub(super) fn tkill(&mut self, tid: i32, sig: i32) -> SysResult {
-        if tid != self.pid {
-            return Err(Errno(libc::ESRCH));
-        }
-        self.raise_self(sig, SI_TKILL)
+        self.tgkill(self.pid, tid, sig)
     }
 
+    /// A signal to one thread: this one is handled here; another thread of
+    /// this process gets a host signal (recorded for the guest if it has a
+    /// handler, else acting on the whole process, as the default would).
     pub(super) fn tgkill(&mut self, tgid: i32, tid: i32, sig: i32) -> SysResult {
-        if tgid != self.pid || tid != self.pid {
+        if tgid != self.pid {
             return Err(Errno(libc::ESRCH));
         }
-        self.raise_self(sig, SI_TKILL)
-    }
-}
-
-/// futex for a single-threaded process: nobody else can wake a waiter.
-pub(super) fn futex(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    const WAIT: u64 = 0;
-    const WAKE: u64 = 1;
-    const REQUEUE: u64 = 3;
-    const CMP_REQUEUE: u64 = 4;
-    const WAIT_BITSET: u64 = 9;
-    const WAKE_BITSET: u64 = 10;
-    let (uaddr, op, val) = (a[0], a[1] & 0x7f, a[2] as u32);
-    let word = || -> Result<u32, Errno> {
-        if uaddr % 4 != 0 {
+        if tid == self.tid {
+            return self.raise_self(sig, SI_TKILL);
+        }
+        if tid <= 0 {
             return Err(EINVAL);
         }
-        get::<4>(mem, uaddr).map(u32::from_le_bytes)
-    };
-    match op {
-        WAIT | WAIT_BITSET => {
-            if word()? != val {
-                return Err(Errno(libc::EAGAIN));
-            }
-            // Only a timeout (or a signal) could end this wait.
-            Err(Errno(if a[3] != 0 {
-                libc::ETIMEDOUT
-            } else {
-                libc::EINTR
-            }))
+        if !self.is_guest_thread(tid) {
+            return Err(Errno(libc::ESRCH));
         }
-        WAKE | WAKE_BITSET | REQUEUE => word().map(|_| 0),
-        CMP_REQUEUE => {
-            if word()? != a[5] as u32 {
-                Err(Errno(libc::EAGAIN))
-            } else {
-                Ok(0)
-            }
-        }
-        _ => Err(Errno(libc::ENOSYS)),
+        super::host::host_sys!(libc::SYS_tgkill, tgid, tid, sig)
     }
 }
 
