@@ -315,7 +315,9 @@ impl Linux {
             }
             SET_ROBUST_LIST => Ok(0),
             FUTEX => thread::futex(mem, a),
-            RSEQ | RISCV_HWPROBE => Err(Errno(libc::ENOSYS)),
+            // Deliberately absent; glibc falls back (clone3 -> clone) or
+            // does without (rseq, hwprobe), so no warning.
+            RSEQ | RISCV_HWPROBE | CLONE3 => Err(Errno(libc::ENOSYS)),
             // Signals.
             RT_SIGACTION => self.rt_sigaction(mem, a),
             RT_SIGPROCMASK => self.rt_sigprocmask(mem, a),

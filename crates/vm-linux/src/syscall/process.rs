@@ -67,6 +67,8 @@ impl Linux {
         }
         if pid == 0 {
             self.pid = std::process::id() as i32;
+            self.tid = self.pid;
+            self.forked_child_reset();
             if flags & CLONE_CHILD_SETTID != 0 {
                 put(mem, ctid, &self.pid.to_le_bytes())?;
             }

@@ -142,6 +142,19 @@ impl Linux {
             .collect()
     }
 
+    /// In a fork child: only the forking thread exists there. Fresh shared
+    /// state (another thread may have held its locks at the fork), seeded
+    /// with this thread's dispositions, which are current.
+    pub(super) fn forked_child_reset(&mut self) {
+        let shared = Shared {
+            actions: Mutex::new(self.signals.actions),
+            ..Shared::default()
+        };
+        self.shared = Arc::new(shared);
+        self.seen_actions_gen = 0;
+        self.seen_inval_gen = 0;
+    }
+
     /// Whether `tid` is another live thread of this guest process.
     pub(super) fn is_guest_thread(&self, tid: i32) -> bool {
         self.shared.tids.lock().is_ok_and(|t| t.contains(&tid))
