@@ -5,7 +5,8 @@
 //! - [`elf`] validates a file into a load plan, with one typed error per way
 //!   it can be malformed; [`loader`] maps it (and its interpreter) into guest
 //!   memory; [`stack`] lays out argc/argv/envp/auxv.
-//! - [`syscall`] performs system calls; [`strace`] prints them.
+//! - [`syscall`] performs system calls, signals, fork/exec and threads;
+//!   [`strace`] prints the calls.
 //! - [`runtime`] is the loop that runs the engine and turns its exits into
 //!   system calls or signals, as QEMU's `cpu_loop` does. It is the only place
 //!   that knows both the engine and Linux: engines report exits as data

@@ -103,7 +103,7 @@ pub struct Loaded {
 /// Guest argument vector, environment and AT_EXECFN.
 #[derive(Clone, Debug, Default)]
 pub struct Args {
-    /// argv, argv[0] included.
+    /// argv, `argv[0]` included.
     pub argv: Vec<Vec<u8>>,
     /// Environment, `NAME=value` each.
     pub envp: Vec<Vec<u8>>,

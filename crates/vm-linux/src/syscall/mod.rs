@@ -1,11 +1,16 @@
 //! Linux system calls for a riscv64 guest, performed on the host.
 //!
 //! The guest's file descriptors are host descriptors, its pid is the VM's
-//! pid, and most calls pass straight through to the host kernel with guest
-//! buffers translated to host pointers ([`host`]). What cannot pass through
-//! is emulated: memory management (on [`GuestMemory`]), `struct stat`
-//! ([`crate::abi`]), signal dispositions (recorded; delivery is not yet
-//! implemented), identity (`uname`, `/proc/self/exe`), and process exit.
+//! pid (its threads' tids are host tids), and most calls pass straight
+//! through to the host kernel with guest buffers translated to host
+//! pointers ([`host`]). What cannot pass through is emulated: memory
+//! management (on [`GuestMemory`]), `struct stat` ([`crate::abi`]), signals
+//! (dispositions, masks, frames: `signal`, [`sigframe`], [`hostsig`]),
+//! identity (`uname`, `/proc/self/exe`, `/proc/self/maps`), processes
+//! (fork and execve act on the VM process itself) and threads ([`thread`]).
+//!
+//! One [`Linux`] value is the state of one guest thread; what the threads
+//! of a process share is in [`thread::Shared`].
 //!
 //! Calling convention: number in `a7`, arguments in `a0..a5`, result in `a0`
 //! (a negative errno on failure).
@@ -308,7 +313,7 @@ impl Linux {
             SCHED_YIELD => host_sys!(libc::SYS_sched_yield),
             GETCPU => sys::getcpu(mem, a),
             PRCTL => sys::prctl(mem, a),
-            // Threads (single-threaded for now).
+            // Threads.
             SET_TID_ADDRESS => {
                 self.clear_child_tid = a[0];
                 Ok(self.tid as u64)

@@ -7,10 +7,13 @@
 //! VM binary on the new program (`vm run ... PROGRAM ARGS` with the guest's
 //! environment), so the process keeps its pid and inherited descriptors.
 //!
-//! Limits: threads (CLONE_VM without CLONE_VFORK) are not supported. A vfork
+//! Threads (CLONE_THREAD) are in [`super::thread`]. A vfork
 //! (CLONE_VM|CLONE_VFORK, used by posix_spawn) runs as a fork: the child
 //! gets a copy of memory rather than sharing it, so a failed exec in the
 //! child is not reported back through memory (the child exits 127 instead).
+//! Forking while other guest threads run copies only the calling thread, as
+//! on Linux; a VM-internal lock another thread held at that moment would stay
+//! held in the child, so the child gets fresh thread bookkeeping.
 
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -55,7 +58,7 @@ impl Linux {
         if extra != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
             self.warn_once(
                 3 << 40,
-                "threads (clone with CLONE_VM or CLONE_THREAD) are not supported",
+                &format!("unsupported clone flags {flags:#x} (only fork, vfork and threads)"),
             );
             return Err(Errno(libc::ENOSYS));
         }

@@ -10,7 +10,7 @@
 //! frame + 1088  end
 //! ```
 //! The handler returns to a two-instruction trampoline (`li a7, 139;
-//! ecall`) on a "[vdso]" page, as the kernel's vDSO `__vdso_rt_sigreturn`.
+//! ecall`) on a `[vdso]` page, as the kernel's vDSO `__vdso_rt_sigreturn`.
 
 use vm_core::CpuState;
 use vm_mem::{Backing, GuestMemory, MapFlags, PAGE_SIZE, Perm};

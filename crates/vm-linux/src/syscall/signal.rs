@@ -3,8 +3,8 @@
 //! A signal the guest raises on itself, or a fault, is handled as Linux
 //! does: ignored, fatal by default (abort() raises SIGABRT), held pending
 //! while blocked, or delivered to the guest's handler through a signal
-//! frame ([`super::sigframe`]). Signals from other host processes are not
-//! forwarded to the guest yet. Single-threaded futex semantics live here too.
+//! frame ([`super::sigframe`]). Signals from outside arrive as host
+//! signals ([`super::hostsig`]) and join the same pending set.
 
 use vm_mem::{Errno, GuestMemory};
 
