@@ -66,7 +66,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub stats: bool,
 
-    /// Pass ARG0 to the guest as argv[0] instead of PROGRAM (used when a
+    /// Pass ARG0 to the guest as its argument 0 instead of PROGRAM (used when a
     /// guest execs another program).
     #[arg(long, value_name = "ARG0")]
     pub argv0: Option<OsString>,
