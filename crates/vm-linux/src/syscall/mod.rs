@@ -19,6 +19,7 @@ mod fs;
 pub mod host;
 pub mod hostsig;
 mod mm;
+mod net;
 pub mod nr;
 mod process;
 mod procfs;
@@ -269,6 +270,21 @@ impl Linux {
             PPOLL => fs::ppoll(mem, a),
             CLOSE_RANGE => host_sys!(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32),
             MEMFD_CREATE => fs::memfd_create(mem, a),
+            // Sockets.
+            SOCKET => host_sys!(libc::SYS_socket, a[0] as i32, a[1] as i32, a[2] as i32),
+            SOCKETPAIR => net::socketpair(mem, a),
+            BIND => net::addr_in(mem, libc::SYS_bind, a),
+            CONNECT => net::addr_in(mem, libc::SYS_connect, a),
+            LISTEN => host_sys!(libc::SYS_listen, a[0] as i32, a[1] as i32),
+            ACCEPT => net::addr_out(mem, libc::SYS_accept4, [a[0], a[1], a[2], 0, 0, 0]),
+            ACCEPT4 => net::addr_out(mem, libc::SYS_accept4, a),
+            GETSOCKNAME => net::addr_out(mem, libc::SYS_getsockname, a),
+            GETPEERNAME => net::addr_out(mem, libc::SYS_getpeername, a),
+            SENDTO => net::sendto(mem, a),
+            RECVFROM => net::recvfrom(mem, a),
+            SETSOCKOPT => net::setsockopt(mem, a),
+            GETSOCKOPT => net::getsockopt(mem, a),
+            SHUTDOWN => host_sys!(libc::SYS_shutdown, a[0] as i32, a[1] as i32),
             // Memory.
             BRK => Ok(mem.brk(a[0])),
             MMAP => self.mmap(mem, a),

@@ -186,7 +186,7 @@ fn absolute_paths_are_looked_up_in_the_sysroot_first() {
 fn unknown_syscall_is_enosys() {
     let mut t = T::new();
     assert_eq!(t.ret(9999, &[]), neg(libc::ENOSYS));
-    assert_eq!(t.ret(nr::SOCKET, &[]), neg(libc::ENOSYS));
+    assert_eq!(t.ret(nr::SENDMSG, &[]), neg(libc::ENOSYS));
 }
 
 #[test]
@@ -493,4 +493,33 @@ fn fault_goes_to_handler_only_when_installed() {
         !t.linux
             .fault_signal(&mut t.cpu, &t.mem, libc::SIGSEGV, 1, 0x10)
     );
+}
+
+#[test]
+fn socketpair_sendto_recvfrom_getsockopt() {
+    let mut t = T::new();
+    let unix_stream = [libc::AF_UNIX as u64, libc::SOCK_STREAM as u64, 0, BUF];
+    assert_eq!(t.ret(nr::SOCKETPAIR, &unix_stream), 0);
+    let sv = t.mem.load(BUF, 8).unwrap();
+    let (a, b) = (sv & 0xffff_ffff, sv >> 32);
+    t.mem.write_bytes(BUF + 0x100, b"ping").unwrap();
+    assert_eq!(t.ret(nr::SENDTO, &[a, BUF + 0x100, 4, 0, 0, 0]), 4);
+    assert_eq!(t.ret(nr::RECVFROM, &[b, BUF + 0x200, 64, 0, 0, 0]), 4);
+    let mut got = [0u8; 4];
+    t.mem.read_bytes(BUF + 0x200, &mut got).unwrap();
+    assert_eq!(&got, b"ping");
+    // getsockopt(SO_TYPE) writes the value and its length back.
+    t.mem.store(BUF + 0x300, 4, 4).unwrap();
+    let so_type = [
+        b,
+        libc::SOL_SOCKET as u64,
+        libc::SO_TYPE as u64,
+        BUF + 0x308,
+        BUF + 0x300,
+    ];
+    assert_eq!(t.ret(nr::GETSOCKOPT, &so_type), 0);
+    assert_eq!(t.mem.load(BUF + 0x308, 4), Ok(libc::SOCK_STREAM as u64));
+    assert_eq!(t.mem.load(BUF + 0x300, 4), Ok(4));
+    t.ret(nr::CLOSE, &[a]);
+    t.ret(nr::CLOSE, &[b]);
 }

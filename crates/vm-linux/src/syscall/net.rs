@@ -1,0 +1,140 @@
+//! Sockets. Socket addresses, socket options and the descriptors are the
+//! same on riscv64 and x86-64 Linux, so the calls pass through with guest
+//! buffers translated. (sendmsg/recvmsg, whose `struct msghdr` holds guest
+//! pointers, are not supported yet.)
+
+use vm_mem::{Errno, GuestMemory, Perm};
+
+use super::host::{HostPtr, SysResult, get, guest_ptr, guest_ptr_prefix, host_sys, put};
+
+/// Longest socket address or option value accepted.
+const OPT_BYTES_MAX: u64 = 1 << 16;
+
+/// The value of a guest `socklen_t *` in/out length (None for NULL),
+/// capped; the host call works on a host copy, written back by [`put_len`].
+fn get_len(mem: &GuestMemory, addr: u64) -> Result<Option<u32>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let v = u32::from_le_bytes(get::<4>(mem, addr)?);
+    if (v as i32) < 0 {
+        return Err(Errno(libc::EINVAL));
+    }
+    Ok(Some(v.min(OPT_BYTES_MAX as u32)))
+}
+
+fn put_len(mem: &GuestMemory, addr: u64, v: Option<u32>) -> Result<(), Errno> {
+    match v {
+        Some(v) if addr != 0 => put(mem, addr, &v.to_le_bytes()),
+        _ => Ok(()),
+    }
+}
+
+/// Calls shaped `(fd, struct sockaddr *out, socklen_t *len, extra)`:
+/// accept4, getsockname, getpeername.
+pub(super) fn addr_out(mem: &GuestMemory, call: libc::c_long, a: [u64; 6]) -> SysResult {
+    let mut len = get_len(mem, a[2])?;
+    let buf = guest_ptr(mem, a[1], u64::from(len.unwrap_or(0)), Perm::W)?;
+    let lenp = match len.as_mut() {
+        Some(l) => HostPtr::to(l),
+        None => HostPtr::null(),
+    };
+    let r = host_sys!(call, a[0] as i32, buf, lenp, a[3] as i32)?;
+    put_len(mem, a[2], len)?;
+    Ok(r)
+}
+
+/// bind and connect: `(fd, const struct sockaddr *, socklen_t)`.
+pub(super) fn addr_in(mem: &GuestMemory, call: libc::c_long, a: [u64; 6]) -> SysResult {
+    let len = a[2].min(OPT_BYTES_MAX);
+    let p = guest_ptr(mem, a[1], len, Perm::R)?;
+    host_sys!(call, a[0] as i32, p, len as u32)
+}
+
+pub(super) fn socketpair(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let mut sv = [0i32; 2];
+    host_sys!(
+        libc::SYS_socketpair,
+        a[0] as i32,
+        a[1] as i32,
+        a[2] as i32,
+        HostPtr::to(&mut sv)
+    )?;
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&sv[0].to_le_bytes());
+    b[4..].copy_from_slice(&sv[1].to_le_bytes());
+    if let Err(e) = put(mem, a[3], &b) {
+        host_sys!(libc::SYS_close, sv[0]).ok();
+        host_sys!(libc::SYS_close, sv[1]).ok();
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub(super) fn sendto(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let (buf, n) = guest_ptr_prefix(mem, a[1], a[2], Perm::R)?;
+    let alen = a[5].min(OPT_BYTES_MAX);
+    let addr = guest_ptr(mem, a[4], alen, Perm::R)?;
+    host_sys!(
+        libc::SYS_sendto,
+        a[0] as i32,
+        buf,
+        n,
+        a[3] as i32,
+        addr,
+        alen as u32
+    )
+}
+
+pub(super) fn recvfrom(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let (buf, n) = guest_ptr_prefix(mem, a[1], a[2], Perm::W)?;
+    let mut len = get_len(mem, a[5])?;
+    let addr = guest_ptr(mem, a[4], u64::from(len.unwrap_or(0)), Perm::W)?;
+    let lenp = match len.as_mut() {
+        Some(l) => HostPtr::to(l),
+        None => HostPtr::null(),
+    };
+    let r = host_sys!(
+        libc::SYS_recvfrom,
+        a[0] as i32,
+        buf,
+        n,
+        a[3] as i32,
+        addr,
+        lenp
+    )?;
+    put_len(mem, a[5], len)?;
+    Ok(r)
+}
+
+pub(super) fn setsockopt(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let len = a[4].min(OPT_BYTES_MAX);
+    let v = guest_ptr(mem, a[3], len, Perm::R)?;
+    host_sys!(
+        libc::SYS_setsockopt,
+        a[0] as i32,
+        a[1] as i32,
+        a[2] as i32,
+        v,
+        len as u32
+    )
+}
+
+pub(super) fn getsockopt(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let mut len = get_len(mem, a[4])?;
+    let v = guest_ptr(mem, a[3], u64::from(len.unwrap_or(0)), Perm::W)?;
+    let lenp = match len.as_mut() {
+        Some(l) => HostPtr::to(l),
+        None => HostPtr::null(),
+    };
+    let r = host_sys!(
+        libc::SYS_getsockopt,
+        a[0] as i32,
+        a[1] as i32,
+        a[2] as i32,
+        v,
+        lenp
+    )?;
+    put_len(mem, a[4], len)?;
+    Ok(r)
+}
