@@ -52,9 +52,30 @@ pub(super) fn rw_vec(mem: &GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
     }
     let reading = n == nr::READV || n == nr::PREADV;
     let need = if reading { Perm::W } else { Perm::R };
+    let mut iov = host_iovecs(mem, a[1], count, need)?;
+    let v = HostPtr::slice(&mut iov);
+    match n {
+        nr::READV => host_sys!(libc::SYS_readv, a[0] as i32, v, count),
+        nr::WRITEV => host_sys!(libc::SYS_writev, a[0] as i32, v, count),
+        nr::PREADV => host_sys!(libc::SYS_preadv, a[0] as i32, v, count, a[3], a[4]),
+        _ => host_sys!(libc::SYS_pwritev, a[0] as i32, v, count, a[3], a[4]),
+    }
+}
+
+/// The guest iovec array at `addr` (`count` entries, at most IOV_MAX) as
+/// host iovecs over guest memory with permission `need`.
+pub(super) fn host_iovecs(
+    mem: &GuestMemory,
+    addr: u64,
+    count: u64,
+    need: Perm,
+) -> Result<Vec<libc::iovec>, Errno> {
+    if count > IOV_MAX {
+        return Err(EINVAL);
+    }
     let mut iov: Vec<libc::iovec> = Vec::with_capacity(count as usize);
     for i in 0..count {
-        let e: [u8; 16] = get(mem, a[1] + 16 * i)?;
+        let e: [u8; 16] = get(mem, addr + 16 * i)?;
         let base = u64::from_le_bytes(e[..8].try_into().unwrap_or_default());
         let len = u64::from_le_bytes(e[8..].try_into().unwrap_or_default());
         let p = guest_ptr(mem, base, len, need)?;
@@ -63,13 +84,7 @@ pub(super) fn rw_vec(mem: &GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
             iov_len: len as usize,
         });
     }
-    let v = HostPtr::slice(&mut iov);
-    match n {
-        nr::READV => host_sys!(libc::SYS_readv, a[0] as i32, v, count),
-        nr::WRITEV => host_sys!(libc::SYS_writev, a[0] as i32, v, count),
-        nr::PREADV => host_sys!(libc::SYS_preadv, a[0] as i32, v, count, a[3], a[4]),
-        _ => host_sys!(libc::SYS_pwritev, a[0] as i32, v, count, a[3], a[4]),
-    }
+    Ok(iov)
 }
 
 pub(super) fn lseek(a: [u64; 6]) -> SysResult {

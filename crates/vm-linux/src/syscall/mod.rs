@@ -285,6 +285,8 @@ impl Linux {
             SETSOCKOPT => net::setsockopt(mem, a),
             GETSOCKOPT => net::getsockopt(mem, a),
             SHUTDOWN => host_sys!(libc::SYS_shutdown, a[0] as i32, a[1] as i32),
+            SENDMSG => net::msg(mem, false, a),
+            RECVMSG => net::msg(mem, true, a),
             // Memory.
             BRK => Ok(mem.brk(a[0])),
             MMAP => self.mmap(mem, a),

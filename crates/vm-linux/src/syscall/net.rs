@@ -1,7 +1,7 @@
-//! Sockets. Socket addresses, socket options and the descriptors are the
-//! same on riscv64 and x86-64 Linux, so the calls pass through with guest
-//! buffers translated. (sendmsg/recvmsg, whose `struct msghdr` holds guest
-//! pointers, are not supported yet.)
+//! Sockets. Socket addresses, socket options, control messages and the
+//! descriptors are the same on riscv64 and x86-64 Linux, so the calls pass
+//! through with guest buffers translated; `struct msghdr` (sendmsg/recvmsg)
+//! holds guest pointers and is rebuilt with host ones.
 
 use vm_mem::{Errno, GuestMemory, Perm};
 
@@ -136,5 +136,44 @@ pub(super) fn getsockopt(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
         lenp
     )?;
     put_len(mem, a[4], len)?;
+    Ok(r)
+}
+
+/// Size of `struct msghdr` on 64-bit Linux.
+const MSGHDR_SIZE: usize = 56;
+
+/// sendmsg and recvmsg: rebuild the guest's `struct msghdr` with host
+/// pointers; for recvmsg, write the lengths and flags back.
+pub(super) fn msg(mem: &GuestMemory, receiving: bool, a: [u64; 6]) -> SysResult {
+    let h: [u8; MSGHDR_SIZE] = get(mem, a[1])?;
+    let w = |o: usize| u64::from_le_bytes(h[o..o + 8].try_into().unwrap_or_default());
+    let (name, namelen) = (w(0), w(8) & 0xffff_ffff);
+    let (iov, iovlen) = (w(16), w(24));
+    let (control, controllen) = (w(32), w(40));
+    let need = if receiving { Perm::W } else { Perm::R };
+    let mut iovs = super::fs::host_iovecs(mem, iov, iovlen, need)?;
+    // SAFETY: `msghdr` is plain data; all-zero is a valid value.
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    m.msg_name = guest_ptr(mem, name, namelen.min(OPT_BYTES_MAX), need)?
+        .raw()
+        .cast();
+    m.msg_namelen = namelen.min(OPT_BYTES_MAX) as u32;
+    m.msg_iov = iovs.as_mut_ptr();
+    m.msg_iovlen = iovs.len();
+    m.msg_control = guest_ptr(mem, control, controllen.min(OPT_BYTES_MAX), need)?
+        .raw()
+        .cast();
+    m.msg_controllen = controllen.min(OPT_BYTES_MAX) as usize;
+    let call = if receiving {
+        libc::SYS_recvmsg
+    } else {
+        libc::SYS_sendmsg
+    };
+    let r = host_sys!(call, a[0] as i32, HostPtr::to(&mut m), a[2] as i32)?;
+    if receiving {
+        put(mem, a[1] + 8, &m.msg_namelen.to_le_bytes())?;
+        put(mem, a[1] + 40, &(m.msg_controllen as u64).to_le_bytes())?;
+        put(mem, a[1] + 48, &m.msg_flags.to_le_bytes())?;
+    }
     Ok(r)
 }
