@@ -21,6 +21,7 @@ pub mod hostsig;
 mod mm;
 mod net;
 pub mod nr;
+mod poll;
 mod process;
 mod procfs;
 pub mod sigframe;
@@ -268,6 +269,10 @@ impl Linux {
             IOCTL => self.ioctl(mem, a),
             SENDFILE => fs::sendfile(mem, a),
             PPOLL => fs::ppoll(mem, a),
+            PSELECT6 => poll::pselect6(mem, a),
+            EPOLL_CREATE1 => host_sys!(libc::SYS_epoll_create1, a[0] as i32),
+            EPOLL_CTL => poll::epoll_ctl(mem, a),
+            EPOLL_PWAIT => poll::epoll_pwait(mem, a),
             CLOSE_RANGE => host_sys!(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32),
             MEMFD_CREATE => fs::memfd_create(mem, a),
             // Sockets.

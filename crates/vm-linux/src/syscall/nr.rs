@@ -45,6 +45,9 @@ macro_rules! syscalls {
 
 syscalls! {
     GETCWD = 17, "getcwd", [Ptr, Int];
+    EPOLL_CREATE1 = 20, "epoll_create1", [Hex];
+    EPOLL_CTL = 21, "epoll_ctl", [Fd, Int, Fd, Ptr];
+    EPOLL_PWAIT = 22, "epoll_pwait", [Fd, Ptr, Int, Int, Ptr, Int];
     DUP = 23, "dup", [Fd];
     DUP3 = 24, "dup3", [Fd, Fd, Hex];
     FCNTL = 25, "fcntl", [Fd, Int, Hex];

@@ -563,3 +563,39 @@ fn sendmsg_recvmsg_translate_the_header() {
     t.ret(nr::CLOSE, &[a]);
     t.ret(nr::CLOSE, &[b]);
 }
+
+#[test]
+fn epoll_reports_a_readable_pipe() {
+    let mut t = T::new();
+    t.ret(nr::PIPE2, &[BUF, 0]);
+    let fds = t.mem.load(BUF, 8).unwrap();
+    let (rfd, wfd) = (fds & 0xffff_ffff, fds >> 32);
+    let ep = t.ret(nr::EPOLL_CREATE1, &[0]);
+    assert!(ep >= 0);
+    // struct epoll_event {EPOLLIN, data 0xdead_beef_0000_0001}
+    t.mem.store(BUF + 0x100, 4, libc::EPOLLIN as u64).unwrap();
+    t.mem.store(BUF + 0x108, 8, 0xdead_beef_0000_0001).unwrap();
+    assert_eq!(
+        t.ret(
+            nr::EPOLL_CTL,
+            &[ep as u64, libc::EPOLL_CTL_ADD as u64, rfd, BUF + 0x100]
+        ),
+        0
+    );
+    assert_eq!(
+        t.ret(nr::EPOLL_PWAIT, &[ep as u64, BUF + 0x200, 4, 0, 0, 8]),
+        0,
+        "nothing yet"
+    );
+    t.mem.write_bytes(BUF + 0x300, b"x").unwrap();
+    t.ret(nr::WRITE, &[wfd, BUF + 0x300, 1]);
+    assert_eq!(
+        t.ret(nr::EPOLL_PWAIT, &[ep as u64, BUF + 0x200, 4, 1000, 0, 8]),
+        1
+    );
+    assert_eq!(t.mem.load(BUF + 0x200, 4), Ok(libc::EPOLLIN as u64));
+    assert_eq!(t.mem.load(BUF + 0x208, 8), Ok(0xdead_beef_0000_0001));
+    for fd in [rfd, wfd, ep as u64] {
+        t.ret(nr::CLOSE, &[fd]);
+    }
+}
