@@ -1,0 +1,2 @@
+//! `vm-difftest`: differential testing from the command line (stub).
+fn main() {}
