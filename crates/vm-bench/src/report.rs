@@ -59,6 +59,7 @@ pub fn render(results: &Results, machine: &Machine, info: &ReportInfo) -> String
         "qemu time / runner time: above 1.0 is faster than qemu-riscv64.\n"
     );
     ratio_table(&mut s, results, metric, QEMU);
+    summary_table(&mut s, results);
     match (info.chart, info.chart_error) {
         (Some(file), _) => {
             let _ = writeln!(s, "![speed relative to qemu-riscv64]({file})\n");
@@ -148,6 +149,36 @@ fn ratio_table(s: &mut String, results: &Results, metric: Metric, base: usize) {
         })
         .collect();
     let _ = writeln!(s, "| **geomean** | {} |\n", geo.join(" | "));
+}
+
+/// Geometric means under both metrics: on a loaded machine, wall time
+/// includes waiting for a CPU while CPU time does not, so the two bracket
+/// the truth.
+fn summary_table(s: &mut String, results: &Results) {
+    let _ = writeln!(s, "## Geometric means by metric\n");
+    let others: Vec<usize> = (0..results.runners.len())
+        .filter(|&r| r != NATIVE)
+        .collect();
+    let mut cols = vec!["metric".to_string()];
+    for &r in &others {
+        cols.push(format!("{} vs native", results.runners[r]));
+    }
+    for &r in others.iter().filter(|&&r| r != QEMU) {
+        cols.push(format!("{} vs qemu", results.runners[r]));
+    }
+    let _ = writeln!(s, "| {} |", cols.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---:|".repeat(cols.len() - 1));
+    for metric in [Metric::Wall, Metric::Cpu] {
+        let mut cells = vec![metric.describe().to_string()];
+        for &r in &others {
+            cells.push(fmt_opt(results.geomean_speedup(r, NATIVE, metric), 3));
+        }
+        for &r in others.iter().filter(|&&r| r != QEMU) {
+            cells.push(fmt_opt(results.geomean_speedup(r, QEMU, metric), 3));
+        }
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    s.push('\n');
 }
 
 fn errors(s: &mut String, results: &Results) {
@@ -260,6 +291,19 @@ mod tests {
         assert!(text.contains("| fib | 2.000 | 0.250 |"), "{text}");
         assert!(
             text.contains("| **geomean** | **0.500** | **0.125** |"),
+            "{text}"
+        );
+        // Both metrics summarised; cpu_s equals wall_s in this fixture.
+        assert!(
+            text.contains("| metric | qemu vs native | vm interp vs native | vm interp vs qemu |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| wall-clock time | 0.500 | 0.125 | 0.250 |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| user+system CPU time | 0.500 | 0.125 | 0.250 |"),
             "{text}"
         );
         assert!(text.contains("![speed relative to qemu-riscv64](c.png)"));
