@@ -489,3 +489,43 @@ fn pthreads_share_memory_and_join() {
         "total 20000 plain 20000 ret 60\n"
     );
 }
+
+/// `rdinstret` counts retired instructions exactly, the `ecall` of a system
+/// call included (qemu-user reads host ticks here, so this cannot be a
+/// differential guest test).
+const INSTRET: &str = r#"
+#include <stdio.h>
+static inline unsigned long instret(void) {
+    unsigned long v;
+    __asm__ volatile("rdinstret %0" : "=r"(v));
+    return v;
+}
+int main(void) {
+    unsigned long a = instret();
+    __asm__ volatile("li a7, 172\n ecall" ::: "a0", "a7");
+    unsigned long b = instret();
+    __asm__ volatile("nop\n nop\n nop");
+    unsigned long c = instret();
+    printf("%lu %lu\n", b - a, c - b);
+    return 0;
+}
+"#;
+
+#[test]
+fn instret_counts_ecall_and_every_instruction() {
+    let d = scratch("instret");
+    let Some(exe) = compile(&d, "instret", INSTRET, &["-static"]) else {
+        return;
+    };
+    for engine in ["interp"] {
+        let o = vm(&["run", "--engine", engine, exe.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        // rdinstret, li, ecall | rdinstret, 3 nops.
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            "3 4\n",
+            "engine {engine}"
+        );
+    }
+    std::fs::remove_dir_all(&d).ok();
+}

@@ -183,6 +183,8 @@ impl Linux {
                 Err(e) => (-i64::from(e.0)) as u64,
             };
             cpu.pc = cpu.pc.wrapping_add(4);
+            // The ecall has retired (engines count instructions before it).
+            cpu.instret += 1;
         }
         if self.cfg.strace {
             let note = if restart { " (restarted)" } else { "" };
