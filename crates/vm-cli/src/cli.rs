@@ -27,6 +27,10 @@ pub enum Command {
 pub enum EngineKind {
     /// The IR interpreter.
     Interp,
+    /// The Cranelift JIT, compiling every block before it first runs.
+    Jit,
+    /// The interpreter, compiling blocks once they are hot.
+    Tiered,
 }
 
 impl EngineKind {
@@ -34,7 +38,29 @@ impl EngineKind {
     pub fn name(self) -> &'static str {
         match self {
             EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+            EngineKind::Tiered => "tiered",
         }
+    }
+}
+
+/// The engine options: which engine, and its tuning.
+#[derive(Args, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineChoice {
+    /// Execution engine.
+    #[arg(long = "engine", value_enum, default_value = "interp")]
+    pub kind: EngineKind,
+
+    /// With `--engine tiered`: interpreted executions of a block after
+    /// which it is compiled.
+    #[arg(long, value_name = "N", default_value_t = vm_engine_jit::DEFAULT_THRESHOLD)]
+    pub jit_threshold: u64,
+}
+
+impl EngineChoice {
+    /// The name `--engine` accepts for the chosen engine.
+    pub fn name(self) -> &'static str {
+        self.kind.name()
     }
 }
 
@@ -71,9 +97,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "ARG0")]
     pub argv0: Option<OsString>,
 
-    /// Execution engine.
-    #[arg(long, value_enum, default_value = "interp")]
-    pub engine: EngineKind,
+    /// Execution engine and its tuning.
+    #[command(flatten)]
+    pub engine: EngineChoice,
 
     /// The RISC-V ELF program, then its arguments (everything after the
     /// program belongs to the guest, options included).
@@ -126,7 +152,19 @@ mod tests {
         assert_eq!(r.sysroot, Some(PathBuf::from("/sr")));
         assert_eq!(r.set_env, vec!["A=1", "B=2"]);
         assert_eq!(r.unset_env, vec!["C"]);
-        assert_eq!(r.engine, EngineKind::Interp);
+        assert_eq!(r.engine.kind, EngineKind::Interp);
+    }
+
+    #[test]
+    fn engine_and_threshold() {
+        let r = parse(&["run", "--engine", "jit", "p"]).unwrap();
+        assert_eq!(r.engine.kind, EngineKind::Jit);
+        assert_eq!(r.engine.jit_threshold, vm_engine_jit::DEFAULT_THRESHOLD);
+        let r = parse(&["run", "--engine=interp", "--jit-threshold", "7", "p"]).unwrap();
+        assert_eq!(r.engine.kind, EngineKind::Interp);
+        assert_eq!(r.engine.name(), "interp");
+        assert_eq!(r.engine.jit_threshold, 7);
+        assert!(parse(&["run", "--jit-threshold", "-1", "p"]).is_err());
     }
 
     #[test]

@@ -1,22 +1,36 @@
-//! The contract between compiled blocks and the dispatcher: the compiled
-//! function's signature, the context it reads, and how it says why it
-//! returned.
+//! The contract between compiled blocks, the dispatcher and each other: the
+//! compiled function's signature, the context it reads, the per-block link
+//! data that chains blocks, and how a block says why it returned.
 //!
-//! A compiled block is `extern "C" fn(cpu, ctx) -> u64`. Before returning it
-//! has already written back every guest register it changed, set `cpu.pc`
-//! and added the retired instructions to `cpu.instret`, exactly as the
-//! interpreter leaves them; the return value only says what happened, so the
-//! dispatcher's common path (`EXIT_NEXT`) is one compare.
+//! A compiled block is a Cranelift function in the `tail` calling
+//! convention taking `(cpu, ctx, from)`. Rust cannot call that convention,
+//! so the dispatcher enters compiled code through a small trampoline
+//! ([`EnterFn`], compiled once per code memory) that calls the block and
+//! returns its result.
+//!
+//! Before leaving a block, compiled code has written back every guest
+//! register it changed, set `cpu.pc` and added the retired instructions to
+//! `cpu.instret`, exactly as the interpreter leaves them. It then either
+//! returns an exit code (a trap, a fault, the budget check point) or
+//! tail-calls the next block through a link slot in its [`LinkData`]. A link
+//! slot not yet filled holds the *exit stub*, which records the slot in
+//! [`JitCtx::link_from`] and returns [`EXIT_NEXT`]; the dispatcher then
+//! finds (or compiles) the target and fills the slot, so the next time the
+//! block continues straight into its successor. The `from` argument names
+//! the slot (the `LinkData` address plus [`LINK_TAKEN`], [`LINK_FALLTHROUGH`]
+//! or [`LINK_IC`]); blocks ignore it, only the stub reads it.
 
 use std::mem::offset_of;
 use vm_core::CpuState;
 use vm_mem::GuestMemory;
 
-/// A compiled block.
-pub type BlockFn = unsafe extern "C" fn(cpu: *mut CpuState, ctx: *mut JitCtx) -> u64;
+/// The entry trampoline: runs the compiled block at `code` (and whatever it
+/// chains to) and returns the exit code.
+pub type EnterFn =
+    unsafe extern "C" fn(cpu: *mut CpuState, ctx: *mut JitCtx, code: *const u8) -> u64;
 
 /// What compiled code needs besides the CPU state, and where it leaves the
-/// details of a fault. Built once per `run`.
+/// details of an exit. Built once per `run`.
 #[repr(C)]
 pub struct JitCtx {
     /// Host address of guest address 0 (`GuestMemory::base`).
@@ -29,6 +43,14 @@ pub struct JitCtx {
     pub fault_addr: u64,
     /// Set nonzero by a helper that failed; see [`HelperFault`].
     pub helper_fault: u64,
+    /// The check point: a block that brings `cpu.instret` to this value or
+    /// beyond returns to the dispatcher instead of chaining.
+    pub instret_limit: u64,
+    /// The link slot whose stub returned ([`EXIT_NEXT`] through a slot not
+    /// yet filled), or 0.
+    pub link_from: usize,
+    /// Indirect jumps that consulted an inline cache.
+    pub ic_lookups: u64,
 }
 
 impl JitCtx {
@@ -40,9 +62,60 @@ impl JitCtx {
             mem,
             fault_addr: 0,
             helper_fault: 0,
+            instret_limit: u64::MAX,
+            link_from: 0,
+            ic_lookups: 0,
         }
     }
 }
+
+/// Per-block data compiled code addresses directly: its outgoing links, its
+/// inline cache and its execution counter. Boxed by the code cache so its
+/// address is stable for the life of the block's code.
+#[repr(C, align(8))]
+pub struct LinkData {
+    /// Code of the direct successors: [`LINK_TAKEN`] (jump or taken branch
+    /// target) and [`LINK_FALLTHROUGH`]; the exit stub while unlinked.
+    pub links: [usize; 2],
+    /// Inline cache of an indirect jump: the last target PC...
+    pub ic_pc: u64,
+    /// ...and its code (meaningful only when `ic_pc` matches).
+    pub ic_code: usize,
+    /// Times the compiled block was entered.
+    pub exec_count: u64,
+    /// The owning cache entry (index and start PC), so the dispatcher can
+    /// name the block a stub return came from.
+    pub owner_idx: u32,
+    /// See [`LinkData::owner_idx`].
+    pub owner_pc: u64,
+}
+
+impl LinkData {
+    /// Unlinked data: every slot points at `stub`, the inline cache matches
+    /// no PC (guest PCs are even).
+    pub fn new(stub: usize, owner_idx: u32, owner_pc: u64) -> LinkData {
+        LinkData {
+            links: [stub; 2],
+            ic_pc: IC_EMPTY,
+            ic_code: stub,
+            exec_count: 0,
+            owner_idx,
+            owner_pc,
+        }
+    }
+}
+
+/// An inline cache PC that matches no guest PC.
+pub const IC_EMPTY: u64 = 1;
+
+/// `from` tag: the jump / taken-branch link.
+pub const LINK_TAKEN: usize = 0;
+/// `from` tag: the fallthrough link.
+pub const LINK_FALLTHROUGH: usize = 1;
+/// `from` tag: the inline cache.
+pub const LINK_IC: usize = 2;
+/// Mask of the tag bits in `from`.
+pub const LINK_TAG_MASK: usize = 7;
 
 /// How a helper failed (the value of [`JitCtx::helper_fault`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -58,7 +131,8 @@ pub enum HelperFault {
     MisalignedWrite = 4,
 }
 
-/// Continue at `cpu.pc`.
+/// Continue at `cpu.pc` (the check point was reached, or a link is not
+/// filled yet: see [`JitCtx::link_from`]).
 pub const EXIT_NEXT: u64 = 0;
 /// `ecall` at `cpu.pc`.
 pub const EXIT_SYSCALL: u64 = 1;
@@ -105,3 +179,18 @@ pub const CTX_PERM_TABLE: i32 = offset_of!(JitCtx, perm_table) as i32;
 pub const CTX_FAULT_ADDR: i32 = offset_of!(JitCtx, fault_addr) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_HELPER_FAULT: i32 = offset_of!(JitCtx, helper_fault) as i32;
+/// See [`CTX_MEM_BASE`].
+pub const CTX_INSTRET_LIMIT: i32 = offset_of!(JitCtx, instret_limit) as i32;
+/// See [`CTX_MEM_BASE`].
+pub const CTX_LINK_FROM: i32 = offset_of!(JitCtx, link_from) as i32;
+/// See [`CTX_MEM_BASE`].
+pub const CTX_IC_LOOKUPS: i32 = offset_of!(JitCtx, ic_lookups) as i32;
+
+/// Offsets of [`LinkData`] fields.
+pub const LINK_LINKS: i32 = offset_of!(LinkData, links) as i32;
+/// See [`LINK_LINKS`].
+pub const LINK_IC_PC: i32 = offset_of!(LinkData, ic_pc) as i32;
+/// See [`LINK_LINKS`].
+pub const LINK_IC_CODE: i32 = offset_of!(LinkData, ic_code) as i32;
+/// See [`LINK_LINKS`].
+pub const LINK_EXEC_COUNT: i32 = offset_of!(LinkData, exec_count) as i32;

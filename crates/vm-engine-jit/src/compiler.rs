@@ -1,28 +1,28 @@
-//! The Cranelift side: the host ISA, the code memory (a `JITModule`), and
-//! compiling one IR block into a callable [`BlockFn`].
-//!
-//! Code memory is never freed piecemeal: `JITModule` can only release all of
-//! its memory at once, so invalidated translations leak their code until the
-//! engine is dropped (a later step can rotate modules or use a custom
-//! memory provider).
+//! The Cranelift side: the host ISA, compiling one IR block into host code
+//! in [`CodeMemory`], and the two fixed pieces every block relies on (the
+//! entry trampoline and the exit stub, see [`crate::abi`]).
 
-use crate::abi::BlockFn;
+use crate::abi::{self, EnterFn, LinkData};
+use crate::code_memory::{CodeMemory, CodeMemoryError};
 use crate::lower;
-use cranelift_codegen::ir::{AbiParam, types::I64};
+use cranelift_codegen::Context;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, types::I64};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::{Context, isa::CallConv};
-use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::Module;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::time::{Duration, Instant};
 use vm_ir::Block;
 
 /// Why the JIT could not be set up or could not compile a block.
 #[derive(Debug, thiserror::Error)]
 pub enum JitError {
-    /// Cranelift does not support this host.
+    /// Cranelift (or this JIT) does not support this host.
     #[error("the JIT does not support this host: {0}")]
     Host(String),
+    /// No code memory could be reserved.
+    #[error(transparent)]
+    CodeMemory(#[from] CodeMemoryError),
     /// Cranelift rejected a generated function (a JIT bug).
     #[error("cannot compile block {pc:#x}: {msg}")]
     Compile {
@@ -31,28 +31,61 @@ pub enum JitError {
         /// Cranelift's message.
         msg: String,
     },
+    /// The code memory is full: the engine flushes it and retries.
+    #[error("code memory full")]
+    Full,
 }
+
+/// One block's host code.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Code {
+    /// Entry point.
+    pub ptr: *const u8,
+    /// Bytes of host code.
+    pub bytes: u32,
+    /// Time Cranelift took.
+    pub time: Duration,
+}
+
+// SAFETY: `Code` is an address into the `CodeMemory` of the engine that
+// holds it (both move between threads together); it is only called through
+// that engine.
+unsafe impl Send for Code {}
 
 /// Compiles blocks into host code.
 pub(crate) struct Compiler {
-    module: JITModule,
+    isa: OwnedTargetIsa,
     ctx: Context,
     fctx: FunctionBuilderContext,
-    call_conv: CallConv,
-    /// Total time spent compiling.
-    pub compile_time: Duration,
-    /// Bytes of host code produced.
-    pub code_bytes: u64,
+    mem: CodeMemory,
+    enter: EnterFn,
+    stub: usize,
+}
+
+/// The signature of compiled blocks and the exit stub.
+pub(crate) fn block_sig() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.extend([AbiParam::new(I64); 3]);
+    sig.returns.push(AbiParam::new(I64));
+    sig
 }
 
 impl Compiler {
-    /// A compiler for the host, at Cranelift's `opt_level`
-    /// (`none`, `speed` or `speed_and_size`).
-    pub(crate) fn new(opt_level: &str) -> Result<Compiler, JitError> {
+    /// A compiler for the host at Cranelift's `opt_level` (`none`, `speed`
+    /// or `speed_and_size`), with `code_bytes` of code memory.
+    pub(crate) fn new(opt_level: &str, code_bytes: usize) -> Result<Compiler, JitError> {
         let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+        if !cfg!(target_arch = "x86_64") {
+            // CodeMemory relies on x86-64's coherent instruction fetch.
+            return Err(JitError::Host(std::env::consts::ARCH.to_string()));
+        }
         let mut flags = settings::builder();
         flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
+        // Cranelift's x64 tail calls need frame pointers.
+        flags
+            .set("preserve_frame_pointers", "true")
+            .map_err(|e| host(&e))?;
         // Cranelift's IR verifier costs about as much as the rest of a
         // baseline compile; keep it for debug builds (and so for tests).
         let verify = if cfg!(debug_assertions) {
@@ -65,62 +98,123 @@ impl Compiler {
             .map_err(|e| host(&e))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| host(&e))?;
-        let call_conv = isa.default_call_conv();
-        let module = JITModule::new(JITBuilder::with_isa(
+        let mut c = Compiler {
             isa,
-            cranelift_module::default_libcall_names(),
-        ));
-        Ok(Compiler {
-            ctx: module.make_context(),
-            module,
+            ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
-            call_conv,
-            compile_time: Duration::ZERO,
-            code_bytes: 0,
+            mem: CodeMemory::new(code_bytes)?,
+            enter: fallback_enter,
+            stub: 0,
+        };
+        c.install_fixed()?;
+        Ok(c)
+    }
+
+    /// The entry trampoline.
+    pub(crate) fn enter(&self) -> EnterFn {
+        self.enter
+    }
+
+    /// The exit stub's address (the value of every unfilled link slot).
+    pub(crate) fn stub(&self) -> usize {
+        self.stub
+    }
+
+    /// Free all code (every pointer handed out becomes invalid), keeping
+    /// the trampoline and stub available (at new addresses).
+    pub(crate) fn reset(&mut self) -> Result<(), JitError> {
+        self.mem.reset();
+        self.install_fixed()
+    }
+
+    fn install_fixed(&mut self) -> Result<(), JitError> {
+        let cfg = self.isa.frontend_config();
+        let stub = self.finish(0, |func, fctx| {
+            func.signature = block_sig();
+            let mut b = FunctionBuilder::new(func, fctx);
+            let e = b.create_block();
+            b.append_block_params_for_function_params(e);
+            b.switch_to_block(e);
+            let (ctx, from) = (b.block_params(e)[1], b.block_params(e)[2]);
+            b.ins()
+                .store(MemFlagsData::trusted(), from, ctx, abi::CTX_LINK_FROM);
+            let zero = b.ins().iconst(I64, abi::EXIT_NEXT as i64);
+            b.ins().return_(&[zero]);
+            b.seal_all_blocks();
+            b.finalize(cfg);
+        })?;
+        let call_conv = self.isa.default_call_conv();
+        let enter = self.finish(0, |func, fctx| {
+            let mut sig = Signature::new(call_conv);
+            sig.params.extend([AbiParam::new(I64); 3]);
+            sig.returns.push(AbiParam::new(I64));
+            func.signature = sig;
+            let mut b = FunctionBuilder::new(func, fctx);
+            let e = b.create_block();
+            b.append_block_params_for_function_params(e);
+            b.switch_to_block(e);
+            let p = b.block_params(e).to_vec();
+            let sig = b.import_signature(block_sig());
+            let zero = b.ins().iconst(I64, 0);
+            let call = b.ins().call_indirect(sig, p[2], &[p[0], p[1], zero]);
+            let r = b.inst_results(call)[0];
+            b.ins().return_(&[r]);
+            b.seal_all_blocks();
+            b.finalize(cfg);
+        })?;
+        self.stub = stub.ptr as usize;
+        // SAFETY: `enter` was compiled just above with exactly the
+        // `EnterFn` signature in the host's default calling convention
+        // (what `extern "C"` is on the supported host); it lives in
+        // `self.mem` until the next `reset`, which replaces it.
+        self.enter = unsafe { std::mem::transmute::<*const u8, EnterFn>(enter.ptr) };
+        Ok(())
+    }
+
+    /// Compile `block`, whose code addresses `link` (its [`LinkData`]).
+    pub(crate) fn compile(&mut self, block: &Block, link: *mut LinkData) -> Result<Code, JitError> {
+        let stub = self.stub;
+        let call_conv = self.isa.default_call_conv();
+        let cfg = self.isa.frontend_config();
+        self.finish(block.start_pc, |func, fctx| {
+            func.signature = block_sig();
+            lower::lower(block, func, fctx, call_conv, cfg, link as usize, stub);
         })
     }
 
-    /// Compile `block` to host code.
-    pub(crate) fn compile(&mut self, block: &Block) -> Result<BlockFn, JitError> {
+    /// Build a function with `build`, compile it and publish its code.
+    fn finish(
+        &mut self,
+        pc: u64,
+        build: impl FnOnce(&mut Function, &mut FunctionBuilderContext),
+    ) -> Result<Code, JitError> {
         let t0 = Instant::now();
-        let err = |e: &dyn std::fmt::Display| JitError::Compile {
-            pc: block.start_pc,
-            msg: e.to_string(),
-        };
-        let ptr = self.module.target_config().pointer_type();
-        let mut sig = self.module.make_signature();
-        sig.params.push(AbiParam::new(ptr));
-        sig.params.push(AbiParam::new(ptr));
-        sig.returns.push(AbiParam::new(I64));
-        let id = self
-            .module
-            .declare_anonymous_function(&sig)
-            .map_err(|e| err(&e))?;
-        self.module.clear_context(&mut self.ctx);
-        self.ctx.func.signature = sig;
-        lower::lower(
-            block,
-            &mut self.ctx.func,
-            &mut self.fctx,
-            ptr,
-            self.call_conv,
-            self.module.target_config(),
-        );
-        let defined = self.module.define_function(id, &mut self.ctx);
-        let size = self
+        let err = |msg: String| JitError::Compile { pc, msg };
+        self.ctx.clear();
+        build(&mut self.ctx.func, &mut self.fctx);
+        let compiled = self
             .ctx
-            .compiled_code()
-            .map_or(0, |c| c.code_buffer().len() as u64);
-        self.module.clear_context(&mut self.ctx);
-        defined.map_err(|e| err(&e))?;
-        self.module.finalize_definitions().map_err(|e| err(&e))?;
-        let code = self.module.get_finalized_function(id);
-        self.code_bytes += size;
-        self.compile_time += t0.elapsed();
-        // SAFETY: `code` is the finalized (executable) entry of a function
-        // compiled with exactly the `BlockFn` signature in the host's
-        // default calling convention (which is what `extern "C"` means on
-        // the supported hosts); the module keeps it alive as long as `self`.
-        Ok(unsafe { std::mem::transmute::<*const u8, BlockFn>(code) })
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| err(format!("{:?}", e.inner)))?;
+        if !compiled.buffer.relocs().is_empty() {
+            return Err(err("unexpected relocations".into()));
+        }
+        let bytes = compiled.code_buffer();
+        let ptr = self.mem.publish(bytes).ok_or(JitError::Full)?;
+        Ok(Code {
+            ptr,
+            bytes: bytes.len() as u32,
+            time: t0.elapsed(),
+        })
     }
+}
+
+/// Placeholder trampoline until the real one is compiled (never called:
+/// `Compiler::new` fails instead).
+unsafe extern "C" fn fallback_enter(
+    _cpu: *mut vm_core::CpuState,
+    _ctx: *mut abi::JitCtx,
+    _code: *const u8,
+) -> u64 {
+    abi::EXIT_NEXT
 }

@@ -1,7 +1,7 @@
 //! Rust functions compiled code calls for the operations not worth inlining
 //! in the baseline tier: floating point (exact RISC-V semantics live in
-//! `vm_core::fpu`), atomics and LR/SC (through `vm_mem`'s checked atomic
-//! views), and the `time` CSR.
+//! `vm_core::fpu`), atomics and LR/SC and the `time` CSR (shared with the
+//! interpreter in `vm_engine::guest_ops`).
 //!
 //! Operation kinds are passed as one packed `u32` of indices into the IR
 //! enums' `ALL` tables (see [`pack`]), so one helper serves a whole family.
@@ -9,10 +9,10 @@
 //! helper returns 0 rather than panic across the `extern "C"` boundary.
 
 use crate::abi::{HelperFault, JitCtx};
-use std::sync::atomic::Ordering::SeqCst;
 use vm_core::{CpuState, fpu};
+use vm_engine::guest_ops::{self, AtomicFault};
 use vm_ir::{AmoOp, AtomicWidth, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, RoundMode};
-use vm_mem::{GuestMemory, MemFault};
+use vm_mem::GuestMemory;
 
 /// Pack three enum indices (each < 256) into one helper argument.
 pub(crate) fn pack(a: usize, b: usize, c: usize) -> u32 {
@@ -108,27 +108,22 @@ pub(crate) unsafe extern "C" fn fcvt(cpu: *mut CpuState, packed: u32, a: u64) ->
     fpu::fcvt(to, from, rm, a, &mut cpu.fflags)
 }
 
-/// The `time` CSR: host monotonic time at 10 MHz, the timebase of common
-/// RISC-V Linux platforms (as the interpreter reports it).
+/// The `time` CSR (`vm_engine::guest_ops::host_time_ticks`).
 pub(crate) extern "C" fn time() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the valid, local timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 10_000_000 + ts.tv_nsec as u64 / 100
+    guest_ops::host_time_ticks()
 }
 
 /// Record a failed helper access in `ctx`; compiled code then exits.
-fn fail(ctx: &mut JitCtx, addr: u64, why: HelperFault) -> u64 {
+fn fail(ctx: &mut JitCtx, f: AtomicFault, addr: u64, write: bool) -> u64 {
+    let (addr, why) = match (f, write) {
+        (AtomicFault::Fault(f), false) => (f.addr, HelperFault::Read),
+        (AtomicFault::Fault(f), true) => (f.addr, HelperFault::Write),
+        (AtomicFault::Misaligned, false) => (addr, HelperFault::MisalignedRead),
+        (AtomicFault::Misaligned, true) => (addr, HelperFault::MisalignedWrite),
+    };
     ctx.fault_addr = addr;
     ctx.helper_fault = why as u64;
     0
-}
-
-fn mem_fail(ctx: &mut JitCtx, f: MemFault, why: HelperFault) -> u64 {
-    fail(ctx, f.addr, why)
 }
 
 /// An AMO; `packed` = (op, width). Returns the old value (sign-extended
@@ -147,54 +142,7 @@ pub(crate) unsafe extern "C" fn amo(ctx: *mut JitCtx, packed: u32, addr: u64, v:
     ) else {
         return 0;
     };
-    match w {
-        AtomicWidth::W => {
-            let a = match mem.atomic_u32(addr) {
-                Ok(Some(a)) => a,
-                Ok(None) => return fail(ctx, addr, HelperFault::MisalignedWrite),
-                Err(f) => return mem_fail(ctx, f, HelperFault::Write),
-            };
-            let v = v as u32;
-            let old = match op {
-                AmoOp::Swap => a.swap(v, SeqCst),
-                AmoOp::Add => a.fetch_add(v, SeqCst),
-                AmoOp::Xor => a.fetch_xor(v, SeqCst),
-                AmoOp::And => a.fetch_and(v, SeqCst),
-                AmoOp::Or => a.fetch_or(v, SeqCst),
-                AmoOp::MinU => a.fetch_min(v, SeqCst),
-                AmoOp::MaxU => a.fetch_max(v, SeqCst),
-                AmoOp::Min => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).min(v as i32) as u32))
-                    .unwrap_or_else(|o| o),
-                AmoOp::Max => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i32).max(v as i32) as u32))
-                    .unwrap_or_else(|o| o),
-            };
-            old as i32 as i64 as u64
-        }
-        AtomicWidth::D => {
-            let a = match mem.atomic_u64(addr) {
-                Ok(Some(a)) => a,
-                Ok(None) => return fail(ctx, addr, HelperFault::MisalignedWrite),
-                Err(f) => return mem_fail(ctx, f, HelperFault::Write),
-            };
-            match op {
-                AmoOp::Swap => a.swap(v, SeqCst),
-                AmoOp::Add => a.fetch_add(v, SeqCst),
-                AmoOp::Xor => a.fetch_xor(v, SeqCst),
-                AmoOp::And => a.fetch_and(v, SeqCst),
-                AmoOp::Or => a.fetch_or(v, SeqCst),
-                AmoOp::MinU => a.fetch_min(v, SeqCst),
-                AmoOp::MaxU => a.fetch_max(v, SeqCst),
-                AmoOp::Min => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).min(v as i64) as u64))
-                    .unwrap_or_else(|o| o),
-                AmoOp::Max => a
-                    .fetch_update(SeqCst, SeqCst, |o| Some((o as i64).max(v as i64) as u64))
-                    .unwrap_or_else(|o| o),
-            }
-        }
-    }
+    guest_ops::amo(mem, op, w, addr, v).unwrap_or_else(|f| fail(ctx, f, addr, true))
 }
 
 /// Load-reserved of `width` (an index into `AtomicWidth::ALL`).
@@ -211,22 +159,10 @@ pub(crate) unsafe extern "C" fn lr(
     let (cpu, ctx) = unsafe { (&mut *cpu, &mut *ctx) };
     // SAFETY: caller contract: the memory outlives the run.
     let mem: &GuestMemory = unsafe { &*ctx.mem };
-    let v = match field(AtomicWidth::ALL, width, 0) {
-        Some(AtomicWidth::W) => match mem.atomic_u32(addr) {
-            Ok(Some(a)) => a.load(SeqCst) as i32 as i64 as u64,
-            Ok(None) => return fail(ctx, addr, HelperFault::MisalignedRead),
-            Err(f) => return mem_fail(ctx, f, HelperFault::Read),
-        },
-        Some(AtomicWidth::D) => match mem.atomic_u64(addr) {
-            Ok(Some(a)) => a.load(SeqCst),
-            Ok(None) => return fail(ctx, addr, HelperFault::MisalignedRead),
-            Err(f) => return mem_fail(ctx, f, HelperFault::Read),
-        },
-        None => return 0,
+    let Some(w) = field(AtomicWidth::ALL, width, 0) else {
+        return 0;
     };
-    cpu.res_addr = addr;
-    cpu.res_value = v;
-    v
+    guest_ops::load_reserved(mem, cpu, w, addr).unwrap_or_else(|f| fail(ctx, f, addr, false))
 }
 
 /// Store-conditional of `width`: 0 on success, 1 on failure.
@@ -244,25 +180,8 @@ pub(crate) unsafe extern "C" fn sc(
     let (cpu, ctx) = unsafe { (&mut *cpu, &mut *ctx) };
     // SAFETY: caller contract: the memory outlives the run.
     let mem: &GuestMemory = unsafe { &*ctx.mem };
-    let reserved = cpu.res_addr == addr;
-    let expected = cpu.res_value;
-    cpu.res_addr = vm_core::cpu::NO_RESERVATION;
-    let ok = match field(AtomicWidth::ALL, width, 0) {
-        Some(AtomicWidth::W) => match mem.atomic_u32(addr) {
-            Ok(Some(a)) => {
-                reserved
-                    && a.compare_exchange(expected as u32, v as u32, SeqCst, SeqCst)
-                        .is_ok()
-            }
-            Ok(None) => return fail(ctx, addr, HelperFault::MisalignedWrite),
-            Err(f) => return mem_fail(ctx, f, HelperFault::Write),
-        },
-        Some(AtomicWidth::D) => match mem.atomic_u64(addr) {
-            Ok(Some(a)) => reserved && a.compare_exchange(expected, v, SeqCst, SeqCst).is_ok(),
-            Ok(None) => return fail(ctx, addr, HelperFault::MisalignedWrite),
-            Err(f) => return mem_fail(ctx, f, HelperFault::Write),
-        },
-        None => return 0,
+    let Some(w) = field(AtomicWidth::ALL, width, 0) else {
+        return 0;
     };
-    if ok { 0 } else { 1 }
+    guest_ops::store_conditional(mem, cpu, w, addr, v).unwrap_or_else(|f| fail(ctx, f, addr, true))
 }

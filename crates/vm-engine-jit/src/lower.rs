@@ -45,15 +45,18 @@ fn host_flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Fill `func` (whose signature is already the [`abi::BlockFn`] one) with
-/// the code of `block`.
+/// Fill `func` (whose signature is already the block one, see
+/// [`crate::abi`]) with the code of `block`. `link` is the address of the
+/// block's [`abi::LinkData`], `stub` the exit stub's; helpers are called in
+/// `call_conv`.
 pub(crate) fn lower(
     block: &Block,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    ptr: Type,
     call_conv: CallConv,
     frontend_config: TargetFrontendConfig,
+    link: usize,
+    stub: usize,
 ) {
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
@@ -62,11 +65,22 @@ pub(crate) fn lower(
     let cpu = b.block_params(entry)[0];
     let ctx = b.block_params(entry)[1];
     let regs: Vec<Variable> = (0..Global::COUNT).map(|_| b.declare_var(I64)).collect();
+    let link_v = b.ins().iconst(I64, link as i64);
+    // The block's execution counter (for the cache's statistics and later
+    // tiers): one add to memory.
+    let n = b
+        .ins()
+        .load(I64, host_flags(), link_v, abi::LINK_EXEC_COUNT);
+    let n = b.ins().iadd_imm_s(n, 1);
+    b.ins().store(host_flags(), n, link_v, abi::LINK_EXEC_COUNT);
     let mut l = Lower {
         b,
         block,
-        ptr,
+        ptr: I64,
         call_conv,
+        link: link_v,
+        link_addr: link,
+        stub,
         cpu,
         ctx,
         regs,
@@ -92,6 +106,11 @@ struct Lower<'a, 'b> {
     block: &'b Block,
     ptr: Type,
     call_conv: CallConv,
+    /// The block's `LinkData` (as a value and as a constant).
+    link: V,
+    link_addr: usize,
+    /// The exit stub's address.
+    stub: usize,
     cpu: V,
     ctx: V,
     /// One variable per guest register ([`Global::index`]).
@@ -164,9 +183,9 @@ impl Lower<'_, '_> {
         self.dirty[i] = true;
     }
 
-    /// Leave the block: write back dirty registers, set `pc`, retire
-    /// `retired` instructions, and return `code`.
-    fn exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
+    /// Write back dirty registers, set `pc` and retire `retired`
+    /// instructions; returns the new `instret` if it was changed.
+    fn write_back(&mut self, pc: V, retired: u64) -> Option<V> {
         for i in 0..Global::COUNT {
             if self.dirty[i] {
                 let g = if i < 32 {
@@ -179,11 +198,19 @@ impl Lower<'_, '_> {
             }
         }
         self.b.ins().store(host_flags(), pc, self.cpu, abi::PC);
-        if retired > 0 {
-            let n = self.b.ins().load(I64, host_flags(), self.cpu, abi::INSTRET);
-            let n = self.b.ins().iadd_imm_s(n, retired as i64);
-            self.b.ins().store(host_flags(), n, self.cpu, abi::INSTRET);
+        if retired == 0 {
+            return None;
         }
+        let n = self.b.ins().load(I64, host_flags(), self.cpu, abi::INSTRET);
+        let n = self.b.ins().iadd_imm_s(n, retired as i64);
+        self.b.ins().store(host_flags(), n, self.cpu, abi::INSTRET);
+        Some(n)
+    }
+
+    /// Leave the block: write back dirty registers, set `pc`, retire
+    /// `retired` instructions, and return `code`.
+    fn exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
+        self.write_back(pc, retired);
         if let Some(a) = fault_addr {
             self.b
                 .ins()
@@ -191,6 +218,70 @@ impl Lower<'_, '_> {
         }
         let code = self.b.ins().iconst(I64, code as i64);
         self.b.ins().return_(&[code]);
+    }
+
+    /// Leave the block for `pc` after retiring it whole: return to the
+    /// dispatcher at the check point (the budget is spent), otherwise
+    /// tail-call `code` with the link tag `tag`.
+    fn chain(&mut self, pc: V, code: V, tag: usize) {
+        let n = self.block.insn_starts.len() as u64;
+        let instret = self
+            .write_back(pc, n)
+            .expect("blocks retire at least one instruction");
+        let limit = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.ctx, abi::CTX_INSTRET_LIMIT);
+        let stop = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, instret, limit);
+        let out = self.b.create_block();
+        let go = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.b.ins().brif(stop, out, &[], go, &[]);
+        self.b.switch_to_block(out);
+        let next = self.b.ins().iconst(I64, abi::EXIT_NEXT as i64);
+        self.b.ins().return_(&[next]);
+        self.b.switch_to_block(go);
+        let sig = self.b.import_signature(crate::compiler::block_sig());
+        let from = self.b.ins().iconst(I64, (self.link_addr | tag) as i64);
+        self.b
+            .ins()
+            .return_call_indirect(sig, code, &[self.cpu, self.ctx, from]);
+    }
+
+    /// Continue at the static target `target` through link slot `which`.
+    fn link_exit(&mut self, target: u64, which: usize) {
+        let pc = self.iconst(I64, target as i64);
+        let off = abi::LINK_LINKS + 8 * which as i32;
+        let code = self.b.ins().load(I64, host_flags(), self.link, off);
+        self.chain(pc, code, which);
+    }
+
+    /// Continue at the dynamic target `pc` through the inline cache: its
+    /// code if the cached PC matches, else the exit stub.
+    fn indirect_exit(&mut self, pc: V) {
+        let ic_pc = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.link, abi::LINK_IC_PC);
+        let ic_code = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.link, abi::LINK_IC_CODE);
+        let hit = self.b.ins().icmp(IntCC::Equal, pc, ic_pc);
+        let stub = self.b.ins().iconst(I64, self.stub as i64);
+        let code = self.b.ins().select(hit, ic_code, stub);
+        let n = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.ctx, abi::CTX_IC_LOOKUPS);
+        let n = self.b.ins().iadd_imm_s(n, 1);
+        self.b
+            .ins()
+            .store(host_flags(), n, self.ctx, abi::CTX_IC_LOOKUPS);
+        self.chain(pc, code, abi::LINK_IC);
     }
 
     /// A cold exit at the current guest instruction with `code`, taken when
@@ -712,10 +803,7 @@ impl Lower<'_, '_> {
     fn terminator(&mut self) {
         let n = self.block.insn_starts.len() as u64;
         match self.block.term {
-            Terminator::Jump { target } => {
-                let pc = self.iconst(I64, target as i64);
-                self.exit(pc, n, abi::EXIT_NEXT, None);
-            }
+            Terminator::Jump { target } => self.link_exit(target, abi::LINK_TAKEN),
             Terminator::Branch {
                 cond,
                 a,
@@ -725,14 +813,16 @@ impl Lower<'_, '_> {
             } => {
                 let (a, b) = (self.val(a), self.val(b));
                 let c = self.b.ins().icmp(int_cc(cond), a, b);
-                let t = self.iconst(I64, taken as i64);
-                let f = self.iconst(I64, fallthrough as i64);
-                let pc = self.b.ins().select(c, t, f);
-                self.exit(pc, n, abi::EXIT_NEXT, None);
+                let (t, f) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(c, t, &[], f, &[]);
+                self.b.switch_to_block(t);
+                self.link_exit(taken, abi::LINK_TAKEN);
+                self.b.switch_to_block(f);
+                self.link_exit(fallthrough, abi::LINK_FALLTHROUGH);
             }
             Terminator::JumpIndirect { target, .. } => {
                 let pc = self.val(target);
-                self.exit(pc, n, abi::EXIT_NEXT, None);
+                self.indirect_exit(pc);
             }
             Terminator::Trap { kind, pc, next_pc } => {
                 // The trapping instruction has not retired, except fence.i.

@@ -3,7 +3,7 @@
 //! memory accesses and their fault exits, and the exit protocol. Whole
 //! programs compared against the interpreter are in `tests/differential.rs`.
 
-use crate::abi::{self, JitCtx};
+use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
 use vm_core::CpuState;
 use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
@@ -38,18 +38,31 @@ const EDGES: &[u64] = &[
     0x0123_4567_89ab_cdef,
 ];
 
+/// A compiled test block with its link data (which its code addresses).
+struct Compiled {
+    code: *const u8,
+    /// Kept alive for the code.
+    _link: Box<LinkData>,
+}
+
 /// Run one compiled block on `cpu` against `mem`; returns the exit code.
-fn run(code: abi::BlockFn, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
+fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
     let mut ctx = JitCtx::new(mem);
-    // SAFETY: `code` was compiled for the BlockFn contract against the
-    // arena that `ctx` describes; `cpu` is exclusively borrowed.
-    let r = unsafe { code(cpu, &mut ctx) };
+    // SAFETY: `code` was compiled by `c` for the block contract against the
+    // arena that `ctx` describes, its link data is alive (unlinked: every
+    // slot is `c`'s stub); `cpu` is exclusively borrowed.
+    let r = unsafe { (c.enter())(cpu, &mut ctx, code.code) };
     (r, ctx)
 }
 
-fn compile(c: &mut Compiler, block: &Block) -> abi::BlockFn {
+fn compile(c: &mut Compiler, block: &Block) -> Compiled {
     vm_ir::verify(block).expect("test block is valid IR");
-    c.compile(block).expect("block compiles")
+    let mut link = Box::new(LinkData::new(c.stub(), 0, block.start_pc));
+    let code = c.compile(block, &mut *link).expect("block compiles");
+    Compiled {
+        code: code.ptr,
+        _link: link,
+    }
 }
 
 fn more_values(seed: u64) -> Vec<u64> {
@@ -67,7 +80,7 @@ fn more_values(seed: u64) -> Vec<u64> {
 #[test]
 fn binops_match_reference_semantics() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed").expect("host supported");
+    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
     let vals = more_values(0x1234_5678);
     for &op in BinOp::ALL {
         // x3 = op(x1, x2); x4 = op(x1, 5) through the immediate form.
@@ -90,7 +103,7 @@ fn binops_match_reference_semantics() {
                 let mut cpu = CpuState::default();
                 cpu.x[1] = a;
                 cpu.x[2] = bb;
-                let (r, _) = run(code, &mut cpu, &mem);
+                let (r, _) = run(&c, &code, &mut cpu, &mem);
                 assert_eq!(r, abi::EXIT_NEXT);
                 assert_eq!(cpu.x[3], eval_binop(op, a, bb), "{op} {a:#x}, {bb:#x}");
                 assert_eq!(cpu.x[4], eval_binop(op, a, -5i64 as u64), "{op} {a:#x}, -5");
@@ -104,7 +117,7 @@ fn binops_match_reference_semantics() {
 #[test]
 fn unops_match_reference_semantics() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("none").expect("host supported");
+    let mut c = Compiler::new("none", 1 << 20).expect("host supported");
     let vals = more_values(0x9999);
     for &op in UnOp::ALL {
         let mut b = Builder::new(0x1000);
@@ -119,7 +132,7 @@ fn unops_match_reference_semantics() {
         for &a in &vals {
             let mut cpu = CpuState::default();
             cpu.f[7] = a;
-            run(code, &mut cpu, &mem);
+            run(&c, &code, &mut cpu, &mem);
             assert_eq!(cpu.x[5], eval_unop(op, a), "{op} {a:#x}");
         }
     }
@@ -128,7 +141,7 @@ fn unops_match_reference_semantics() {
 #[test]
 fn branch_selects_target_and_x0_reads_zero() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed").expect("host supported");
+    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
     for &cond in vm_ir::Cond::ALL {
         let mut b = Builder::new(0x1000);
         b.begin_insn(0x1000);
@@ -148,7 +161,7 @@ fn branch_selects_target_and_x0_reads_zero() {
         for &a in EDGES {
             let mut cpu = CpuState::default();
             cpu.x[1] = a;
-            run(code, &mut cpu, &mem);
+            run(&c, &code, &mut cpu, &mem);
             let want = if cond.eval(a, 0) { 0x5000 } else { 0x1004 };
             assert_eq!(cpu.pc, want, "{cond} {a:#x}");
         }
@@ -190,7 +203,7 @@ fn load_store_block(ty: MemTy, off: i32) -> Block {
 #[test]
 fn loads_and_stores_extend_and_write_little_endian() {
     let mem = scratch_memory();
-    let mut c = Compiler::new("speed").expect("host supported");
+    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
     let pattern: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0x80).collect();
     mem.write_bytes(0x20000, &pattern).expect("write");
     for &ty in MemTy::ALL {
@@ -198,7 +211,7 @@ fn loads_and_stores_extend_and_write_little_endian() {
         let mut cpu = CpuState::default();
         cpu.x[1] = 0x20000;
         cpu.x[2] = 0x20100;
-        let (r, _) = run(code, &mut cpu, &mem);
+        let (r, _) = run(&c, &code, &mut cpu, &mem);
         assert_eq!(r, abi::EXIT_NEXT, "{ty}");
         let mut raw = [0u8; 8];
         raw.copy_from_slice(&pattern[3..11]);
@@ -214,7 +227,7 @@ fn loads_and_stores_extend_and_write_little_endian() {
 #[test]
 fn faults_exit_with_precise_state() {
     let mem = scratch_memory();
-    let mut c = Compiler::new("speed").expect("host supported");
+    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
     // (load base, store base, offset, type, expected code, faulting pc,
     // expected ctx.fault_addr (the effective address))
     let cases: &[(u64, u64, i32, MemTy, u64, u64, u64)] = &[
@@ -285,7 +298,7 @@ fn faults_exit_with_precise_state() {
         cpu.x[2] = sa;
         cpu.x[6] = 0xdead;
         cpu.instret = 100;
-        let (r, ctx) = run(code, &mut cpu, &mem);
+        let (r, ctx) = run(&c, &code, &mut cpu, &mem);
         assert_eq!(r & 0xff, want_code, "{la:#x} {sa:#x} {ty}");
         assert_eq!((r >> 8) & 0xff, ty.bytes() as u64);
         assert_eq!(cpu.pc, want_pc);
@@ -302,7 +315,7 @@ fn faults_exit_with_precise_state() {
 #[test]
 fn trap_exit_codes_and_instret() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed").expect("host supported");
+    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
     let kinds = [
         (vm_ir::TrapKind::Syscall, abi::EXIT_SYSCALL, 0x1004, 1),
         (vm_ir::TrapKind::Breakpoint, abi::EXIT_BREAKPOINT, 0x1004, 1),
@@ -330,7 +343,7 @@ fn trap_exit_codes_and_instret() {
         );
         let code = compile(&mut c, &block);
         let mut cpu = CpuState::default();
-        let (r, _) = run(code, &mut cpu, &mem);
+        let (r, _) = run(&c, &code, &mut cpu, &mem);
         assert_eq!(r, want, "{kind:?}");
         assert_eq!((cpu.pc, cpu.instret, cpu.x[10]), (pc, retired, 42));
     }

@@ -11,7 +11,7 @@
 
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
-use vm_engine_jit::{JitConfig, JitEngine};
+use vm_engine_jit::{JitConfig, JitEngine, Mode};
 use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
 
 const CODE: u64 = 0x10000;
@@ -485,5 +485,156 @@ fn fetch_fault_and_invalidate() {
     j.run(&mut cpu, &mem, u64::MAX);
     assert_eq!(cpu.x[5], 2);
     assert_eq!(j.stats().blocks_translated, 2);
-    assert_eq!(j.jit_stats().interpreted_blocks, 0);
+    assert_eq!(j.stats().compile_failures, 0);
+}
+
+/// The engines compared with the interpreter on looping programs: eager
+/// with and without block linking, and tiered with thresholds that make
+/// blocks change tier in the middle of the run.
+fn loop_engines() -> Vec<(&'static str, JitEngine)> {
+    let cfg = |mode, link| JitConfig {
+        mode,
+        link,
+        ..JitConfig::default()
+    };
+    let mk = |c| JitEngine::with_config(c).expect("host supported");
+    vec![
+        ("jit", mk(cfg(Mode::Jit, true))),
+        ("jit-unlinked", mk(cfg(Mode::Jit, false))),
+        ("tiered-1", mk(cfg(Mode::Tiered { threshold: 1 }, true))),
+        ("tiered-5", mk(cfg(Mode::Tiered { threshold: 5 }, true))),
+    ]
+}
+
+/// A random loop: `iters` rounds of a random body (forward branches stay
+/// inside it), then a tail whose indirect jump alternates between two
+/// targets (inline-cache hits and misses), a back edge, and `ecall`. x26 is
+/// the counter (the body never writes it).
+fn loop_program(rng: &mut Rng, iters: i32) -> Vec<u32> {
+    let n = 5 + rng.below(25) as usize;
+    let mut code = vec![i_type(iters, 0, 0, 26, 0x13)]; // addi x26, x0, iters
+    for i in 0..n {
+        let w = loop {
+            let w = random_insn(rng, i, n);
+            let op = w & 0x7f;
+            if (w >> 7) & 31 != 26 || matches!(op, 0x23 | 0x27 | 0x63) {
+                break w;
+            }
+        };
+        code.push(w);
+    }
+    let back = -(code.len() as i32 * 4 + 7 * 4 - 4);
+    code.extend([
+        i_type(-1, 26, 0, 26, 0x13),    // addi x26, x26, -1
+        i_type(1, 26, 7, 24, 0x13),     // andi x24, x26, 1
+        i_type(2, 24, 1, 24, 0x13),     // slli x24, x24, 2
+        0x0000_0c97,                    // auipc x25, 0
+        r_type(0, 24, 25, 0, 25, 0x33), // add x25, x25, x24
+        i_type(12, 25, 0, 0, 0x67),     // jalr x0, 12(x25)
+        i_type(1, 23, 0, 23, 0x13),     // addi x23, x23, 1 (odd rounds)
+        b_type(back, 0, 26, 1),         // bne x26, x0, body
+        0x0000_0073,                    // ecall
+    ]);
+    code
+}
+
+/// Run in budget slices until a non-budget exit; the state at every slice
+/// boundary is part of the result.
+fn run_sliced(
+    engine: &mut dyn Engine,
+    code: &[u32],
+    scratch: &[u8],
+    cpu: &CpuState,
+    slice: u64,
+) -> (Vec<(Exit, CpuState)>, Vec<u8>) {
+    let mem = setup(code, scratch);
+    let mut cpu = cpu.clone();
+    let mut trail = Vec::new();
+    for _ in 0..10_000 {
+        let exit = engine.run(&mut cpu, &mem, slice);
+        trail.push((exit, cpu.clone()));
+        if exit != Exit::Budget {
+            break;
+        }
+    }
+    let mut out = vec![0u8; SCRATCH_LEN as usize];
+    mem.read_bytes(SCRATCH, &mut out).expect("read scratch");
+    (trail, out)
+}
+
+#[test]
+fn loops_match_the_interpreter_in_every_mode() {
+    let mut rng = Rng(0x51f1_5eed_0bad_cafe);
+    let mut engines = loop_engines();
+    let mut compiled_insns = 0;
+    for case in 0..60 {
+        let iters = 10 + rng.below(40) as i32;
+        let code = loop_program(&mut rng, iters);
+        let scratch: Vec<u8> = (0..SCRATCH_LEN).map(|_| rng.next() as u8).collect();
+        let cpu = initial_cpu(&mut rng);
+        let slice = [u64::MAX, 1, 13, 97][case % 4];
+        let want = run_sliced(
+            &mut Interpreter::new(EngineConfig::default()),
+            &code,
+            &scratch,
+            &cpu,
+            slice,
+        );
+        for (name, engine) in engines.iter_mut() {
+            // Fresh translations for each program (the code address is
+            // reused).
+            engine.invalidate(0, u64::MAX);
+            let got = run_sliced(engine, &code, &scratch, &cpu, slice);
+            assert_eq!(got.0.len(), want.0.len(), "{name} case {case}: slices");
+            for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
+                assert_eq!(g, w, "{name} case {case} slice {k} (budget {slice})");
+            }
+            assert!(got.1 == want.1, "{name} case {case}: memory differs");
+        }
+    }
+    for (name, engine) in &engines {
+        let s = engine.stats();
+        assert_eq!(s.compile_failures, 0, "{name}");
+        compiled_insns += s.insns_compiled;
+        if *name != "jit-unlinked" {
+            assert!(s.ic_lookups > s.ic_misses, "{name}: {s:?}");
+        }
+        if name.starts_with("tiered") {
+            assert!(s.insns_interp > 0 && s.insns_compiled > 0, "{name}: {s:?}");
+        }
+    }
+    assert!(compiled_insns > 0);
+}
+
+/// Two linked blocks in a loop; rewriting and invalidating the second must
+/// unlink it from the first, in every mode.
+#[test]
+fn invalidation_unlinks_chained_blocks() {
+    let code = [
+        i_type(1000, 0, 0, 5, 0x13), // addi x5, x0, 1000
+        i_type(1, 6, 0, 6, 0x13),    // A: addi x6, x6, 1
+        j_type(4, 0),                // j B
+        i_type(-1, 5, 0, 5, 0x13),   // B: addi x5, x5, -1
+        b_type(-12, 0, 5, 1),        // bne x5, x0, A
+        0x0000_0073,                 // ecall
+    ];
+    for (name, mut engine) in loop_engines() {
+        let mem = setup(&code, &[]);
+        let mut cpu = CpuState {
+            pc: CODE,
+            ..CpuState::default()
+        };
+        assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
+        assert_eq!((cpu.x[5], cpu.x[6]), (0, 1000), "{name}");
+        // B now subtracts 2 (x5 = 1000 is even, so the loop still ends).
+        mem.write_bytes_force(CODE + 12, &i_type(-2, 5, 0, 5, 0x13).to_le_bytes())
+            .expect("patch");
+        engine.invalidate(CODE + 12, CODE + 16);
+        cpu.pc = CODE;
+        cpu.x[6] = 0;
+        assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
+        assert_eq!((cpu.x[5], cpu.x[6]), (0, 500), "{name}: stale link ran");
+        let s = engine.stats();
+        assert!(s.blocks_executed >= 1500, "{name}: {s:?}");
+    }
 }

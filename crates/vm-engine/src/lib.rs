@@ -24,6 +24,30 @@ pub struct EngineStats {
     pub blocks_executed: u64,
     /// Distinct blocks translated.
     pub blocks_translated: u64,
+    /// Blocks compiled to host code (JIT tiers).
+    pub blocks_compiled: u64,
+    /// Blocks the JIT could not compile (run by the interpreter instead).
+    pub compile_failures: u64,
+    /// Total time spent compiling, in nanoseconds.
+    pub compile_time_ns: u64,
+    /// Longest single block compile, in nanoseconds.
+    pub compile_time_max_ns: u64,
+    /// Bytes of host code of the live translations.
+    pub code_bytes: u64,
+    /// Whole code-cache flushes (code memory full).
+    pub code_flushes: u64,
+    /// Dispatcher lookups that found a translation.
+    pub cache_hits: u64,
+    /// Dispatcher lookups that had to translate.
+    pub cache_misses: u64,
+    /// Indirect jumps in compiled code that consulted an inline cache.
+    pub ic_lookups: u64,
+    /// Of those, the ones that missed (went to the dispatcher).
+    pub ic_misses: u64,
+    /// Guest instructions retired by interpreted blocks (tiered engines).
+    pub insns_interp: u64,
+    /// Guest instructions retired by compiled code.
+    pub insns_compiled: u64,
 }
 
 /// Options every engine understands.

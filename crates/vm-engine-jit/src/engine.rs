@@ -1,0 +1,391 @@
+//! [`JitEngine`]: the dispatcher loop over the code cache, tier-up from
+//! interpreter counters, filling link slots, invalidation and statistics.
+//!
+//! The dispatcher runs one block at a time only when it must: a compiled
+//! block chains to its successors by itself once their link slots are
+//! filled, and comes back only at the budget check point, at a link not yet
+//! filled (or an inline-cache miss), or at an exit for the runtime.
+//! Interpreted blocks (tiered mode, and blocks that failed to compile) are
+//! run here one by one through [`InterpBlock`], with the guest registers
+//! kept in the interpreter's [`Slots`]; they move to and from the
+//! `CpuState` only when execution changes tier.
+
+use crate::abi::{self, JitCtx, LINK_IC, LINK_TAG_MASK, LinkData};
+use crate::code_cache::{CodeCache, Entry, SlotRef, Tier};
+use crate::compiler::{Compiler, JitError};
+use crate::exits::exit_of;
+use crate::{JitConfig, Mode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use vm_core::{CpuState, Exit};
+use vm_engine::interp::{self, BlockEnd, InterpBlock, Slots};
+use vm_engine::{Engine, EngineStats};
+use vm_mem::GuestMemory;
+
+/// One line per process for blocks that fail to compile.
+static COMPILE_FAILURE_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// What the cache says about one block (for tests and diagnostics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// Guest PC of the block.
+    pub pc: u64,
+    /// Its tier.
+    pub tier: Tier,
+    /// Bytes of host code (0 unless compiled).
+    pub code_bytes: u32,
+    /// Executions in any tier (compiled ones counted by the code itself).
+    pub exec_count: u64,
+}
+
+/// The baseline JIT, eager (`jit`) or tiered over the interpreter.
+pub struct JitEngine {
+    config: JitConfig,
+    compiler: Compiler,
+    cache: CodeCache,
+    slots: Slots,
+    stats: EngineStats,
+    /// Executions of compiled blocks already dropped from the cache.
+    dropped_execs: u64,
+    /// Set when code memory could not be set up again after a flush:
+    /// everything is interpreted from then on.
+    compiling_disabled: bool,
+}
+
+impl JitEngine {
+    /// An engine with explicit settings.
+    pub fn with_config(config: JitConfig) -> Result<JitEngine, JitError> {
+        Ok(JitEngine {
+            compiler: Compiler::new(config.opt_level, config.code_bytes_max)?,
+            config,
+            cache: CodeCache::new(),
+            slots: Slots::new(),
+            stats: EngineStats::default(),
+            dropped_execs: 0,
+            compiling_disabled: false,
+        })
+    }
+
+    /// Every cached block (unordered).
+    pub fn blocks(&self) -> Vec<BlockInfo> {
+        self.cache
+            .iter()
+            .map(|e| BlockInfo {
+                pc: e.start,
+                tier: e.tier,
+                code_bytes: e.code.map_or(0, |c| c.bytes),
+                exec_count: e.exec_count(),
+            })
+            .collect()
+    }
+
+    fn threshold(&self) -> u64 {
+        match self.config.mode {
+            Mode::Jit => 0,
+            Mode::Tiered { threshold } => threshold,
+        }
+    }
+
+    /// Translate the block at `pc` into the cache: compiled at once in
+    /// `jit` mode, interpreted otherwise.
+    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
+        let block = interp::translate(pc, mem, self.config.engine.trace)?;
+        self.stats.blocks_translated += 1;
+        let eager = self.threshold() == 0 && !self.compiling_disabled;
+        let idx = self.cache.insert(Entry {
+            start: block.start_pc,
+            end: block.end_pc,
+            tier: Tier::Interpreted,
+            interp: None,
+            code: None,
+            link: Box::new(LinkData::new(self.compiler.stub(), 0, 0)),
+            interp_count: 0,
+            incoming: Vec::new(),
+        });
+        if eager {
+            // A flush here empties the cache: translate again (into empty
+            // code memory, where the block fits).
+            if self.compile(idx, &block).is_err() {
+                return self.translate(pc, mem);
+            }
+        } else {
+            self.give_interp_form(idx, &block);
+        }
+        Ok(idx)
+    }
+
+    fn give_interp_form(&mut self, idx: u32, block: &vm_ir::Block) {
+        let ib = InterpBlock::from_ir(block);
+        self.slots.reserve(ib.slots_needed());
+        self.cache.get_mut(idx).interp = Some(ib);
+    }
+
+    /// Compile entry `idx` from `block`. `Err` means the code memory was
+    /// full and has been flushed (every index is stale).
+    fn compile(&mut self, idx: u32, block: &vm_ir::Block) -> Result<(), Flushed> {
+        let link: *mut LinkData = &mut *self.cache.get_mut(idx).link;
+        match self.compiler.compile(block, link) {
+            Ok(code) => {
+                let ns = code.time.as_nanos() as u64;
+                self.stats.blocks_compiled += 1;
+                self.stats.compile_time_ns += ns;
+                self.stats.compile_time_max_ns = self.stats.compile_time_max_ns.max(ns);
+                self.stats.code_bytes += code.bytes as u64;
+                let e = self.cache.get_mut(idx);
+                e.code = Some(code);
+                e.tier = Tier::Compiled;
+                e.interp = None;
+                Ok(())
+            }
+            Err(JitError::Full) => {
+                self.flush();
+                Err(Flushed)
+            }
+            Err(err) => {
+                if !COMPILE_FAILURE_WARNED.swap(true, Ordering::Relaxed) {
+                    eprintln!("vm: warning: jit: {err}; interpreting such blocks");
+                }
+                self.stats.compile_failures += 1;
+                self.cache.get_mut(idx).tier = Tier::Failed;
+                if self.cache.get(idx).interp.is_none() {
+                    self.give_interp_form(idx, block);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Tier up entry `idx` (at `pc`): translate again and compile.
+    fn tier_up(&mut self, idx: u32, pc: u64, mem: &GuestMemory) -> Result<(), Flushed> {
+        match interp::translate(pc, mem, false) {
+            Ok(block) if block.end_pc == self.cache.get(idx).end => {
+                self.compile(idx, &block)?;
+                // This execution will be counted by the compiled code.
+                let e = self.cache.get_mut(idx);
+                if e.tier == Tier::Compiled {
+                    e.interp_count -= 1;
+                }
+                Ok(())
+            }
+            // The code changed without a flush since the block was
+            // translated: keep running the translation the guest has seen.
+            _ => {
+                self.cache.get_mut(idx).tier = Tier::Failed;
+                Ok(())
+            }
+        }
+    }
+
+    /// Drop every translation and free all code.
+    fn flush(&mut self) {
+        for e in self.cache.clear() {
+            self.retire(&e);
+        }
+        self.stats.code_flushes += 1;
+        if let Err(e) = self.compiler.reset() {
+            eprintln!("vm: warning: jit: {e}; interpreting from now on");
+            self.compiling_disabled = true;
+        }
+    }
+
+    /// Account for a removed entry.
+    fn retire(&mut self, e: &Entry) {
+        self.dropped_execs += e.exec_count();
+        if let Some(c) = e.code {
+            self.stats.code_bytes -= c.bytes as u64;
+        }
+    }
+
+    /// The slot a stub return came from.
+    fn slot_of(from: usize) -> SlotRef {
+        let link = (from & !LINK_TAG_MASK) as *const LinkData;
+        // SAFETY: `from` was produced by the block that just returned: its
+        // entry (owner of this boxed `LinkData`) is live, as nothing has
+        // been removed from the cache since it ran.
+        let (idx, pc) = unsafe { ((*link).owner_idx, (*link).owner_pc) };
+        SlotRef {
+            idx,
+            pc,
+            tag: from & LINK_TAG_MASK,
+        }
+    }
+
+    /// Point slot `s` at compiled entry `target`, and record it there.
+    fn link(&mut self, s: SlotRef, target: u32) {
+        let (t_pc, t_code) = {
+            let t = self.cache.get(target);
+            match t.code {
+                Some(c) => (t.start, c.ptr as usize),
+                None => return,
+            }
+        };
+        let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
+            return;
+        };
+        if s.tag == LINK_IC {
+            owner.link.ic_pc = t_pc;
+            owner.link.ic_code = t_code;
+        } else {
+            owner.link.links[s.tag] = t_code;
+        }
+        let incoming = &mut self.cache.get_mut(target).incoming;
+        if !incoming.contains(&s) {
+            incoming.push(s);
+        }
+    }
+
+    /// Reset every slot still pointing at the code of removed entry `e`.
+    fn unlink(&mut self, e: &Entry) {
+        let Some(code) = e.code else { return };
+        let (code, stub) = (code.ptr as usize, self.compiler.stub());
+        for s in &e.incoming {
+            let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
+                continue;
+            };
+            let l = &mut owner.link;
+            if s.tag == LINK_IC {
+                if l.ic_code == code {
+                    l.ic_pc = abi::IC_EMPTY;
+                    l.ic_code = stub;
+                }
+            } else if l.links[s.tag] == code {
+                l.links[s.tag] = stub;
+            }
+        }
+    }
+}
+
+/// The code memory was flushed while compiling.
+struct Flushed;
+
+impl Engine for JitEngine {
+    fn run(&mut self, cpu: &mut CpuState, mem: &GuestMemory, budget: u64) -> Exit {
+        let start_instret = cpu.instret;
+        let limit = start_instret.saturating_add(budget);
+        let mut ctx = JitCtx::new(mem);
+        ctx.instret_limit = limit;
+        let linking = !self.config.engine.trace && self.config.link;
+        let threshold = self.threshold();
+        // Guest registers live in `self.slots` (not `cpu`) while set.
+        let mut in_slots = false;
+        // A stub return waiting for its target to be known.
+        let mut pending: Option<SlotRef> = None;
+        let exit = loop {
+            let pc = cpu.pc;
+            let idx = match self.cache.lookup(pc) {
+                Some(i) => {
+                    self.stats.cache_hits += 1;
+                    i
+                }
+                None => {
+                    self.stats.cache_misses += 1;
+                    let flushes = self.stats.code_flushes;
+                    let t = self.translate(pc, mem);
+                    if self.stats.code_flushes != flushes {
+                        pending = None;
+                    }
+                    match t {
+                        Ok(i) => i,
+                        Err(e) => break e,
+                    }
+                }
+            };
+            if self.config.engine.trace {
+                eprintln!("vm: trace: block {pc:#x}");
+            }
+            let e = self.cache.get_mut(idx);
+            if e.tier == Tier::Interpreted {
+                e.interp_count += 1;
+                if e.interp_count > threshold
+                    && !self.compiling_disabled
+                    && self.tier_up(idx, pc, mem).is_err()
+                {
+                    pending = None;
+                    continue;
+                }
+            }
+            let e = self.cache.get(idx);
+            if let Some(code) = e.code {
+                if let Some(s) = pending.take().filter(|_| linking) {
+                    self.link(s, idx);
+                }
+                if in_slots {
+                    self.slots.store_to(cpu);
+                    in_slots = false;
+                }
+                let before = cpu.instret;
+                let enter = self.compiler.enter();
+                // SAFETY: `code` is a live block compiled for the contract
+                // in `abi`: it reads and writes `*cpu` (exclusively
+                // borrowed), `ctx`, its own and its successors' link data
+                // (boxed in live cache entries: links to removed entries
+                // are reset by `invalidate`/`flush`), and guest memory
+                // only through checked accesses inside the arena of `mem`,
+                // which `ctx` describes and which outlives the call.
+                let r = unsafe { enter(cpu, &mut ctx, code.ptr) };
+                self.stats.insns_compiled += cpu.instret - before;
+                if r != abi::EXIT_NEXT {
+                    break exit_of(r, &mut ctx, cpu, mem);
+                }
+                let from = std::mem::take(&mut ctx.link_from);
+                if from != 0 {
+                    let s = Self::slot_of(from);
+                    if s.tag == LINK_IC {
+                        self.stats.ic_misses += 1;
+                    }
+                    pending = Some(s);
+                }
+            } else {
+                pending = None;
+                let Some(ib) = e.interp.as_ref() else {
+                    // Not reachable: entries without code keep their
+                    // interpreter form.
+                    break Exit::Illegal {
+                        raw: interp::raw_insn(mem, pc),
+                    };
+                };
+                if !in_slots {
+                    self.slots.load_from(cpu);
+                    in_slots = true;
+                }
+                let before = cpu.instret;
+                let end = ib.exec(&mut self.slots, cpu, mem);
+                self.stats.insns_interp += cpu.instret - before;
+                match end {
+                    BlockEnd::Exit(e) => break e,
+                    BlockEnd::Next { pc, .. } => cpu.pc = pc,
+                }
+            }
+            if cpu.instret >= limit {
+                break Exit::Budget;
+            }
+        };
+        if in_slots {
+            self.slots.store_to(cpu);
+        }
+        self.stats.ic_lookups += ctx.ic_lookups;
+        self.stats.insns += cpu.instret - start_instret;
+        exit
+    }
+
+    fn invalidate(&mut self, start: u64, end: u64) {
+        let gone = self.cache.remove_overlapping(start, end);
+        for e in &gone {
+            self.unlink(e);
+            self.retire(e);
+        }
+    }
+
+    fn stats(&self) -> EngineStats {
+        let mut s = self.stats.clone();
+        s.blocks_executed =
+            self.dropped_execs + self.cache.iter().map(Entry::exec_count).sum::<u64>();
+        s
+    }
+
+    fn name(&self) -> &'static str {
+        match self.config.mode {
+            Mode::Jit => "jit",
+            Mode::Tiered { .. } => "tiered",
+        }
+    }
+}
