@@ -603,7 +603,7 @@ fn check(ok: bool, what: &str) -> R<()> {
 
 /// `imm` fits `bits` unsigned bits and is a multiple of `scale`.
 fn uimm_ok(imm: u32, bits: u32, scale: u32) -> bool {
-    imm < (1 << bits) && imm % scale == 0
+    imm < (1 << bits) && imm.is_multiple_of(scale)
 }
 
 fn simm6(imm: i32) -> R<u32> {

@@ -209,7 +209,15 @@ pub fn epilogue(ending: Ending) -> Vec<Item> {
         offset: FCSR_OFF as i64,
     }));
     match ending {
-        Ending::Ebreak => v.push(Item::Op(Op::Ebreak)),
+        Ending::Ebreak => {
+            // Padded to the Linux ending's length so that the leaf
+            // functions after it (and their `auipc` results) sit at the
+            // same addresses in both variants.
+            v.push(Item::Op(Op::Ebreak));
+            for _ in 0..7 {
+                v.push(Item::Op(addi(0, 0, 0)));
+            }
+        }
         Ending::Linux => {
             v.push(Item::Op(addi(10, 0, 1)));
             v.push(Item::Op(addi(11, BASE, 0)));
@@ -393,7 +401,8 @@ impl Gen {
     fn rd(&mut self) -> u8 {
         loop {
             let r = self.rng.below(32) as u8;
-            if !RESERVED.contains(&r) && !(self.in_leaf && r == 1) {
+            let keeps_ra = self.in_leaf && r == 1;
+            if !RESERVED.contains(&r) && !keeps_ra {
                 return r;
             }
         }
@@ -726,10 +735,14 @@ impl Gen {
         match self.rng.below(4) {
             0 => {
                 // LR, maybe an instruction, SC.
+                let mut rd = self.rd();
+                if rd == tmp {
+                    rd = 0;
+                }
                 out.push(Item::Op(Op::Lr {
                     width,
                     order: self.order(),
-                    rd: self.rd(),
+                    rd,
                     rs1: tmp,
                 }));
                 if self.rng.chance(1, 2) {

@@ -32,3 +32,13 @@ pub const FCSR_OFF: u64 = 0x600;
 pub const DATA_BYTES: u64 = 0x608;
 /// Pages mapped for the data region.
 pub const DATA_MAP_BYTES: u64 = 0x1000;
+
+/// What lives at `off` in the data region, e.g. `"x5"` or `"scratch"`.
+pub fn describe_offset(off: u64) -> String {
+    match off {
+        o if o < SCRATCH_BYTES => "scratch".into(),
+        o if o < FREGS_OFF => format!("x{}", (o - XREGS_OFF) / 8),
+        o if o < FCSR_OFF => format!("f{}", (o - FREGS_OFF) / 8),
+        _ => "fcsr".into(),
+    }
+}

@@ -20,9 +20,15 @@
 //! - [`elf`]: a minimal static ELF writer; [`qemu`]: the qemu comparison.
 
 pub mod asm;
+pub mod campaign;
+pub mod elf;
 pub mod encode;
 pub mod r#gen;
 pub mod layout;
+pub mod qemu;
+pub mod repro;
 pub mod rng;
+pub mod runner;
+pub mod shrink;
 
 pub use r#gen::{Ending, GenConfig, Program, generate};

@@ -47,3 +47,12 @@ fn qemu_safe_programs_avoid_ctzw() {
         }
     }
 }
+
+#[test]
+fn both_endings_place_leaves_at_the_same_address() {
+    let p = generate(7, &GenConfig::default());
+    let a = assemble(&p.items(Ending::Ebreak), CODE_BASE).unwrap();
+    let b = assemble(&p.items(Ending::Linux), CODE_BASE).unwrap();
+    let end = |w: &[crate::asm::Word]| w.last().map(|w| w.pc + w.len as u64);
+    assert_eq!(end(&a), end(&b));
+}
