@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every test on a fresh Debian/Ubuntu machine: install what the tests need
-# (cross compiler, qemu-user as the reference, cmake for SoftFloat), then run
+# (cross compiler, qemu-user as the reference, cmake for SoftFloat, a font for
+# the benchmark chart), then run
 # formatting, lint and the whole test suite. Nothing is skipped when CI is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ command -v riscv64-linux-gnu-gcc >/dev/null || need+=(gcc-riscv64-linux-gnu libc
 command -v riscv64-linux-gnu-objdump >/dev/null || need+=(binutils-riscv64-linux-gnu)
 command -v qemu-riscv64 >/dev/null || need+=(qemu-user)
 command -v cmake >/dev/null || need+=(cmake)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
