@@ -119,7 +119,7 @@ fn rm_of(rm: RoundMode, cpu: &CpuState) -> Result<RoundMode, Stop> {
 }
 
 /// Run the ops of `b`, then evaluate its terminator.
-#[inline]
+#[inline(always)]
 pub(crate) fn exec_block(
     b: &CompiledBlock,
     r: &mut Slots,
