@@ -75,9 +75,15 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         GuestEnd::Exited(code) => std::process::exit(code),
         // The main thread left with exit(2): the process lives on until its
         // last thread exits (which exits the process) or one calls exit_group.
-        GuestEnd::ThreadExited => loop {
-            std::thread::park();
-        },
+        // This host thread runs no more guest code, so it blocks every
+        // signal: the kernel then hands the process's signals to the
+        // guest threads still running.
+        GuestEnd::ThreadExited => {
+            vm_linux::syscall::hostsig::block_all();
+            loop {
+                std::thread::park();
+            }
+        }
         GuestEnd::Killed { signal, diagnostic } => {
             if let Some(d) = diagnostic {
                 eprintln!("vm: {d}");

@@ -100,6 +100,10 @@ pub struct Linux {
     seen_inval_gen: u64,
     /// How to start guest threads, if enabled.
     threads: Option<thread::ThreadSupport>,
+    /// The guest mask last mirrored onto this host thread.
+    host_mask: u64,
+    /// The guest stack pointer at the current system call.
+    call_sp: u64,
 }
 
 impl Linux {
@@ -111,6 +115,8 @@ impl Linux {
                 act.handler = 1;
             }
         }
+        // The mask survives execve: the guest starts with the VM's.
+        signals.mask = hostsig::thread_mask() & !signal::UNBLOCKABLE;
         let pid = std::process::id() as i32;
         Linux {
             cfg,
@@ -127,6 +133,8 @@ impl Linux {
             seen_actions_gen: 0,
             seen_inval_gen: 0,
             threads: None,
+            host_mask: u64::MAX,
+            call_sp: 0,
         }
     }
 
@@ -150,11 +158,19 @@ impl Linux {
             eprint!("{}", crate::strace::format_call(self.tid, nr, &a, mem));
         }
         self.sync_actions();
+        self.call_sp = cpu.x[2];
         if nr == nr::RT_SIGRETURN {
             if self.cfg.strace {
                 eprintln!(" = ?");
             }
-            return self.sigreturn(cpu, mem);
+            let outcome = self.sigreturn(cpu, mem);
+            // Signals the handler's mask held back are due now.
+            if outcome == SyscallOutcome::Continue
+                && let Some(sig) = self.settle_signals(cpu, mem)
+            {
+                return SyscallOutcome::Killed(sig);
+            }
+            return outcome;
         }
         self.pending = None;
         let r = match nr {
@@ -197,7 +213,27 @@ impl Linux {
             // rt_sigsuspend's signal was ignored rather than handled.
             self.signals.mask = old;
         }
+        if let Some(sig) = self.settle_signals(cpu, mem) {
+            return SyscallOutcome::Killed(sig);
+        }
         outcome
+    }
+
+    /// Mirror the guest mask onto this host thread, and deliver what that
+    /// lets through, until nothing changes: unblocking on the host hands
+    /// over the signals it held, before the guest runs another instruction.
+    fn settle_signals(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> Option<i32> {
+        loop {
+            if self.signals.mask == self.host_mask {
+                return None;
+            }
+            hostsig::set_thread_mask(self.signals.mask);
+            self.host_mask = self.signals.mask;
+            self.collect_host_signals();
+            if let Some(sig) = self.deliver_pending(cpu, mem) {
+                return Some(sig);
+            }
+        }
     }
 
     /// Between system calls (at budget checks): deliver signals that
@@ -205,21 +241,23 @@ impl Linux {
     pub fn poll_signals(&mut self, cpu: &mut CpuState, mem: &GuestMemory) -> Option<i32> {
         self.collect_host_signals();
         self.deliver_pending(cpu, mem)
+            .or_else(|| self.settle_signals(cpu, mem))
     }
 
     /// Move host signals caught for the guest into its pending set.
     fn collect_host_signals(&mut self) {
-        let got = hostsig::take();
+        let (got, senders) = hostsig::take();
         if got == 0 {
             return;
         }
         self.signals.pending |= got;
         for sig in 1..=signal::NSIG as i32 {
             if got & signal::bit(sig) != 0 {
+                let who = senders[sig as usize - 1];
                 self.sig_source[sig as usize - 1] = sigframe::SigSource::User {
-                    code: 0,
-                    pid: 0,
-                    uid: 0,
+                    code: who.code,
+                    pid: who.pid,
+                    uid: who.uid,
                 };
             }
         }
@@ -353,6 +391,8 @@ impl Linux {
             RT_SIGPROCMASK => self.rt_sigprocmask(mem, a),
             RT_SIGPENDING => self.rt_sigpending(mem, a),
             RT_SIGSUSPEND => self.rt_sigsuspend(mem, a),
+            RT_SIGTIMEDWAIT => self.rt_sigtimedwait(mem, a),
+            RT_SIGQUEUEINFO => self.rt_sigqueueinfo(mem, a),
             SIGALTSTACK => self.sigaltstack(mem, a),
             KILL => self.kill(a[0] as i32, a[1] as i32),
             TKILL => self.tkill(a[0] as i32, a[1] as i32),

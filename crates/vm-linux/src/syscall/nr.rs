@@ -115,6 +115,8 @@ syscalls! {
     RT_SIGACTION = 134, "rt_sigaction", [Int, Ptr, Ptr, Int];
     RT_SIGPROCMASK = 135, "rt_sigprocmask", [Int, Ptr, Ptr, Int];
     RT_SIGPENDING = 136, "rt_sigpending", [Ptr, Int];
+    RT_SIGTIMEDWAIT = 137, "rt_sigtimedwait", [Ptr, Ptr, Ptr, Int];
+    RT_SIGQUEUEINFO = 138, "rt_sigqueueinfo", [Int, Int, Ptr];
     RT_SIGRETURN = 139, "rt_sigreturn", [];
     GETRESUID = 148, "getresuid", [Ptr, Ptr, Ptr];
     GETRESGID = 150, "getresgid", [Ptr, Ptr, Ptr];

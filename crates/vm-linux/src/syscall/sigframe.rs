@@ -55,7 +55,7 @@ pub enum SigSource {
     },
 }
 
-fn siginfo(sig: i32, src: SigSource) -> [u8; SIGINFO_SIZE as usize] {
+pub(super) fn siginfo(sig: i32, src: SigSource) -> [u8; SIGINFO_SIZE as usize] {
     let mut b = [0u8; SIGINFO_SIZE as usize];
     b[0..4].copy_from_slice(&sig.to_le_bytes());
     match src {
@@ -140,7 +140,7 @@ impl Linux {
         };
         let frame = (top.wrapping_sub(FRAME_SIZE)) & !15;
         let saved_mask = self.suspend_restore.take().unwrap_or(self.signals.mask);
-        let uc = ucontext(cpu, saved_mask, alt);
+        let uc = ucontext(cpu, saved_mask, (alt.0, self.altstack_flags(sp), alt.2));
         if mem.write_bytes(frame, &siginfo(sig, src)).is_err()
             || mem.write_bytes(frame + SIGINFO_SIZE, &uc).is_err()
         {

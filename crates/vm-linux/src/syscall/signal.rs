@@ -19,6 +19,7 @@ pub const NSIG: usize = 64;
 const SIG_DFL: u64 = 0;
 const SIG_IGN: u64 = 1;
 const SS_DISABLE: u32 = 2;
+const SS_ONSTACK: u32 = 1;
 /// Deliver on the alternate signal stack.
 pub const SA_ONSTACK: u64 = 0x0800_0000;
 /// Restart system calls the handler interrupted.
@@ -190,6 +191,10 @@ impl Linux {
                 mask: w(2),
             };
             self.signals.actions[slot] = new;
+            if new.handler == SIG_IGN || (new.handler == SIG_DFL && !default_kills(sig)) {
+                // Setting a disposition to ignore discards the pending signal.
+                self.signals.pending &= !bit(sig);
+            }
             super::hostsig::mirror(sig, new.handler);
             self.publish_actions();
         }
@@ -233,18 +238,18 @@ impl Linux {
         let new = get_u64(mem, a[0])? & !UNBLOCKABLE;
         let old = self.signals.mask;
         self.signals.mask = new;
+        // Wait on the host with the guest's temporary mask: a signal it
+        // blocks stays pending there; one whose default action kills ends
+        // the VM as it would end the guest.
+        let host = super::hostsig::host_set(new);
         loop {
             self.collect_host_signals();
             if self.signals.pending & !self.signals.mask != 0 {
                 break;
             }
-            // SAFETY: `empty` is initialised by sigemptyset before use;
-            // sigsuspend returns once any host signal has been handled.
-            unsafe {
-                let mut empty: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut empty);
-                libc::sigsuspend(&empty);
-            }
+            // SAFETY: `host` is an initialised sigset; sigsuspend returns
+            // once a host signal has been handled.
+            unsafe { libc::sigsuspend(&host) };
         }
         self.suspend_restore = Some(old);
         Err(Errno(libc::EINTR))
@@ -254,13 +259,72 @@ impl Linux {
         if a[1] != 8 {
             return Err(EINVAL);
         }
-        put(mem, a[0], &self.signals.pending.to_le_bytes())?;
+        self.collect_host_signals();
+        let all = self.signals.pending | super::hostsig::host_pending();
+        put(mem, a[0], &all.to_le_bytes())?;
         Ok(0)
     }
 
+    /// rt_sigtimedwait(set, info, timeout, sigsetsize): take a pending
+    /// signal of `set` (this thread's own first, then the host kernel's,
+    /// waiting there up to the timeout); siginfo has the same layout on
+    /// both architectures.
+    pub(super) fn rt_sigtimedwait(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+        use super::host::{guest_ptr, host_sys};
+        use vm_mem::Perm;
+        if a[3] != 8 {
+            return Err(EINVAL);
+        }
+        let set = get_u64(mem, a[0])? & !UNBLOCKABLE;
+        let info = guest_ptr(mem, a[1], super::sigframe::SIGINFO_SIZE, Perm::W)?;
+        let timeout = guest_ptr(mem, a[2], 16, Perm::R)?;
+        self.collect_host_signals();
+        let mine = self.signals.pending & set;
+        if mine != 0 {
+            let sig = mine.trailing_zeros() as i32 + 1;
+            self.signals.pending &= !bit(sig);
+            if a[1] != 0 {
+                let src = self.sig_source[sig as usize - 1];
+                put(mem, a[1], &super::sigframe::siginfo(sig, src))?;
+            }
+            return Ok(sig as u64);
+        }
+        let mut host = super::hostsig::host_set(set);
+        host_sys!(
+            libc::SYS_rt_sigtimedwait,
+            super::host::HostPtr::to(&mut host),
+            info,
+            timeout,
+            8usize
+        )
+    }
+
+    /// rt_sigqueueinfo(pid, sig, info): passes through (same siginfo layout).
+    pub(super) fn rt_sigqueueinfo(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+        use super::host::{guest_ptr, host_sys};
+        use vm_mem::Perm;
+        let info = guest_ptr(mem, a[2], super::sigframe::SIGINFO_SIZE, Perm::R)?;
+        host_sys!(libc::SYS_rt_sigqueueinfo, a[0] as i32, a[1] as i32, info)
+    }
+
+    /// `ss_flags` for the current stack: SS_ONSTACK while running on the
+    /// alternate stack, else its own flags.
+    pub(super) fn altstack_flags(&self, sp: u64) -> u32 {
+        let (base, flags, size) = self.signals.altstack;
+        if flags & SS_DISABLE == 0 && sp > base && sp <= base.wrapping_add(size) {
+            SS_ONSTACK
+        } else {
+            flags
+        }
+    }
+
     pub(super) fn sigaltstack(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-        let prev = self.signals.altstack;
+        let mut prev = self.signals.altstack;
+        prev.1 = self.altstack_flags(self.call_sp);
         if a[0] != 0 {
+            if prev.1 == SS_ONSTACK {
+                return Err(Errno(libc::EPERM));
+            }
             let b: [u8; 24] = get(mem, a[0])?;
             let sp = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
             let flags = u32::from_le_bytes(b[8..12].try_into().unwrap_or_default());
@@ -306,8 +370,12 @@ impl Linux {
         Ok(0)
     }
 
+    /// kill: signals the host sees (mirrored ones) go through the host
+    /// kernel even to this process, so it picks the receiving thread and
+    /// keeps blocked ones pending exactly as Linux would; the synchronous
+    /// ones (never mirrored) are raised here.
     pub(super) fn kill(&mut self, pid: i32, sig: i32) -> SysResult {
-        if pid == self.pid || pid == 0 {
+        if pid == self.pid && !super::hostsig::mirrored(sig) && sig != libc::SIGSTOP {
             return self.raise_self(sig, SI_USER);
         }
         if pid == -1 {
@@ -327,8 +395,11 @@ impl Linux {
         if tgid != self.pid {
             return Err(Errno(libc::ESRCH));
         }
-        if tid == self.tid {
+        if tid == self.tid && !super::hostsig::mirrored(sig) && sig != libc::SIGSTOP {
             return self.raise_self(sig, SI_TKILL);
+        }
+        if tid == self.tid {
+            return super::host::host_sys!(libc::SYS_tgkill, tgid, tid, sig);
         }
         if tid <= 0 {
             return Err(EINVAL);

@@ -151,6 +151,9 @@ impl Linux {
             ..Shared::default()
         };
         self.shared = Arc::new(shared);
+        // A child starts with no pending signals.
+        self.signals.pending = 0;
+        let _ = super::hostsig::take();
         self.seen_actions_gen = 0;
         self.seen_inval_gen = 0;
     }
@@ -185,6 +188,9 @@ impl Linux {
             seen_actions_gen: self.seen_actions_gen,
             seen_inval_gen: self.seen_inval_gen,
             threads: self.threads.clone(),
+            // The new host thread inherits the creating thread's host mask.
+            host_mask: self.host_mask,
+            call_sp: 0,
         }
     }
 
