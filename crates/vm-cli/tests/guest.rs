@@ -40,7 +40,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Engines the VM is run with; adding an engine is adding a name here.
-const ENGINES: &[&str] = &["interp"];
+const ENGINES: &[&str] = &["interp", "jit", "tiered"];
 /// The cross compiler used to build the guest programs.
 const GCC: &str = "riscv64-linux-gnu-gcc";
 /// The reference emulator.

@@ -41,7 +41,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Engines the VM is run with; adding an engine is adding a name here.
-const ENGINES: &[&str] = &["interp"];
+const ENGINES: &[&str] = &["interp", "jit", "tiered"];
 /// The cross compiler.
 const GCC: &str = "riscv64-linux-gnu-gcc";
 /// The reference emulator.

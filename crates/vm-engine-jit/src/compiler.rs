@@ -72,8 +72,13 @@ pub(crate) fn block_sig() -> Signature {
 
 impl Compiler {
     /// A compiler for the host at Cranelift's `opt_level` (`none`, `speed`
-    /// or `speed_and_size`), with `code_bytes` of code memory.
-    pub(crate) fn new(opt_level: &str, code_bytes: usize) -> Result<Compiler, JitError> {
+    /// or `speed_and_size`) and `regalloc` algorithm, with `code_bytes` of
+    /// code memory.
+    pub(crate) fn new(
+        opt_level: &str,
+        regalloc: &str,
+        code_bytes: usize,
+    ) -> Result<Compiler, JitError> {
         let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
         if !cfg!(target_arch = "x86_64") {
             // CodeMemory relies on x86-64's coherent instruction fetch.
@@ -82,6 +87,9 @@ impl Compiler {
         let mut flags = settings::builder();
         flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
+        flags
+            .set("regalloc_algorithm", regalloc)
+            .map_err(|e| host(&e))?;
         // Cranelift's x64 tail calls need frame pointers.
         flags
             .set("preserve_frame_pointers", "true")

@@ -80,7 +80,7 @@ fn more_values(seed: u64) -> Vec<u64> {
 #[test]
 fn binops_match_reference_semantics() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     let vals = more_values(0x1234_5678);
     for &op in BinOp::ALL {
         // x3 = op(x1, x2); x4 = op(x1, 5) through the immediate form.
@@ -117,7 +117,7 @@ fn binops_match_reference_semantics() {
 #[test]
 fn unops_match_reference_semantics() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("none", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
     let vals = more_values(0x9999);
     for &op in UnOp::ALL {
         let mut b = Builder::new(0x1000);
@@ -141,7 +141,7 @@ fn unops_match_reference_semantics() {
 #[test]
 fn branch_selects_target_and_x0_reads_zero() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     for &cond in vm_ir::Cond::ALL {
         let mut b = Builder::new(0x1000);
         b.begin_insn(0x1000);
@@ -203,7 +203,7 @@ fn load_store_block(ty: MemTy, off: i32) -> Block {
 #[test]
 fn loads_and_stores_extend_and_write_little_endian() {
     let mem = scratch_memory();
-    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     let pattern: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0x80).collect();
     mem.write_bytes(0x20000, &pattern).expect("write");
     for &ty in MemTy::ALL {
@@ -227,7 +227,7 @@ fn loads_and_stores_extend_and_write_little_endian() {
 #[test]
 fn faults_exit_with_precise_state() {
     let mem = scratch_memory();
-    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     // (load base, store base, offset, type, expected code, faulting pc,
     // expected ctx.fault_addr (the effective address))
     let cases: &[(u64, u64, i32, MemTy, u64, u64, u64)] = &[
@@ -315,7 +315,7 @@ fn faults_exit_with_precise_state() {
 #[test]
 fn trap_exit_codes_and_instret() {
     let mem = GuestMemory::new().expect("arena");
-    let mut c = Compiler::new("speed", 1 << 20).expect("host supported");
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     let kinds = [
         (vm_ir::TrapKind::Syscall, abi::EXIT_SYSCALL, 0x1004, 1),
         (vm_ir::TrapKind::Breakpoint, abi::EXIT_BREAKPOINT, 0x1004, 1),
