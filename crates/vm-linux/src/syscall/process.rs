@@ -94,7 +94,12 @@ impl Linux {
         Ok(pid as u64)
     }
 
-    /// execve(path, argv, envp): re-execute the VM on the new program.
+    /// execve(path, argv, envp): a RISC-V program (or a `#!` script whose
+    /// interpreter is one) re-executes the VM on it, as binfmt_misc would
+    /// have the kernel do; anything else goes to the host kernel as is, as
+    /// under qemu-user: a host-architecture program (the host's `/bin/sh`
+    /// for `system()`) then runs natively, and the kernel's error (ENOEXEC,
+    /// ENOENT, EACCES, ...) is the guest's.
     pub(super) fn execve(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
         let raw = guest_cstr(mem, a[0])?;
         let argv = read_string_array(mem, a[1])?;
@@ -107,44 +112,117 @@ impl Linux {
             Ok(m) if !m.is_file() => return Err(Errno(libc::EACCES)),
             Ok(_) => {}
         }
-        let c_host = CString::new(host.as_os_str().as_bytes()).map_err(|_| Errno(libc::EINVAL))?;
-        // SAFETY: `c_host` is a valid NUL-terminated path.
-        if unsafe { libc::access(c_host.as_ptr(), libc::X_OK) } != 0 {
+        // SAFETY: `path` is a valid NUL-terminated path.
+        if unsafe { libc::access(path.as_ptr(), libc::X_OK) } != 0 {
             return Err(last_errno());
         }
-        match ElfImage::read(host) {
-            Ok(_) => {}
-            Err(LoadError::Io { err, .. }) => {
-                return Err(Errno(err.raw_os_error().unwrap_or(libc::EIO)));
-            }
-            Err(_) => return Err(Errno(libc::ENOEXEC)),
-        }
-        let vm = std::env::current_exe().map_err(|_| Errno(libc::ENOEXEC))?;
         let guest_path = if raw.as_bytes() == b"/proc/self/exe" {
             path.as_bytes().to_vec()
         } else {
             raw.as_bytes().to_vec()
         };
+        if is_riscv_program(host)? {
+            let mut new_argv = argv.clone();
+            if new_argv.is_empty() {
+                new_argv.push(Vec::new());
+            }
+            return self.exec_vm(guest_path, new_argv, envp);
+        }
+        if let Some((interp, arg)) = shebang(host)? {
+            let interp_host = self.host_path(
+                CString::new(interp.clone()).map_err(|_| Errno(libc::ENOEXEC))?,
+            );
+            let ihost = std::path::Path::new(std::ffi::OsStr::from_bytes(interp_host.as_bytes()));
+            if is_riscv_program(ihost).unwrap_or(false) {
+                // As the kernel does: argv = interp [arg] script argv[1..].
+                let mut new_argv = vec![interp.clone()];
+                new_argv.extend(arg);
+                new_argv.push(raw.as_bytes().to_vec());
+                new_argv.extend(argv.iter().skip(1).cloned());
+                return self.exec_vm(interp, new_argv, envp);
+            }
+        }
+        host_execve(&path, argv, envp)
+    }
+
+    /// Replace this process with `vm run [options] --argv0 argv[0] program
+    /// argv[1..]`.
+    fn exec_vm(
+        &mut self,
+        program: Vec<u8>,
+        argv: Vec<Vec<u8>>,
+        envp: Vec<Vec<u8>>,
+    ) -> SysResult {
+        let vm = std::env::current_exe().map_err(|_| Errno(libc::ENOEXEC))?;
         let mut args: Vec<OsString> = vec!["vm".into(), "run".into()];
         args.extend(self.cfg.exec_options.iter().cloned());
         if let Some(argv0) = argv.first() {
             args.push("--argv0".into());
             args.push(OsString::from_vec(argv0.clone()));
         }
-        args.push(OsString::from_vec(guest_path));
+        args.push(OsString::from_vec(program));
         args.extend(argv.iter().skip(1).map(|s| OsString::from_vec(s.clone())));
-        let c_args = to_cstrings(args.into_iter().map(OsString::into_vec))?;
-        let c_env = to_cstrings(envp.into_iter())?;
         let c_vm = CString::new(vm.as_os_str().as_bytes()).map_err(|_| Errno(libc::EINVAL))?;
-        let mut argp: Vec<*const libc::c_char> = c_args.iter().map(|s| s.as_ptr()).collect();
-        argp.push(std::ptr::null());
-        let mut envp: Vec<*const libc::c_char> = c_env.iter().map(|s| s.as_ptr()).collect();
-        envp.push(std::ptr::null());
-        // SAFETY: `c_vm` and every element of `argp`/`envp` are valid
-        // NUL-terminated strings that outlive the call; both arrays end in NULL.
-        unsafe { libc::execve(c_vm.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
-        Err(last_errno())
+        host_execve(&c_vm, args.into_iter().map(OsString::into_vec).collect(), envp)
     }
+}
+
+/// execve on the host; returns only on failure.
+fn host_execve(path: &CString, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
+    let c_args = to_cstrings(argv.into_iter())?;
+    let c_env = to_cstrings(envp.into_iter())?;
+    let mut argp: Vec<*const libc::c_char> = c_args.iter().map(|s| s.as_ptr()).collect();
+    argp.push(std::ptr::null());
+    let mut envp: Vec<*const libc::c_char> = c_env.iter().map(|s| s.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    // SAFETY: `path` and every element of `argp`/`envp` are valid
+    // NUL-terminated strings that outlive the call; both arrays end in NULL.
+    unsafe { libc::execve(path.as_ptr(), argp.as_ptr(), envp.as_ptr()) };
+    Err(last_errno())
+}
+
+/// Whether `host` is a RISC-V program the VM can run; other files are
+/// `Ok(false)`; a read error is the guest's errno.
+fn is_riscv_program(host: &std::path::Path) -> Result<bool, Errno> {
+    match ElfImage::read(host) {
+        Ok(_) => Ok(true),
+        Err(LoadError::Io { err, .. }) => Err(Errno(err.raw_os_error().unwrap_or(libc::EIO))),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Longest `#!` line the kernel reads (BINPRM_BUF_SIZE).
+const SHEBANG_BYTES_MAX: usize = 256;
+
+/// The interpreter and optional argument of a `#!` script, as the kernel
+/// splits them (one argument: everything after the first blank run).
+fn shebang(host: &std::path::Path) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(host).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut buf = [0u8; SHEBANG_BYTES_MAX];
+    let n = f.read(&mut buf).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    Ok(parse_shebang(&buf[..n]))
+}
+
+/// Parse the first line of a script: `#!interp [arg]`.
+fn parse_shebang(head: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let rest = head.strip_prefix(b"#!")?;
+    let line = rest.split(|&c| c == b'\n').next()?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = line.iter().position(|c| !blank(c))?;
+    let line = &line[start..];
+    let end = line.iter().position(blank).unwrap_or(line.len());
+    let interp = line[..end].to_vec();
+    let arg = line[end..]
+        .iter()
+        .position(|c| !blank(c))
+        .map(|p| &line[end + p..])
+        .map(|a| {
+            let trimmed = a.len() - a.iter().rev().take_while(|c| blank(c)).count();
+            a[..trimmed].to_vec()
+        });
+    Some((interp, arg))
 }
 
 fn to_cstrings(v: impl Iterator<Item = Vec<u8>>) -> Result<Vec<CString>, Errno> {
@@ -172,4 +250,21 @@ fn read_string_array(mem: &GuestMemory, addr: u64) -> Result<Vec<Vec<u8>>, Errno
         out.push(s);
     }
     Err(Errno(libc::E2BIG))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebang_lines_split_like_the_kernel() {
+        assert_eq!(parse_shebang(b"#!/bin/sh\necho"), Some((b"/bin/sh".to_vec(), None)));
+        assert_eq!(
+            parse_shebang(b"#! /x/interp  -a -b \nrest"),
+            Some((b"/x/interp".to_vec(), Some(b"-a -b".to_vec())))
+        );
+        assert_eq!(parse_shebang(b"#!/i\r\n"), Some((b"/i".to_vec(), None)));
+        assert_eq!(parse_shebang(b"echo hi"), None);
+        assert_eq!(parse_shebang(b"#!   \n"), None);
+    }
 }

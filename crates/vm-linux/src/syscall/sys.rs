@@ -105,14 +105,27 @@ pub(super) fn wait4(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     host_sys!(libc::SYS_wait4, a[0] as i32, status, a[2] as i32, ru)
 }
 
-/// prctl: only naming the thread is supported (and ignored).
+/// prctl: naming the thread (passed to the host thread, as qemu does);
+/// other options are refused.
 pub(super) fn prctl(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     const PR_SET_NAME: u64 = 15;
     const PR_GET_NAME: u64 = 16;
+    /// TASK_COMM_LEN.
+    const NAME_BYTES: usize = 16;
     match a[0] {
-        PR_SET_NAME => Ok(0),
+        PR_SET_NAME => {
+            let mut name = [0u8; NAME_BYTES];
+            let s = mem
+                .read_cstr(a[1], NAME_BYTES)
+                .map_err(|_| Errno(libc::EFAULT))?;
+            let n = s.len().min(NAME_BYTES - 1);
+            name[..n].copy_from_slice(&s[..n]);
+            host_sys!(libc::SYS_prctl, PR_SET_NAME, HostPtr::to(&mut name))
+        }
         PR_GET_NAME => {
-            put(mem, a[1], b"vm-guest\0")?;
+            let mut name = [0u8; NAME_BYTES];
+            host_sys!(libc::SYS_prctl, PR_GET_NAME, HostPtr::to(&mut name))?;
+            put(mem, a[1], &name)?;
             Ok(0)
         }
         _ => Err(Errno(libc::EINVAL)),
