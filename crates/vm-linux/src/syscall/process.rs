@@ -129,9 +129,8 @@ impl Linux {
             return self.exec_vm(guest_path, new_argv, envp);
         }
         if let Some((interp, arg)) = shebang(host)? {
-            let interp_host = self.host_path(
-                CString::new(interp.clone()).map_err(|_| Errno(libc::ENOEXEC))?,
-            );
+            let interp_host =
+                self.host_path(CString::new(interp.clone()).map_err(|_| Errno(libc::ENOEXEC))?);
             let ihost = std::path::Path::new(std::ffi::OsStr::from_bytes(interp_host.as_bytes()));
             if is_riscv_program(ihost).unwrap_or(false) {
                 // As the kernel does: argv = interp [arg] script argv[1..].
@@ -147,12 +146,7 @@ impl Linux {
 
     /// Replace this process with `vm run [options] --argv0 argv[0] program
     /// argv[1..]`.
-    fn exec_vm(
-        &mut self,
-        program: Vec<u8>,
-        argv: Vec<Vec<u8>>,
-        envp: Vec<Vec<u8>>,
-    ) -> SysResult {
+    fn exec_vm(&mut self, program: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
         let vm = std::env::current_exe().map_err(|_| Errno(libc::ENOEXEC))?;
         let mut args: Vec<OsString> = vec!["vm".into(), "run".into()];
         args.extend(self.cfg.exec_options.iter().cloned());
@@ -163,7 +157,11 @@ impl Linux {
         args.push(OsString::from_vec(program));
         args.extend(argv.iter().skip(1).map(|s| OsString::from_vec(s.clone())));
         let c_vm = CString::new(vm.as_os_str().as_bytes()).map_err(|_| Errno(libc::EINVAL))?;
-        host_execve(&c_vm, args.into_iter().map(OsString::into_vec).collect(), envp)
+        host_execve(
+            &c_vm,
+            args.into_iter().map(OsString::into_vec).collect(),
+            envp,
+        )
     }
 }
 
@@ -191,21 +189,27 @@ fn is_riscv_program(host: &std::path::Path) -> Result<bool, Errno> {
     }
 }
 
+/// A `#!` line: the interpreter and its optional single argument.
+type Shebang = (Vec<u8>, Option<Vec<u8>>);
+
 /// Longest `#!` line the kernel reads (BINPRM_BUF_SIZE).
 const SHEBANG_BYTES_MAX: usize = 256;
 
 /// The interpreter and optional argument of a `#!` script, as the kernel
 /// splits them (one argument: everything after the first blank run).
-fn shebang(host: &std::path::Path) -> Result<Option<(Vec<u8>, Option<Vec<u8>>)>, Errno> {
+fn shebang(host: &std::path::Path) -> Result<Option<Shebang>, Errno> {
     use std::io::Read;
-    let mut f = std::fs::File::open(host).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let mut f =
+        std::fs::File::open(host).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
     let mut buf = [0u8; SHEBANG_BYTES_MAX];
-    let n = f.read(&mut buf).map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
+    let n = f
+        .read(&mut buf)
+        .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))?;
     Ok(parse_shebang(&buf[..n]))
 }
 
 /// Parse the first line of a script: `#!interp [arg]`.
-fn parse_shebang(head: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+fn parse_shebang(head: &[u8]) -> Option<Shebang> {
     let rest = head.strip_prefix(b"#!")?;
     let line = rest.split(|&c| c == b'\n').next()?;
     let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -258,7 +262,10 @@ mod tests {
 
     #[test]
     fn shebang_lines_split_like_the_kernel() {
-        assert_eq!(parse_shebang(b"#!/bin/sh\necho"), Some((b"/bin/sh".to_vec(), None)));
+        assert_eq!(
+            parse_shebang(b"#!/bin/sh\necho"),
+            Some((b"/bin/sh".to_vec(), None))
+        );
         assert_eq!(
             parse_shebang(b"#! /x/interp  -a -b \nrest"),
             Some((b"/x/interp".to_vec(), Some(b"-a -b".to_vec())))
