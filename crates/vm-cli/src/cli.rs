@@ -48,7 +48,7 @@ impl EngineKind {
 #[derive(Args, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineChoice {
     /// Execution engine.
-    #[arg(long = "engine", value_enum, default_value = "interp")]
+    #[arg(long = "engine", value_enum, default_value = "tiered")]
     pub kind: EngineKind,
 
     /// With `--engine tiered`: interpreted executions of a block after
@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(r.sysroot, Some(PathBuf::from("/sr")));
         assert_eq!(r.set_env, vec!["A=1", "B=2"]);
         assert_eq!(r.unset_env, vec!["C"]);
-        assert_eq!(r.engine.kind, EngineKind::Interp);
+        assert_eq!(r.engine.kind, EngineKind::Tiered);
     }
 
     #[test]

@@ -235,7 +235,7 @@ fn strace_and_stats() {
     assert!(pid.parse::<u32>().is_ok(), "{err}");
     assert!(err.contains(&format!("{pid} exit_group(0)")), "{err}");
     assert!(err.contains(" brk(0x0) = 0x"), "{err}");
-    assert!(err.contains("vm: stats: engine interp: "), "{err}");
+    assert!(err.contains("vm: stats: engine tiered: "), "{err}");
     assert!(err.contains("guest instructions"), "{err}");
 }
 
@@ -517,7 +517,7 @@ fn instret_counts_ecall_and_every_instruction() {
     let Some(exe) = compile(&d, "instret", INSTRET, &["-static"]) else {
         return;
     };
-    for engine in ["interp"] {
+    for engine in ["interp", "jit", "tiered"] {
         let o = vm(&["run", "--engine", engine, exe.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         // rdinstret, li, ecall | rdinstret, 3 nops.
