@@ -128,9 +128,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = mem.write_bytes(BUF, b"/\0/proc/self/maps\0.\0");
     let mut linux = Linux::new(LinuxConfig {
         exe_path: PathBuf::from("/fuzz/prog"),
-        sysroot: None,
-        strace: false,
-        exec_options: Vec::new(),
+        ..LinuxConfig::default()
     });
     let mut cpu = CpuState {
         pc: 0x1_0000,
