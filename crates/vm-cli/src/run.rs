@@ -42,7 +42,12 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         GuestMemory::new().context("creating the guest address space")?,
     ));
     let mut cpu = CpuState::default();
-    vm_linux::load(&program, &args, mem, &mut cpu)?;
+    let loaded = vm_linux::load(&program, &args, mem, &mut cpu)?;
+    let cmdline: Vec<u8> = args
+        .argv
+        .iter()
+        .flat_map(|a| a.iter().copied().chain(std::iter::once(0)))
+        .collect();
 
     let engine_config = EngineConfig { trace: opts.trace };
     let mut engine = make_engine(opts.engine, engine_config.clone());
@@ -51,6 +56,8 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         sysroot: opts.sysroot.clone(),
         strace: opts.strace,
         exec_options: exec_options(&opts),
+        cmdline,
+        auxv: vm_linux::auxv_at(mem, loaded.sp),
     });
     let kind = opts.engine;
     linux.set_thread_support(ThreadSupport {

@@ -25,4 +25,5 @@ mod testutil;
 pub use elf::{ElfImage, LoadError};
 pub use loader::{Args, Loaded, Program, load};
 pub use runtime::{GuestEnd, RunLimits, die_by_signal, run};
+pub use stack::auxv_at;
 pub use syscall::{Linux, LinuxConfig, SyscallOutcome};

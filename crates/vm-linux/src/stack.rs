@@ -195,6 +195,40 @@ pub fn build(
 /// Number of (key, value) pairs [`build`] writes, AT_NULL included.
 const AUXV_ENTRIES: u64 = 18;
 
+/// The auxiliary vector (key/value pairs up to and including AT_NULL, as
+/// raw little-endian words) of the initial stack at `sp`, which points at
+/// argc: what `/proc/self/auxv` shows. Empty if the stack is unreadable.
+pub fn auxv_at(mem: &vm_mem::GuestMemory, sp: u64) -> Vec<u8> {
+    /// Most words scanned (argv, envp and auxv together).
+    const WORDS_MAX: u64 = 1 << 16;
+    let word = |a: u64| mem.load(a, 8).ok();
+    let mut at = sp + 8;
+    // Skip argv and envp, each ending in a NULL.
+    for _ in 0..2 {
+        loop {
+            match word(at) {
+                Some(0) => break,
+                Some(_) if at < sp + 8 * WORDS_MAX => at += 8,
+                _ => return Vec::new(),
+            }
+        }
+        at += 8;
+    }
+    let mut out = Vec::new();
+    while at < sp + 8 * WORDS_MAX {
+        let (Some(k), Some(v)) = (word(at), word(at + 8)) else {
+            return Vec::new();
+        };
+        out.extend_from_slice(&k.to_le_bytes());
+        out.extend_from_slice(&v.to_le_bytes());
+        if k == 0 {
+            break;
+        }
+        at += 16;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,10 @@ pub struct LinuxConfig {
     /// Options for `vm run` when the guest calls execve (engine, sysroot,
     /// tracing), so the new program runs the way this one does.
     pub exec_options: Vec<std::ffi::OsString>,
+    /// What `/proc/self/cmdline` holds: argv, each string NUL-terminated.
+    pub cmdline: Vec<u8>,
+    /// What `/proc/self/auxv` holds: the initial auxiliary vector.
+    pub auxv: Vec<u8>,
 }
 
 /// The Linux personality of one guest process.
@@ -384,8 +388,9 @@ impl Linux {
             SET_ROBUST_LIST => Ok(0),
             FUTEX => thread::futex(mem, a),
             // Deliberately absent; glibc falls back (clone3 -> clone) or
-            // does without (rseq, hwprobe), so no warning.
-            RSEQ | RISCV_HWPROBE | CLONE3 => Err(Errno(libc::ENOSYS)),
+            // does without (rseq, as under qemu), so no warning.
+            RSEQ | CLONE3 => Err(Errno(libc::ENOSYS)),
+            RISCV_HWPROBE => procfs::riscv_hwprobe(mem, a),
             // Signals.
             RT_SIGACTION => self.rt_sigaction(mem, a),
             RT_SIGPROCMASK => self.rt_sigprocmask(mem, a),

@@ -23,6 +23,11 @@ impl T {
             sysroot: None,
             strace: false,
             exec_options: Vec::new(),
+            cmdline: b"prog\0arg\0".to_vec(),
+            auxv: [6u64, 4096, 0, 0]
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect(),
         })
     }
 
@@ -168,6 +173,7 @@ fn absolute_paths_are_looked_up_in_the_sysroot_first() {
         sysroot: Some(root.clone()),
         strace: false,
         exec_options: Vec::new(),
+        ..LinuxConfig::default()
     });
     t.put_str(BUF, "/etc/vm-test-file");
     let fd = t.ret(nr::OPENAT, &[AT_FDCWD, BUF, libc::O_RDONLY as u64, 0]);
@@ -602,5 +608,30 @@ fn epoll_reports_a_readable_pipe() {
     assert_eq!(t.mem.load(BUF + 0x208, 8), Ok(0xdead_beef_0000_0001));
     for fd in [rfd, wfd, ep as u64] {
         t.ret(nr::CLOSE, &[fd]);
+    }
+}
+
+#[test]
+fn proc_self_cmdline_and_auxv_describe_the_guest() {
+    let mut t = T::new();
+    for (path, want) in [
+        ("/proc/self/cmdline", b"prog\0arg\0".to_vec()),
+        (
+            "/proc/self/auxv",
+            [6u64, 4096, 0, 0]
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect(),
+        ),
+    ] {
+        t.put_str(BUF, path);
+        let fd = t.ret(nr::OPENAT, &[AT_FDCWD, BUF, libc::O_RDONLY as u64, 0]);
+        assert!(fd >= 0, "{path}");
+        let n = t.ret(nr::READ, &[fd as u64, BUF + 0x200, 64]);
+        assert_eq!(n as usize, want.len(), "{path}");
+        let mut got = vec![0u8; want.len()];
+        t.mem.read_bytes(BUF + 0x200, &mut got).unwrap();
+        assert_eq!(got, want, "{path}");
+        t.ret(nr::CLOSE, &[fd as u64]);
     }
 }
