@@ -1,0 +1,188 @@
+//! The process model seen from outside the VM: `--strace` names every
+//! thread and child by its id, and when the VM returns nothing of the
+//! guest is left running (children that outlive their parent finish on
+//! their own; threads still running at exit_group are ended with it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn vm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run vm: {e}"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Compile `src` statically with the cross compiler (with -pthread), or
+/// `None` when it is missing outside CI.
+fn compile(dir: &Path, name: &str, src: &str) -> Option<PathBuf> {
+    let ok = Command::new("riscv64-linux-gnu-gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "riscv64-linux-gnu-gcc missing"
+        );
+        eprintln!("note: riscv64-linux-gnu-gcc missing, skipping");
+        return None;
+    }
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+    let c = dir.join(format!("{name}.c"));
+    std::fs::write(&c, src).unwrap_or_else(|e| panic!("{e}"));
+    let exe = dir.join(name);
+    let out = Command::new("riscv64-linux-gnu-gcc")
+        .args(["-O1", "-static", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(&c)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    Some(exe)
+}
+
+fn work(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("process-tests")
+        .join(name)
+}
+
+const FORK_AND_THREAD: &str = r#"
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static void *t(void *a) { (void)a; printf("thread %ld\n", (long)syscall(SYS_gettid)); return 0; }
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pthread_t th;
+    pthread_create(&th, 0, t, 0);
+    pthread_join(th, 0);
+    pid_t c = fork();
+    if (c == 0) { printf("child %d\n", getpid()); getppid(); _exit(3); }
+    int st;
+    waitpid(c, &st, 0);
+    printf("parent %d status %d\n", getpid(), WEXITSTATUS(st));
+    return 0;
+}
+"#;
+
+/// Each line of --strace starts with the id of the thread or process that
+/// made the call, as qemu's -strace does.
+#[test]
+fn strace_names_threads_and_children() {
+    let d = work("strace");
+    let Some(exe) = compile(&d, "forkthread", FORK_AND_THREAD) else {
+        return;
+    };
+    let o = vm(&["run", "--strace", exe.to_str().unwrap_or_default()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = stderr(&o);
+    let id = |prefix: &str| -> String {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|s| s.split_whitespace().next().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no `{prefix}` line in {out}"))
+    };
+    let (tid, child, parent) = (id("thread "), id("child "), id("parent "));
+    assert!(out.contains("status 3"), "{out}");
+    assert_ne!(tid, parent);
+    assert_ne!(child, parent);
+    assert!(err.contains(&format!("{parent} clone(")), "{err}");
+    assert!(
+        err.contains(&format!("{tid} write(1,")),
+        "thread's calls: {err}"
+    );
+    assert!(
+        err.contains(&format!("{child} getppid()")),
+        "child's calls: {err}"
+    );
+    assert!(err.contains(&format!("{child} exit_group(3)")), "{err}");
+    assert!(err.contains(&format!("{parent} exit_group(0)")), "{err}");
+}
+
+const OUTLIVE: &str = r#"
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static void *spin(void *a) { (void)a; for (;;) usleep(1000); return 0; }
+int main(void) {
+    /* A child that outlives its parent briefly, and threads still
+     * running when the parent calls exit_group. */
+    if (fork() == 0) { usleep(200000); printf("child done\n"); return 0; }
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], 0, spin, 0);
+    usleep(20000);
+    printf("parent exits\n");
+    fflush(stdout);
+    return 4;
+}
+"#;
+
+/// Host processes whose command line contains `marker`.
+fn processes_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in dir.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmd).contains(marker)
+        {
+            found.push(format!("{name}: {}", String::from_utf8_lossy(&cmd)));
+        }
+    }
+    found
+}
+
+/// exit_group ends the threads still running (the VM returns at once with
+/// the status) and the child that outlives the parent finishes and
+/// leaves nothing behind.
+#[test]
+fn nothing_of_the_guest_remains_after_exit() {
+    let marker = format!("outlive-{}", std::process::id());
+    let d = work(&marker);
+    let Some(exe) = compile(&d, &marker, OUTLIVE) else {
+        return;
+    };
+    let out_file = d.join("out.txt");
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", exe.to_str().unwrap_or_default()])
+        .stdout(std::fs::File::create(&out_file).unwrap_or_else(|e| panic!("{e}")))
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status.code(), Some(4));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "spinning threads kept the VM alive"
+    );
+    // The child finishes within its 0.2 s sleep plus slack.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_with(&marker);
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = std::fs::read_to_string(&out_file).unwrap_or_default();
+    assert!(out.contains("parent exits"), "{out}");
+    assert!(
+        out.contains("child done"),
+        "the child's output arrives: {out}"
+    );
+}
