@@ -24,10 +24,20 @@ pub(crate) struct CompiledBlock {
     /// Guest PC of each guest instruction.
     pub insn_pcs: Vec<u64>,
     pub term: Term,
+    /// Side exits of a superblock (see [`Op::ExitIf`]).
+    pub exits: Vec<SideExit>,
     /// 64-bit immediates that do not fit an op's 32-bit field.
     pub imms: Vec<i64>,
     /// Every slot an op names is below this.
     pub slots_needed: usize,
+}
+
+/// Where a taken side exit goes, and how many guest instructions have
+/// retired when it is taken.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SideExit {
+    pub target: u64,
+    pub insns: u64,
 }
 
 impl CompiledBlock {
@@ -128,11 +138,82 @@ fn fits_i32(v: i64) -> Option<i32> {
 
 /// Translate `block` into the compact form.
 pub(crate) fn compile(block: &Block) -> CompiledBlock {
+    compile_chain(std::slice::from_ref(block))
+}
+
+/// Translate a chain of blocks, each continuing at the next one's start
+/// (through a direct jump or a branch's fallthrough), into one superblock:
+/// a branch inside the chain becomes a side exit ([`Op::ExitIf`]).
+/// Temporaries are block-local, so every block of the chain reuses the same
+/// temporary slots.
+pub(crate) fn compile_chain(chain: &[Block]) -> CompiledBlock {
+    let mut ops = Vec::new();
+    let mut op_insn = Vec::new();
+    let mut imms = Vec::new();
+    let mut exits = Vec::new();
+    let mut insn_pcs = Vec::new();
+    let mut term = Term::Jump { target: 0 };
+    for (k, block) in chain.iter().enumerate() {
+        let last = k + 1 == chain.len();
+        let base = insn_pcs.len();
+        term = compile_one(block, base, &mut ops, &mut op_insn, &mut imms);
+        insn_pcs.extend(block.insn_starts.iter().map(|s| s.pc));
+        if last {
+            break;
+        }
+        let next = chain[k + 1].start_pc;
+        match term {
+            Term::Jump { target } if target == next => {}
+            Term::Branch {
+                cond,
+                a,
+                b,
+                taken,
+                fallthrough,
+            } if fallthrough == next => {
+                exits.push(SideExit {
+                    target: taken,
+                    insns: insn_pcs.len() as u64,
+                });
+                ops.push(Op::ExitIf {
+                    cond,
+                    a,
+                    b,
+                    exit: (exits.len() - 1) as u16,
+                });
+                op_insn.push((insn_pcs.len() - 1) as u16);
+            }
+            _ => unreachable!("chain blocks continue at the next block's start"),
+        }
+    }
+    CompiledBlock {
+        start_pc: chain[0].start_pc,
+        end_pc: chain
+            .iter()
+            .map(|b| b.end_pc)
+            .max()
+            .unwrap_or(chain[0].end_pc),
+        ops,
+        op_insn,
+        insn_pcs,
+        term,
+        exits,
+        imms,
+        slots_needed: TEMP_BASE + chain.iter().map(|b| b.insts.len()).max().unwrap_or(0),
+    }
+}
+
+/// Emit the ops of one block (its guest instructions numbered from `base`)
+/// and return its terminator.
+fn compile_one(
+    block: &Block,
+    base: usize,
+    ops: &mut Vec<Op>,
+    op_insn: &mut Vec<u16>,
+    imms: &mut Vec<i64>,
+) -> Term {
     let p = plan(block);
     let s = |v: Value| p.slot[v.0 as usize];
-    let mut ops = Vec::with_capacity(block.insts.len());
-    let mut op_insn = Vec::with_capacity(block.insts.len());
-    let mut imms = Vec::new();
     let mut insn = 0usize;
     for (i, inst) in block.insts.iter().enumerate() {
         while insn + 1 < block.insn_starts.len() && block.insn_starts[insn + 1].inst as usize <= i {
@@ -369,14 +450,14 @@ pub(crate) fn compile(block: &Block) -> CompiledBlock {
             Inst::CsrRead { csr } => Op::CsrR {
                 csr,
                 d,
-                insn: insn as u16,
+                insn: (base + insn) as u16,
             },
             Inst::CsrWrite { csr, arg } => Op::CsrW { csr, s: s(arg) },
         };
         ops.push(op);
-        op_insn.push(insn as u16);
+        op_insn.push((base + insn) as u16);
     }
-    let term = match block.term {
+    match block.term {
         Terminator::Jump { target } => Term::Jump { target },
         Terminator::Branch {
             cond,
@@ -393,15 +474,5 @@ pub(crate) fn compile(block: &Block) -> CompiledBlock {
         },
         Terminator::JumpIndirect { target, .. } => Term::Indirect { target: s(target) },
         Terminator::Trap { kind, pc, next_pc } => Term::Trap { kind, pc, next_pc },
-    };
-    CompiledBlock {
-        start_pc: block.start_pc,
-        end_pc: block.end_pc,
-        ops,
-        op_insn,
-        insn_pcs: block.insn_starts.iter().map(|s| s.pc).collect(),
-        term,
-        imms,
-        slots_needed: TEMP_BASE + block.insts.len(),
     }
 }

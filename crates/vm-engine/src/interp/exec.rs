@@ -84,6 +84,8 @@ enum Stop {
         misaligned: bool,
     },
     IllegalRm,
+    /// A superblock side exit was taken (not a fault).
+    SideExit(u16),
 }
 
 fn atomic_stop(f: AtomicFault, addr: u64, access: FaultAccess) -> Stop {
@@ -132,6 +134,14 @@ pub(crate) fn exec_block(
     );
     for (i, op) in b.ops.iter().enumerate() {
         if let Err(stop) = exec_op(b, op, r, cpu, mem) {
+            if let Stop::SideExit(k) = stop {
+                let exit = b.exits[k as usize];
+                cpu.instret += exit.insns;
+                return BlockEnd::Next {
+                    pc: exit.target,
+                    succ: Some(2 + k as usize),
+                };
+            }
             let insn = b.op_insn[i] as usize;
             cpu.pc = b.insn_pcs[insn];
             cpu.instret += insn as u64;
@@ -148,6 +158,7 @@ pub(crate) fn exec_block(
                 Stop::IllegalRm => Exit::Illegal {
                     raw: raw_insn(mem, cpu.pc),
                 },
+                Stop::SideExit(_) => unreachable!("handled above"),
             });
         }
     }
@@ -298,6 +309,16 @@ fn exec_op(
             r.set(d, res)
         }
         Op::Fence => std::sync::atomic::fence(SeqCst),
+        Op::ExitIf {
+            cond,
+            a,
+            b: bb,
+            exit,
+        } => {
+            if cond.eval(r.get(a), r.get(bb)) {
+                return Err(Stop::SideExit(exit));
+            }
+        }
         Op::FBin {
             op,
             fmt,

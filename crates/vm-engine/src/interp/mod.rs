@@ -18,10 +18,17 @@ pub use exec::raw_insn;
 pub use exec::{BlockEnd, Slots};
 use std::cell::Cell;
 use vm_core::{CpuState, Exit, FaultAccess};
+use vm_ir::Terminator;
 use vm_mem::GuestMemory;
 
 /// Longest block, in guest instructions.
 pub const BLOCK_INSNS_MAX: usize = 64;
+
+/// Most blocks the interpreter chains into one superblock.
+pub const CHAIN_BLOCKS_MAX: usize = 8;
+
+/// Guest instructions after which no further block is chained.
+pub const CHAIN_INSNS_MAX: usize = 128;
 
 /// A guest block pre-decoded for the interpreter, for engines that mix the
 /// interpreter with other tiers block by block (the tiered JIT).
@@ -87,9 +94,10 @@ struct Cached {
     code: CompiledBlock,
     /// Times the block was entered.
     exec_count: Cell<u64>,
-    /// Cache index + 1 of the block at the jump/taken target (0) and the
-    /// fallthrough (1); 0 when unknown. Validated with `get_if` before use.
-    succ: [Cell<u32>; 2],
+    /// Cache index + 1 of the block at the jump/taken target (0), the
+    /// fallthrough (1) and each side exit (2..); 0 when unknown. Validated
+    /// with `get_if` before use.
+    succ: Box<[Cell<u32>]>,
 }
 
 /// The IR interpreter engine.
@@ -111,17 +119,39 @@ impl Interpreter {
         }
     }
 
-    /// Translate the block at `pc` into the cache.
+    /// Translate the superblock at `pc` into the cache: the block at `pc`
+    /// and, while they continue forward through a direct jump or a branch's
+    /// fallthrough, the blocks after it (see [`CHAIN_BLOCKS_MAX`]). Fewer,
+    /// longer blocks mean fewer dispatches and link checks.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
-        let block = translate(pc, mem, self.config.trace)?;
-        let code = compile::compile(&block);
+        let mut chain = vec![translate(pc, mem, self.config.trace)?];
+        let mut insns = chain[0].guest_insn_count();
+        while chain.len() < CHAIN_BLOCKS_MAX && insns < CHAIN_INSNS_MAX {
+            let last = chain.last().expect("chain is not empty");
+            let next = match last.term {
+                Terminator::Jump { target } => target,
+                Terminator::Branch { fallthrough, .. } => fallthrough,
+                _ => break,
+            };
+            // Forward only: keeps the chain acyclic and its range [start, end).
+            if next < last.end_pc {
+                break;
+            }
+            let Ok(block) = translate(next, mem, self.config.trace) else {
+                break;
+            };
+            insns += block.guest_insn_count();
+            chain.push(block);
+        }
+        let code = compile::compile_chain(&chain);
         self.slots.reserve(code.slots_needed);
-        self.stats.blocks_translated += 1;
+        self.stats.blocks_translated += chain.len() as u64;
         let (start, end) = (code.start_pc, code.end_pc);
+        let succ = (0..2 + code.exits.len()).map(|_| Cell::new(0)).collect();
         let cached = Cached {
             code,
             exec_count: Cell::new(0),
-            succ: [Cell::new(0), Cell::new(0)],
+            succ,
         };
         Ok(self.cache.insert(start, end, cached))
     }

@@ -224,6 +224,13 @@ pub(crate) enum Op {
         v: Slot,
     },
     Fence,
+    /// Superblock side exit: if `cond(a, b)`, leave to `exits[exit]`.
+    ExitIf {
+        cond: Cond,
+        a: Slot,
+        b: Slot,
+        exit: u16,
+    },
     FBin {
         op: FBinOp,
         fmt: FpFmt,
