@@ -133,4 +133,44 @@ fn print_stats(engine: &dyn Engine, started: Instant) {
         secs,
         mips
     );
+    if s.blocks_compiled > 0 || s.compile_failures > 0 {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let mean_ns = s
+            .compile_time_ns
+            .checked_div(s.blocks_compiled)
+            .unwrap_or(0);
+        eprintln!(
+            "vm: stats: jit: {} blocks compiled ({} failed), compile time {:.3} ms total, {:.3} ms mean, {:.3} ms max; {:.1} KiB code, {} flushes",
+            s.blocks_compiled,
+            s.compile_failures,
+            ms(s.compile_time_ns),
+            ms(mean_ns),
+            ms(s.compile_time_max_ns),
+            s.code_bytes as f64 / 1024.0,
+            s.code_flushes
+        );
+    }
+    let pct = |part: u64, whole: u64| {
+        if whole == 0 {
+            0.0
+        } else {
+            100.0 * part as f64 / whole as f64
+        }
+    };
+    if s.cache_hits + s.cache_misses + s.ic_lookups > 0 {
+        eprintln!(
+            "vm: stats: code cache hits {:.1}% ({} lookups); inline cache hits {:.1}% ({} lookups)",
+            pct(s.cache_hits, s.cache_hits + s.cache_misses),
+            s.cache_hits + s.cache_misses,
+            pct(s.ic_lookups - s.ic_misses.min(s.ic_lookups), s.ic_lookups),
+            s.ic_lookups
+        );
+    }
+    if s.insns_interp + s.insns_compiled > 0 {
+        eprintln!(
+            "vm: stats: instructions by tier: interpreter {:.1}%, compiled {:.1}%",
+            pct(s.insns_interp, s.insns),
+            pct(s.insns_compiled, s.insns)
+        );
+    }
 }
