@@ -69,53 +69,80 @@ impl JitCtx {
     }
 }
 
-/// Per-block data compiled code addresses directly: its outgoing links, its
-/// inline cache and its execution counter. Boxed by the code cache so its
-/// address is stable for the life of the block's code.
+/// Per-translation data compiled code addresses directly: its outgoing
+/// link slots and inline caches, and its execution counter. Boxed by the
+/// code cache so its address is stable for the life of the code; the slot
+/// words are a separate boxed slice, equally stable.
+///
+/// Slots: a translation (one guest block, or a region of several) has
+/// [`SLOT_WORDS`] words per member guest block `i`: word `3i` is the jump /
+/// taken-branch link or the inline cache's code, `3i + 1` the fallthrough
+/// link, `3i + 2` the inline cache's PC.
 #[repr(C, align(8))]
 pub struct LinkData {
-    /// Code of the direct successors: [`LINK_TAKEN`] (jump or taken branch
-    /// target) and [`LINK_FALLTHROUGH`]; the exit stub while unlinked.
-    pub links: [usize; 2],
-    /// Inline cache of an indirect jump: the last target PC...
-    pub ic_pc: u64,
-    /// ...and its code (meaningful only when `ic_pc` matches).
-    pub ic_code: usize,
-    /// Times the compiled block was entered.
+    /// Times the compiled code was entered.
     pub exec_count: u64,
     /// The owning cache entry (index and start PC), so the dispatcher can
-    /// name the block a stub return came from.
+    /// name the translation a stub return came from.
     pub owner_idx: u32,
     /// See [`LinkData::owner_idx`].
     pub owner_pc: u64,
+    /// The slot words (see above).
+    pub slots: Box<[usize]>,
 }
 
 impl LinkData {
-    /// Unlinked data: every slot points at `stub`, the inline cache matches
-    /// no PC (guest PCs are even).
-    pub fn new(stub: usize, owner_idx: u32, owner_pc: u64) -> LinkData {
+    /// Unlinked data for `blocks` member blocks: every slot points at
+    /// `stub`, every inline cache matches no PC (guest PCs are even).
+    pub fn new(stub: usize, blocks: usize, owner_idx: u32, owner_pc: u64) -> LinkData {
+        let mut slots = vec![stub; SLOT_WORDS * blocks].into_boxed_slice();
+        for w in slots.iter_mut().skip(2).step_by(SLOT_WORDS) {
+            *w = IC_EMPTY as usize;
+        }
         LinkData {
-            links: [stub; 2],
-            ic_pc: IC_EMPTY,
-            ic_code: stub,
             exec_count: 0,
             owner_idx,
             owner_pc,
+            slots,
         }
     }
+
+    /// Word index of slot `which` ([`LINK_TAKEN`], [`LINK_FALLTHROUGH`],
+    /// [`LINK_IC`]: the cache's code word) of member block `block`.
+    pub fn word(block: usize, which: usize) -> usize {
+        SLOT_WORDS * block + if which == LINK_IC { 0 } else { which }
+    }
 }
+
+/// Slot words per member block.
+pub const SLOT_WORDS: usize = 3;
 
 /// An inline cache PC that matches no guest PC.
 pub const IC_EMPTY: u64 = 1;
 
-/// `from` tag: the jump / taken-branch link.
+/// Slot kind: the jump / taken-branch link.
 pub const LINK_TAKEN: usize = 0;
-/// `from` tag: the fallthrough link.
+/// Slot kind: the fallthrough link.
 pub const LINK_FALLTHROUGH: usize = 1;
-/// `from` tag: the inline cache.
+/// Slot kind: the inline cache.
 pub const LINK_IC: usize = 2;
-/// Mask of the tag bits in `from`.
-pub const LINK_TAG_MASK: usize = 7;
+
+/// The `from` argument names a slot as the `LinkData` address (below
+/// 2^47 on the supported host, checked when compiling) plus
+/// `(4 * block + kind) << FROM_TAG_SHIFT`.
+pub const FROM_TAG_SHIFT: u32 = 48;
+
+/// The `from` value for slot `kind` of member block `block` of `link`.
+pub fn from_tag(link: usize, block: usize, kind: usize) -> usize {
+    link | (4 * block + kind) << FROM_TAG_SHIFT
+}
+
+/// Split a `from` value into the `LinkData` address, member block and
+/// slot kind.
+pub fn split_from(from: usize) -> (usize, usize, usize) {
+    let tag = from >> FROM_TAG_SHIFT;
+    (from & ((1 << FROM_TAG_SHIFT) - 1), tag / 4, tag % 4)
+}
 
 /// How a helper failed (the value of [`JitCtx::helper_fault`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -151,6 +178,9 @@ pub const EXIT_STORE_FAULT: u64 = 6;
 pub const EXIT_HELPER_FAULT: u64 = 7;
 /// A dynamic rounding mode met a reserved `frm` at `cpu.pc`.
 pub const EXIT_ILLEGAL_RM: u64 = 8;
+/// The translation's entry count reached the region threshold: `cpu.pc`
+/// is its start and nothing ran; the dispatcher may compile a region.
+pub const EXIT_HOT: u64 = 9;
 
 /// Byte offset of integer register `r` in [`CpuState`].
 pub fn x_offset(r: u8) -> i32 {
@@ -186,11 +216,5 @@ pub const CTX_LINK_FROM: i32 = offset_of!(JitCtx, link_from) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_IC_LOOKUPS: i32 = offset_of!(JitCtx, ic_lookups) as i32;
 
-/// Offsets of [`LinkData`] fields.
-pub const LINK_LINKS: i32 = offset_of!(LinkData, links) as i32;
-/// See [`LINK_LINKS`].
-pub const LINK_IC_PC: i32 = offset_of!(LinkData, ic_pc) as i32;
-/// See [`LINK_LINKS`].
-pub const LINK_IC_CODE: i32 = offset_of!(LinkData, ic_code) as i32;
-/// See [`LINK_LINKS`].
+/// Offset of [`LinkData::exec_count`].
 pub const LINK_EXEC_COUNT: i32 = offset_of!(LinkData, exec_count) as i32;

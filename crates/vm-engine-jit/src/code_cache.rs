@@ -1,5 +1,6 @@
 //! The JIT's translation cache: one entry per guest block, holding its tier
-//! (interpreted or compiled), its host code and size, its execution counts,
+//! (interpreted or compiled), its host code (of the block alone or of a
+//! region headed by it) and size, its execution counts,
 //! its link data, and the list of link slots elsewhere that point at it.
 //!
 //! Lookup is a direct-mapped table in front of a hash map, as in
@@ -21,13 +22,15 @@ use vm_engine::interp::InterpBlock;
 const FAST_BITS: u32 = 12;
 const FAST_LEN: usize = 1 << FAST_BITS;
 
-/// A link slot of some block: the owner's index and start PC, and which slot
-/// ([`crate::abi::LINK_TAKEN`], `LINK_FALLTHROUGH` or `LINK_IC`).
+/// A link slot of some translation: the owner's index and start PC, the
+/// member block, and which slot ([`crate::abi::LINK_TAKEN`],
+/// `LINK_FALLTHROUGH` or `LINK_IC`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SlotRef {
     pub idx: u32,
     pub pc: u64,
-    pub tag: usize,
+    pub block: usize,
+    pub kind: usize,
 }
 
 /// The execution tier of a cached block.
@@ -44,7 +47,11 @@ pub enum Tier {
 /// One cached guest block.
 pub(crate) struct Entry {
     pub start: u64,
+    /// End of the block at `start`.
     pub end: u64,
+    /// Guest range every member of the compiled region lies in (what
+    /// invalidation tests).
+    pub span: (u64, u64),
     pub tier: Tier,
     /// The interpreter's form (interpreted and failed tiers).
     pub interp: Option<InterpBlock>,
@@ -150,7 +157,8 @@ impl CodeCache {
             .iter()
             .filter(|&(_, &i)| {
                 let e = self.get(i);
-                e.start < end && start < e.end.max(e.start + 1)
+                let (lo, hi) = e.span;
+                lo < end && start < hi.max(lo + 1)
             })
             .map(|(&pc, &i)| (pc, i))
             .collect();
@@ -187,10 +195,11 @@ mod tests {
         Entry {
             start,
             end,
+            span: (start, end),
             tier: Tier::Interpreted,
             interp: None,
             code: None,
-            link: Box::new(LinkData::new(0, 0, 0)),
+            link: Box::new(LinkData::new(0, 0, 0, 0)),
             interp_count: 0,
             incoming: Vec::new(),
         }

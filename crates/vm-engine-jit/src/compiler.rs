@@ -1,10 +1,11 @@
-//! The Cranelift side: the host ISA, compiling one IR block into host code
+//! The Cranelift side: the host ISA, compiling a region of IR blocks into host code
 //! in [`CodeMemory`], and the two fixed pieces every block relies on (the
 //! entry trampoline and the exit stub, see [`crate::abi`]).
 
 use crate::abi::{self, EnterFn, LinkData};
 use crate::code_memory::{CodeMemory, CodeMemoryError};
-use crate::lower;
+use crate::lower::{self, LinkAddrs};
+use crate::region::Region;
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, types::I64};
@@ -12,7 +13,6 @@ use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::time::{Duration, Instant};
-use vm_ir::Block;
 
 /// Why the JIT could not be set up or could not compile a block.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,8 @@ impl Compiler {
             return Err(JitError::Host(std::env::consts::ARCH.to_string()));
         }
         let mut flags = settings::builder();
+        let env_opt = std::env::var("VM_JIT_OPT").ok();
+        let opt_level = env_opt.as_deref().unwrap_or(opt_level);
         flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
         flags
@@ -179,14 +181,36 @@ impl Compiler {
         Ok(())
     }
 
-    /// Compile `block`, whose code addresses `link` (its [`LinkData`]).
-    pub(crate) fn compile(&mut self, block: &Block, link: *mut LinkData) -> Result<Code, JitError> {
-        let stub = self.stub;
+    /// Compile `region`, whose code addresses `link` (its [`LinkData`],
+    /// with slots for every member) and returns [`abi::EXIT_HOT`] on its
+    /// `hot_at`-th entry (0: never).
+    pub(crate) fn compile(
+        &mut self,
+        region: &Region,
+        link: &mut LinkData,
+        hot_at: u64,
+    ) -> Result<Code, JitError> {
+        let pc = region.head().start_pc;
+        let link_addr = link as *mut LinkData as usize;
+        if link_addr >> (abi::FROM_TAG_SHIFT - 1) != 0
+            || link.slots.len() < abi::SLOT_WORDS * region.blocks.len()
+        {
+            return Err(JitError::Compile {
+                pc,
+                msg: "link data out of reach".into(),
+            });
+        }
+        let addrs = LinkAddrs {
+            link: link_addr,
+            slots: link.slots.as_mut_ptr() as usize,
+            stub: self.stub,
+            hot_at,
+        };
         let call_conv = self.isa.default_call_conv();
         let cfg = self.isa.frontend_config();
-        self.finish(block.start_pc, |func, fctx| {
+        self.finish(pc, |func, fctx| {
             func.signature = block_sig();
-            lower::lower(block, func, fctx, call_conv, cfg, link as usize, stub);
+            lower::lower(region, func, fctx, call_conv, cfg, addrs);
         })
     }
 
@@ -200,12 +224,17 @@ impl Compiler {
         let err = |msg: String| JitError::Compile { pc, msg };
         self.ctx.clear();
         build(&mut self.ctx.func, &mut self.fctx);
+        let dis = std::env::var_os("VM_JIT_DISASM").is_some();
+        self.ctx.set_disasm(dis);
         let compiled = self
             .ctx
             .compile(&*self.isa, &mut ControlPlane::default())
             .map_err(|e| err(format!("{:?}", e.inner)))?;
         if !compiled.buffer.relocs().is_empty() {
             return Err(err("unexpected relocations".into()));
+        }
+        if dis {
+            eprintln!("== {pc:#x}\n{}", compiled.vcode.as_deref().unwrap_or(""));
         }
         let bytes = compiled.code_buffer();
         let ptr = self.mem.publish(bytes).ok_or(JitError::Full)?;

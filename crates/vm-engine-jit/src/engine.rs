@@ -10,10 +10,11 @@
 //! kept in the interpreter's [`Slots`]; they move to and from the
 //! `CpuState` only when execution changes tier.
 
-use crate::abi::{self, JitCtx, LINK_IC, LINK_TAG_MASK, LinkData};
+use crate::abi::{self, JitCtx, LINK_IC, LinkData};
 use crate::code_cache::{CodeCache, Entry, SlotRef, Tier};
 use crate::compiler::{Compiler, JitError};
 use crate::exits::exit_of;
+use crate::region::Region;
 use crate::{JitConfig, Mode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use vm_core::{CpuState, Exit};
@@ -94,17 +95,19 @@ impl JitEngine {
         let idx = self.cache.insert(Entry {
             start: block.start_pc,
             end: block.end_pc,
+            span: (block.start_pc, block.end_pc),
             tier: Tier::Interpreted,
             interp: None,
             code: None,
-            link: Box::new(LinkData::new(self.compiler.stub(), 0, 0)),
+            link: Box::new(LinkData::new(self.compiler.stub(), 0, 0, 0)),
             interp_count: 0,
             incoming: Vec::new(),
         });
         if eager {
             // A flush here empties the cache: translate again (into empty
             // code memory, where the block fits).
-            if self.compile(idx, &block).is_err() {
+            let hot_at = self.config.region_threshold;
+            if self.compile(idx, Region::single(block), hot_at).is_err() {
                 return self.translate(pc, mem);
             }
         } else {
@@ -119,11 +122,20 @@ impl JitEngine {
         self.cache.get_mut(idx).interp = Some(ib);
     }
 
-    /// Compile entry `idx` from `block`. `Err` means the code memory was
-    /// full and has been flushed (every index is stale).
-    fn compile(&mut self, idx: u32, block: &vm_ir::Block) -> Result<(), Flushed> {
-        let link: *mut LinkData = &mut *self.cache.get_mut(idx).link;
-        match self.compiler.compile(block, link) {
+    /// Compile entry `idx` as the head of `region`, returning
+    /// [`abi::EXIT_HOT`] on its `hot_at`-th entry (0: never). Code the
+    /// entry had before is replaced (slots linked to it are pointed at the
+    /// new code). `Err` means the code memory was full and has been flushed
+    /// (every index is stale).
+    fn compile(&mut self, idx: u32, region: Region, hot_at: u64) -> Result<(), Flushed> {
+        let start = self.cache.get(idx).start;
+        let mut link = Box::new(LinkData::new(
+            self.compiler.stub(),
+            region.blocks.len(),
+            idx,
+            start,
+        ));
+        match self.compiler.compile(&region, &mut link, hot_at) {
             Ok(code) => {
                 let ns = code.time.as_nanos() as u64;
                 self.stats.blocks_compiled += 1;
@@ -131,9 +143,17 @@ impl JitEngine {
                 self.stats.compile_time_max_ns = self.stats.compile_time_max_ns.max(ns);
                 self.stats.code_bytes += code.bytes as u64;
                 let e = self.cache.get_mut(idx);
-                e.code = Some(code);
+                let old = e.code.replace(code);
+                let old_link = std::mem::replace(&mut e.link, link);
                 e.tier = Tier::Compiled;
                 e.interp = None;
+                let (lo, hi) = region.span();
+                e.span = (e.span.0.min(lo), e.span.1.max(hi));
+                self.dropped_execs += old_link.exec_count;
+                if let Some(old) = old {
+                    self.stats.code_bytes -= old.bytes as u64;
+                    self.repoint(idx, old.ptr as usize, code.ptr as usize);
+                }
                 Ok(())
             }
             Err(JitError::Full) => {
@@ -145,20 +165,40 @@ impl JitEngine {
                     eprintln!("vm: warning: jit: {err}; interpreting such blocks");
                 }
                 self.stats.compile_failures += 1;
+                if self.cache.get(idx).code.is_some() {
+                    // A region that failed: keep the block's code.
+                    return Ok(());
+                }
                 self.cache.get_mut(idx).tier = Tier::Failed;
                 if self.cache.get(idx).interp.is_none() {
-                    self.give_interp_form(idx, block);
+                    self.give_interp_form(idx, region.head());
                 }
                 Ok(())
             }
         }
     }
 
-    /// Tier up entry `idx` (at `pc`): translate again and compile.
+    /// The region headed by `head`: it and the blocks that join it (those
+    /// with a cache entry whose translation still matches memory).
+    fn plan_region(&mut self, head: vm_ir::Block, mem: &GuestMemory) -> Region {
+        let mut region = Region::single(head);
+        let cache = &mut self.cache;
+        region.grow(|pc| {
+            let idx = cache.lookup(pc)?;
+            let end = cache.get(idx).end;
+            let b = interp::translate(pc, mem, false).ok()?;
+            (b.end_pc == end).then_some(b)
+        });
+        region
+    }
+
+    /// Tier up entry `idx` (at `pc`): translate again and compile the
+    /// region it heads.
     fn tier_up(&mut self, idx: u32, pc: u64, mem: &GuestMemory) -> Result<(), Flushed> {
         match interp::translate(pc, mem, false) {
             Ok(block) if block.end_pc == self.cache.get(idx).end => {
-                self.compile(idx, &block)?;
+                let region = self.plan_region(block, mem);
+                self.compile(idx, region, 0)?;
                 // This execution will be counted by the compiled code.
                 let e = self.cache.get_mut(idx);
                 if e.tier == Tier::Compiled {
@@ -173,6 +213,43 @@ impl JitEngine {
                 Ok(())
             }
         }
+    }
+
+    /// Compiled entry `idx` at `pc` got hot: compile the region it heads
+    /// (if any block joins it) in place of its code.
+    fn upgrade(&mut self, pc: u64, mem: &GuestMemory) -> Result<(), Flushed> {
+        let Some(idx) = self.cache.lookup(pc) else {
+            return Ok(());
+        };
+        let Ok(block) = interp::translate(pc, mem, false) else {
+            return Ok(());
+        };
+        if block.end_pc != self.cache.get(idx).end {
+            return Ok(());
+        }
+        let region = self.plan_region(block, mem);
+        if region.blocks.len() < 2 {
+            return Ok(());
+        }
+        self.compile(idx, region, 0)
+    }
+
+    /// Point every recorded slot that links to `old` (the former code of
+    /// entry `idx`) at `new`.
+    fn repoint(&mut self, idx: u32, old: usize, new: usize) {
+        let incoming = std::mem::take(&mut self.cache.get_mut(idx).incoming);
+        for s in &incoming {
+            let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
+                continue;
+            };
+            let word = LinkData::word(s.block, s.kind);
+            if let Some(w) = owner.link.slots.get_mut(word)
+                && *w == old
+            {
+                *w = new;
+            }
+        }
+        self.cache.get_mut(idx).incoming = incoming;
     }
 
     /// Drop every translation and free all code.
@@ -197,15 +274,17 @@ impl JitEngine {
 
     /// The slot a stub return came from.
     fn slot_of(from: usize) -> SlotRef {
-        let link = (from & !LINK_TAG_MASK) as *const LinkData;
-        // SAFETY: `from` was produced by the block that just returned: its
+        let (link, block, kind) = abi::split_from(from);
+        let link = link as *const LinkData;
+        // SAFETY: `from` was produced by the code that just returned: its
         // entry (owner of this boxed `LinkData`) is live, as nothing has
-        // been removed from the cache since it ran.
+        // been removed from the cache or recompiled since it ran.
         let (idx, pc) = unsafe { ((*link).owner_idx, (*link).owner_pc) };
         SlotRef {
             idx,
             pc,
-            tag: from & LINK_TAG_MASK,
+            block,
+            kind,
         }
     }
 
@@ -221,11 +300,14 @@ impl JitEngine {
         let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
             return;
         };
-        if s.tag == LINK_IC {
-            owner.link.ic_pc = t_pc;
-            owner.link.ic_code = t_code;
-        } else {
-            owner.link.links[s.tag] = t_code;
+        let word = LinkData::word(s.block, s.kind);
+        let last = if s.kind == LINK_IC { word + 2 } else { word };
+        if last >= owner.link.slots.len() {
+            return;
+        }
+        owner.link.slots[word] = t_code;
+        if s.kind == LINK_IC {
+            owner.link.slots[word + 2] = t_pc as usize;
         }
         let incoming = &mut self.cache.get_mut(target).incoming;
         if !incoming.contains(&s) {
@@ -241,14 +323,16 @@ impl JitEngine {
             let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
                 continue;
             };
-            let l = &mut owner.link;
-            if s.tag == LINK_IC {
-                if l.ic_code == code {
-                    l.ic_pc = abi::IC_EMPTY;
-                    l.ic_code = stub;
-                }
-            } else if l.links[s.tag] == code {
-                l.links[s.tag] = stub;
+            let word = LinkData::word(s.block, s.kind);
+            let slots = &mut owner.link.slots;
+            if slots.get(word) != Some(&code) {
+                continue;
+            }
+            slots[word] = stub;
+            if s.kind == LINK_IC
+                && let Some(w) = slots.get_mut(word + 2)
+            {
+                *w = abi::IC_EMPTY as usize;
             }
         }
     }
@@ -323,13 +407,19 @@ impl Engine for JitEngine {
                 // which `ctx` describes and which outlives the call.
                 let r = unsafe { enter(cpu, &mut ctx, code.ptr) };
                 self.stats.insns_compiled += cpu.instret - before;
+                if r == abi::EXIT_HOT {
+                    if self.upgrade(cpu.pc, mem).is_err() {
+                        pending = None;
+                    }
+                    continue;
+                }
                 if r != abi::EXIT_NEXT {
                     break exit_of(r, &mut ctx, cpu, mem);
                 }
                 let from = std::mem::take(&mut ctx.link_from);
                 if from != 0 {
                     let s = Self::slot_of(from);
-                    if s.tag == LINK_IC {
+                    if s.kind == LINK_IC {
                         self.stats.ic_misses += 1;
                     }
                     pending = Some(s);

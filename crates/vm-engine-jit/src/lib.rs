@@ -35,6 +35,7 @@ mod engine;
 mod exits;
 mod helpers;
 mod lower;
+mod region;
 
 pub use code_cache::Tier;
 pub use compiler::JitError;
@@ -50,6 +51,10 @@ pub const BLOCK_INSNS_MAX: usize = vm_engine::interp::BLOCK_INSNS_MAX;
 /// compile (~250 µs) costs about as much as a thousand interpreted runs
 /// of a typical block.
 pub const DEFAULT_THRESHOLD: u64 = 1000;
+
+/// Default number of entries after which `jit` recompiles a compiled
+/// block as the head of a region.
+pub const DEFAULT_REGION_THRESHOLD: u64 = 1000;
 
 /// When blocks are compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +75,10 @@ pub struct JitConfig {
     pub engine: EngineConfig,
     /// When blocks are compiled.
     pub mode: Mode,
+    /// `jit` mode: entries of a compiled block after which it is compiled
+    /// again as the head of a region (0: never). `tiered` compiles regions
+    /// straight away at its threshold.
+    pub region_threshold: u64,
     /// Cranelift optimisation level: `none`, `speed` or `speed_and_size`.
     pub opt_level: &'static str,
     /// Cranelift register allocator: `backtracking` or `single_pass`
@@ -88,6 +97,7 @@ impl Default for JitConfig {
         JitConfig {
             engine: EngineConfig::default(),
             mode: Mode::Jit,
+            region_threshold: DEFAULT_REGION_THRESHOLD,
             // Measured on an integer loop: "none" compiles ~1.5x faster
             // and its code ran faster than "speed"'s.
             opt_level: "none",

@@ -1,30 +1,41 @@
-//! Lowering one IR block to a Cranelift function (see [`crate::abi`] for the
-//! function's contract).
+//! Lowering a [`Region`] (one guest block, or several) to a Cranelift
+//! function (see [`crate::abi`] for the function's contract).
 //!
-//! Shape of the generated code: one straight line of host code with cold
-//! side exits. Guest registers are Cranelift variables, loaded from
-//! `CpuState` at their first read and stored back only at exits, and only
-//! if the block wrote them. IR temporaries are plain SSA values.
+//! Shape of the generated code: an entry that counts the entry (and asks
+//! the dispatcher for a region compile when the count reaches a
+//! threshold), loads every guest register the region uses into a Cranelift
+//! variable and loads `instret`; then one Cranelift block per member guest
+//! block. IR temporaries are plain SSA values. An edge to another member is
+//! `instret += n`, a compare against the budget limit and a jump, so
+//! registers stay in host registers across guest blocks and loops are host
+//! loops. An edge leaving the region stores the registers the region
+//! writes, `pc` and `instret`, and tail-calls the successor through a link
+//! slot.
+//!
+//! Every other way out (a fault, the budget check point, a trap) jumps to
+//! one shared cold exit block, passing the guest PC, the instructions the
+//! current block retired, the exit code and a fault address; Cranelift's
+//! SSA construction passes the registers' current values along, and the
+//! exit stores them. The state there is precise: the IR puts every
+//! faulting op of a guest instruction before its `set`s, so the variables
+//! hold exactly the state before the faulting instruction.
 //!
 //! Guest memory accesses are inline: a bound check against the guest space
 //! and a permission-table test of the first and last page touched, then one
-//! host access at `base + addr`. A failed check branches to a cold exit that
-//! leaves the precise state: the registers written by earlier guest
-//! instructions are stored (the IR puts every faulting op of a guest
-//! instruction before its `set`s, so the current variable values are exactly
-//! the state before the faulting instruction), `pc` is the faulting
-//! instruction and `instret` counts the instructions before it.
+//! host access at `base + addr`.
 //!
 //! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
 //! (RISC-V division rules, shift masking, `*w` sign extension); floating
 //! point, atomics and the `time` CSR call [`crate::helpers`].
 
-use crate::abi::{self, JitCtx};
+use crate::abi::{self, JitCtx, LinkData};
 use crate::helpers;
+use crate::region::Region;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Endianness, Function, InstBuilder, MemFlagsData, Signature, Type, Value as V,
+    AbiParam, Block as ClBlock, Endianness, Function, InstBuilder, MemFlagsData, Signature, Type,
+    Value as V,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -45,19 +56,55 @@ fn host_flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// Where the compiled code finds its link data.
+#[derive(Clone, Copy)]
+pub(crate) struct LinkAddrs {
+    /// The `LinkData`.
+    pub link: usize,
+    /// Its slot words.
+    pub slots: usize,
+    /// The exit stub.
+    pub stub: usize,
+    /// Entry count at which the code returns [`abi::EXIT_HOT`] (0: never).
+    pub hot_at: u64,
+}
+
+fn global_of(i: usize) -> Global {
+    if i < 32 {
+        Global::X(i as u8)
+    } else {
+        Global::F((i - 32) as u8)
+    }
+}
+
 /// Fill `func` (whose signature is already the block one, see
-/// [`crate::abi`]) with the code of `block`. `link` is the address of the
-/// block's [`abi::LinkData`], `stub` the exit stub's; helpers are called in
+/// [`crate::abi`]) with the code of `region`; helpers are called in
 /// `call_conv`.
 pub(crate) fn lower(
-    block: &Block,
+    region: &Region,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
     call_conv: CallConv,
     frontend_config: TargetFrontendConfig,
-    link: usize,
-    stub: usize,
+    addrs: LinkAddrs,
 ) {
+    let mut used = [false; Global::COUNT];
+    let mut written = [false; Global::COUNT];
+    for blk in &region.blocks {
+        for inst in &blk.insts {
+            match *inst {
+                Inst::Get { reg } => used[reg.index()] = true,
+                Inst::Set { reg, .. } => {
+                    used[reg.index()] = true;
+                    written[reg.index()] = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    used[Global::X(0).index()] = false;
+    written[Global::X(0).index()] = false;
+
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -65,66 +112,120 @@ pub(crate) fn lower(
     let cpu = b.block_params(entry)[0];
     let ctx = b.block_params(entry)[1];
     let regs: Vec<Variable> = (0..Global::COUNT).map(|_| b.declare_var(I64)).collect();
-    let link_v = b.ins().iconst(I64, link as i64);
-    // The block's execution counter (for the cache's statistics and later
-    // tiers): one add to memory.
+    let icount = b.declare_var(I64);
+    // The entry counter (statistics, and the region trigger).
+    let link_v = b.ins().iconst(I64, addrs.link as i64);
     let n = b
         .ins()
         .load(I64, host_flags(), link_v, abi::LINK_EXEC_COUNT);
     let n = b.ins().iadd_imm_s(n, 1);
     b.ins().store(host_flags(), n, link_v, abi::LINK_EXEC_COUNT);
+    if addrs.hot_at != 0 {
+        let hot = b.create_block();
+        let body = b.create_block();
+        b.set_cold_block(hot);
+        let is_hot = b.ins().icmp_imm_s(IntCC::Equal, n, addrs.hot_at as i64);
+        b.ins().brif(is_hot, hot, &[], body, &[]);
+        b.switch_to_block(hot);
+        let code = b.ins().iconst(I64, abi::EXIT_HOT as i64);
+        b.ins().return_(&[code]);
+        b.switch_to_block(body);
+    }
+    let limit = b.ins().load(I64, host_flags(), ctx, abi::CTX_INSTRET_LIMIT);
+    let instret = b.ins().load(I64, host_flags(), cpu, abi::INSTRET);
+    b.def_var(icount, instret);
+    let mem_base = b.ins().load(I64, host_flags(), ctx, abi::CTX_MEM_BASE);
+    let perm_table = b.ins().load(I64, host_flags(), ctx, abi::CTX_PERM_TABLE);
+    for (i, &u) in used.iter().enumerate() {
+        if u {
+            let v = b
+                .ins()
+                .load(I64, host_flags(), cpu, reg_offset(global_of(i)));
+            b.def_var(regs[i], v);
+        }
+    }
+    let cl_blocks: Vec<ClBlock> = region.blocks.iter().map(|_| b.create_block()).collect();
+    b.ins().jump(cl_blocks[0], &[]);
+    let exit_blk = b.create_block();
+    b.set_cold_block(exit_blk);
+    for _ in 0..4 {
+        b.append_block_param(exit_blk, I64);
+    }
     let mut l = Lower {
         b,
-        block,
+        region,
+        block: region.head(),
+        cur: 0,
+        cl_blocks,
         ptr: I64,
         call_conv,
-        link: link_v,
-        link_addr: link,
-        stub,
+        addrs,
         cpu,
         ctx,
         regs,
-        loaded: [false; Global::COUNT],
-        dirty: [false; Global::COUNT],
-        vals: vec![None; block.insts.len()],
-        mem_base: None,
-        perm_table: None,
+        icount,
+        limit,
+        written,
+        vals: Vec::new(),
+        mem_base,
+        perm_table,
         insn: 0,
+        exit_blk,
     };
-    for i in 0..block.insts.len() {
-        l.insn = block.guest_insn_of(i).0;
-        l.inst(i);
+    for m in 0..region.blocks.len() {
+        l.cur = m;
+        l.block = &region.blocks[m];
+        l.vals = vec![None; l.block.insts.len()];
+        let cb = l.cl_blocks[m];
+        l.b.switch_to_block(cb);
+        for i in 0..l.block.insts.len() {
+            l.insn = l.block.guest_insn_of(i).0;
+            l.inst(i);
+        }
+        l.insn = l.block.insn_starts.len().saturating_sub(1);
+        l.terminator();
     }
-    l.insn = block.insn_starts.len().saturating_sub(1);
-    l.terminator();
+    l.shared_exit();
     l.b.seal_all_blocks();
     l.b.finalize(frontend_config);
 }
 
 struct Lower<'a, 'b> {
     b: FunctionBuilder<'a>,
+    region: &'b Region,
+    /// The member being lowered and its index.
     block: &'b Block,
+    cur: usize,
+    /// Cranelift block of each member.
+    cl_blocks: Vec<ClBlock>,
     ptr: Type,
     call_conv: CallConv,
-    /// The block's `LinkData` (as a value and as a constant).
-    link: V,
-    link_addr: usize,
-    /// The exit stub's address.
-    stub: usize,
+    addrs: LinkAddrs,
     cpu: V,
     ctx: V,
     /// One variable per guest register ([`Global::index`]).
     regs: Vec<Variable>,
-    /// The register's variable holds a value (loaded or written).
-    loaded: [bool; Global::COUNT],
-    /// The register was written in this block; stored back at exits.
-    dirty: [bool; Global::COUNT],
-    /// Cranelift value of each IR value.
+    /// `instret` at the start of the current member.
+    icount: Variable,
+    /// `JitCtx::instret_limit`.
+    limit: V,
+    /// Registers the region writes: stored back at every exit.
+    written: [bool; Global::COUNT],
+    /// Cranelift value of each IR value of the current member.
     vals: Vec<Option<V>>,
-    mem_base: Option<V>,
-    perm_table: Option<V>,
+    mem_base: V,
+    perm_table: V,
     /// Index of the guest instruction being lowered.
     insn: usize,
+    /// The shared exit: (pc, retired in this member, code, fault address).
+    exit_blk: ClBlock,
+}
+
+/// A guest PC to leave for.
+#[derive(Clone, Copy)]
+enum Pc {
+    Const(u64),
+    Val(V),
 }
 
 fn reg_offset(g: Global) -> i32 {
@@ -161,127 +262,165 @@ impl Lower<'_, '_> {
         if g == Global::X(0) {
             return self.iconst(I64, 0);
         }
-        let i = g.index();
-        if !self.loaded[i] {
-            let v = self
-                .b
-                .ins()
-                .load(I64, host_flags(), self.cpu, reg_offset(g));
-            self.b.def_var(self.regs[i], v);
-            self.loaded[i] = true;
-        }
-        self.b.use_var(self.regs[i])
+        self.b.use_var(self.regs[g.index()])
     }
 
     fn set(&mut self, g: Global, v: V) {
         if g == Global::X(0) {
             return;
         }
-        let i = g.index();
-        self.b.def_var(self.regs[i], v);
-        self.loaded[i] = true;
-        self.dirty[i] = true;
+        self.b.def_var(self.regs[g.index()], v);
     }
 
-    /// Write back dirty registers, set `pc` and retire `retired`
-    /// instructions; returns the new `instret` if it was changed.
-    fn write_back(&mut self, pc: V, retired: u64) -> Option<V> {
+    /// Store the registers the region writes, `pc` and `instret`.
+    fn write_back(&mut self, pc: V, instret: V) {
         for i in 0..Global::COUNT {
-            if self.dirty[i] {
-                let g = if i < 32 {
-                    Global::X(i as u8)
-                } else {
-                    Global::F((i - 32) as u8)
-                };
+            if self.written[i] {
                 let v = self.b.use_var(self.regs[i]);
-                self.b.ins().store(host_flags(), v, self.cpu, reg_offset(g));
+                self.b
+                    .ins()
+                    .store(host_flags(), v, self.cpu, reg_offset(global_of(i)));
             }
         }
         self.b.ins().store(host_flags(), pc, self.cpu, abi::PC);
-        if retired == 0 {
-            return None;
-        }
-        let n = self.b.ins().load(I64, host_flags(), self.cpu, abi::INSTRET);
-        let n = self.b.ins().iadd_imm_s(n, retired as i64);
-        self.b.ins().store(host_flags(), n, self.cpu, abi::INSTRET);
-        Some(n)
+        self.b
+            .ins()
+            .store(host_flags(), instret, self.cpu, abi::INSTRET);
     }
 
-    /// Leave the block: write back dirty registers, set `pc`, retire
-    /// `retired` instructions, and return `code`.
-    fn exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
-        self.write_back(pc, retired);
-        if let Some(a) = fault_addr {
-            self.b
-                .ins()
-                .store(host_flags(), a, self.ctx, abi::CTX_FAULT_ADDR);
-        }
-        let code = self.b.ins().iconst(I64, code as i64);
+    /// Leave through the shared exit (ends the current Cranelift block):
+    /// `pc`, `retired` instructions of the current member, `code`, and the
+    /// fault address for memory faults.
+    fn goto_exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
+        let k = self.iconst(I64, retired as i64);
+        let code = self.iconst(I64, code as i64);
+        let addr = match fault_addr {
+            Some(a) => a,
+            None => self.iconst(I64, 0),
+        };
+        self.b.ins().jump(
+            self.exit_blk,
+            &[pc.into(), k.into(), code.into(), addr.into()],
+        );
+    }
+
+    /// The shared exit block's code.
+    fn shared_exit(&mut self) {
+        self.b.switch_to_block(self.exit_blk);
+        let p = self.b.block_params(self.exit_blk).to_vec();
+        let (pc, k, code, addr) = (p[0], p[1], p[2], p[3]);
+        let base = self.b.use_var(self.icount);
+        let instret = self.b.ins().iadd(base, k);
+        self.write_back(pc, instret);
+        // Only memory faults report their address here (helpers store
+        // theirs themselves).
+        let kind = self.b.ins().band_imm_s(code, 0xff);
+        let is_load = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kind, abi::EXIT_LOAD_FAULT as i64);
+        let is_store = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kind, abi::EXIT_STORE_FAULT as i64);
+        let is_mem = self.b.ins().bor(is_load, is_store);
+        let old = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.ctx, abi::CTX_FAULT_ADDR);
+        let a = self.b.ins().select(is_mem, addr, old);
+        self.b
+            .ins()
+            .store(host_flags(), a, self.ctx, abi::CTX_FAULT_ADDR);
         self.b.ins().return_(&[code]);
     }
 
-    /// Leave the block for `pc` after retiring it whole: return to the
-    /// dispatcher at the check point (the budget is spent), otherwise
-    /// tail-call `code` with the link tag `tag`.
-    fn chain(&mut self, pc: V, code: V, tag: usize) {
+    /// Leave the current member for `pc` after retiring it whole: through
+    /// the shared exit at the check point (the budget is spent), else to
+    /// member `inner` by a jump, else by a tail call to the code `code`
+    /// gives (called only on that path) with `from` naming slot `kind`.
+    fn leave(
+        &mut self,
+        pc: Pc,
+        inner: Option<usize>,
+        kind: usize,
+        code: impl FnOnce(&mut Self) -> V,
+    ) {
         let n = self.block.insn_starts.len() as u64;
-        let instret = self
-            .write_back(pc, n)
-            .expect("blocks retire at least one instruction");
-        let limit = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.ctx, abi::CTX_INSTRET_LIMIT);
+        let ic = self.b.use_var(self.icount);
+        let new = self.b.ins().iadd_imm_s(ic, n as i64);
         let stop = self
             .b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, instret, limit);
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, new, self.limit);
         let out = self.b.create_block();
         let go = self.b.create_block();
         self.b.set_cold_block(out);
         self.b.ins().brif(stop, out, &[], go, &[]);
         self.b.switch_to_block(out);
-        let next = self.b.ins().iconst(I64, abi::EXIT_NEXT as i64);
-        self.b.ins().return_(&[next]);
+        let pc_v = self.pc_value(pc);
+        self.goto_exit(pc_v, n, abi::EXIT_NEXT, None);
         self.b.switch_to_block(go);
+        if let Some(j) = inner {
+            self.b.def_var(self.icount, new);
+            self.b.ins().jump(self.cl_blocks[j], &[]);
+            return;
+        }
+        let pc_v = self.pc_value(pc);
+        self.write_back(pc_v, new);
+        let code = code(self);
         let sig = self.b.import_signature(crate::compiler::block_sig());
-        let from = self.b.ins().iconst(I64, (self.link_addr | tag) as i64);
+        let from = abi::from_tag(self.addrs.link, self.cur, kind);
+        let from = self.b.ins().iconst(I64, from as i64);
         self.b
             .ins()
             .return_call_indirect(sig, code, &[self.cpu, self.ctx, from]);
     }
 
-    /// Continue at the static target `target` through link slot `which`.
+    /// The value of `pc` (constants are made where used, off hot paths).
+    fn pc_value(&mut self, pc: Pc) -> V {
+        match pc {
+            Pc::Const(c) => self.iconst(I64, c as i64),
+            Pc::Val(v) => v,
+        }
+    }
+
+    /// Address of slot word `word` of this translation.
+    fn slot_addr(&mut self, word: usize) -> V {
+        self.iconst(I64, (self.addrs.slots + 8 * word) as i64)
+    }
+
+    /// Continue at the static target `target` (slot `which` when it is
+    /// not a member).
     fn link_exit(&mut self, target: u64, which: usize) {
-        let pc = self.iconst(I64, target as i64);
-        let off = abi::LINK_LINKS + 8 * which as i32;
-        let code = self.b.ins().load(I64, host_flags(), self.link, off);
-        self.chain(pc, code, which);
+        let pc = Pc::Const(target);
+        let inner = self.region.member(target);
+        let word = LinkData::word(self.cur, which);
+        self.leave(pc, inner, which, |l| {
+            let at = l.slot_addr(word);
+            l.b.ins().load(I64, host_flags(), at, 0)
+        });
     }
 
     /// Continue at the dynamic target `pc` through the inline cache: its
     /// code if the cached PC matches, else the exit stub.
     fn indirect_exit(&mut self, pc: V) {
-        let ic_pc = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.link, abi::LINK_IC_PC);
-        let ic_code = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.link, abi::LINK_IC_CODE);
-        let hit = self.b.ins().icmp(IntCC::Equal, pc, ic_pc);
-        let stub = self.b.ins().iconst(I64, self.stub as i64);
-        let code = self.b.ins().select(hit, ic_code, stub);
-        let n = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.ctx, abi::CTX_IC_LOOKUPS);
-        let n = self.b.ins().iadd_imm_s(n, 1);
-        self.b
-            .ins()
-            .store(host_flags(), n, self.ctx, abi::CTX_IC_LOOKUPS);
-        self.chain(pc, code, abi::LINK_IC);
+        let word = LinkData::word(self.cur, abi::LINK_IC);
+        let stub = self.addrs.stub;
+        self.leave(Pc::Val(pc), None, abi::LINK_IC, |l| {
+            let at = l.slot_addr(word);
+            let ic_code = l.b.ins().load(I64, host_flags(), at, 0);
+            let ic_pc = l.b.ins().load(I64, host_flags(), at, 16);
+            let hit = l.b.ins().icmp(IntCC::Equal, pc, ic_pc);
+            let stub = l.b.ins().iconst(I64, stub as i64);
+            let code = l.b.ins().select(hit, ic_code, stub);
+            let n =
+                l.b.ins()
+                    .load(I64, host_flags(), l.ctx, abi::CTX_IC_LOOKUPS);
+            let n = l.b.ins().iadd_imm_s(n, 1);
+            l.b.ins().store(host_flags(), n, l.ctx, abi::CTX_IC_LOOKUPS);
+            code
+        });
     }
 
     /// A cold exit at the current guest instruction with `code`, taken when
@@ -296,84 +435,77 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(cont);
     }
 
-    /// The exit for a fault at the current guest instruction (in the
+    /// The exit for a fault at the current guest instruction (ends the
     /// current Cranelift block).
     fn fault_exit(&mut self, code: u64, fault_addr: Option<V>) {
         let pc = self.block.insn_starts[self.insn].pc;
         let pc = self.b.ins().iconst(I64, pc as i64);
-        self.exit(pc, self.insn as u64, code, fault_addr);
-    }
-
-    fn mem_base(&mut self) -> V {
-        match self.mem_base {
-            Some(v) => v,
-            None => {
-                let v = self
-                    .b
-                    .ins()
-                    .load(self.ptr, host_flags(), self.ctx, abi::CTX_MEM_BASE);
-                self.mem_base = Some(v);
-                v
-            }
-        }
-    }
-
-    fn perm_table(&mut self) -> V {
-        match self.perm_table {
-            Some(v) => v,
-            None => {
-                let v = self
-                    .b
-                    .ins()
-                    .load(self.ptr, host_flags(), self.ctx, abi::CTX_PERM_TABLE);
-                self.perm_table = Some(v);
-                v
-            }
-        }
+        self.goto_exit(pc, self.insn as u64, code, fault_addr);
     }
 
     /// Check an access of `size` bytes at guest address `ea` needing the
-    /// permission bits `need`; return its host address. On failure the
-    /// block exits with `code` (the dispatcher computes the exact fault
+    /// permission bit `need`; return its host address. On failure the
+    /// code exits with `code` (the dispatcher computes the exact fault
     /// address from `ea`).
+    ///
+    /// Hot path: the first page's index against the guest space and its
+    /// permission byte, and (for wider accesses) whether the access stays
+    /// in that page; only an access that crosses into the next page checks
+    /// that page too, out of line.
     fn checked_host_addr(&mut self, ea: V, size: u32, need: u8, code: u64) -> V {
+        debug_assert!(need.is_power_of_two());
         let code = code | (size as u64) << 8;
-        let cold = self.b.create_block();
-        let mid = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(cold);
-        // ea + size <= GUEST_SPACE_BYTES, without overflow: then both page
-        // indices below are inside the table.
-        let limit = (GUEST_SPACE_BYTES - size as u64) as i64;
-        let oob = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThan, ea, limit);
-        self.b.ins().brif(oob, cold, &[], mid, &[]);
-
-        self.b.switch_to_block(mid);
-        let table = self.perm_table();
         let shift = PAGE_SIZE.trailing_zeros() as i64;
-        let page = self.b.ins().ushr_imm_s(ea, shift);
-        let at = self.b.ins().iadd(table, page);
-        let mut perm = self.b.ins().uload8(I64, host_flags(), at, 0);
-        if size > 1 {
-            let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
-            let page = self.b.ins().ushr_imm_s(last, shift);
-            let at = self.b.ins().iadd(table, page);
-            let p2 = self.b.ins().uload8(I64, host_flags(), at, 0);
-            perm = self.b.ins().band(perm, p2);
-        }
-        let have = self.b.ins().band_imm_s(perm, need as i64);
-        let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, have, need as i64);
-        self.b.ins().brif(bad, cold, &[], cont, &[]);
+        let fault = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(fault);
 
-        self.b.switch_to_block(cold);
+        let page = self.b.ins().ushr_imm_s(ea, shift);
+        self.page_check(page, need, fault);
+        if size > 1 {
+            let cross = self.b.create_block();
+            let same = self.b.create_block();
+            self.b.set_cold_block(cross);
+            let off = self.b.ins().band_imm_s(ea, PAGE_SIZE as i64 - 1);
+            let crosses = self.b.ins().icmp_imm_s(
+                IntCC::UnsignedGreaterThan,
+                off,
+                (PAGE_SIZE - size as u64) as i64,
+            );
+            self.b.ins().brif(crosses, cross, &[], same, &[]);
+            self.b.switch_to_block(cross);
+            let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
+            let page2 = self.b.ins().ushr_imm_s(last, shift);
+            self.page_check(page2, need, fault);
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(same);
+        }
+        self.b.ins().jump(cont, &[]);
+
+        self.b.switch_to_block(fault);
         self.fault_exit(code, Some(ea));
 
         self.b.switch_to_block(cont);
-        let base = self.mem_base();
-        self.b.ins().iadd(base, ea)
+        self.b.ins().iadd(self.mem_base, ea)
+    }
+
+    /// Branch to `fault` unless guest page `page` exists and has the
+    /// permission bit `need`; continues in a new block.
+    fn page_check(&mut self, page: V, need: u8, fault: ClBlock) {
+        let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
+        let mid = self.b.create_block();
+        let ok = self.b.create_block();
+        let oob = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThan, page, max_page);
+        self.b.ins().brif(oob, fault, &[], mid, &[]);
+        self.b.switch_to_block(mid);
+        let at = self.b.ins().iadd(self.perm_table, page);
+        let perm = self.b.ins().uload8(I64, host_flags(), at, 0);
+        let have = self.b.ins().band_imm_s(perm, need as i64);
+        self.b.ins().brif(have, ok, &[], fault, &[]);
+        self.b.switch_to_block(ok);
     }
 
     fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {
@@ -595,9 +727,9 @@ impl Lower<'_, '_> {
                 let hi = self.b.ins().ishl_imm_s(frm, 5);
                 self.b.ins().bor(hi, fflags)
             }
-            // `cpu.instret` still holds the count at block entry.
+            // The variable holds the count at the member's start.
             Csr::Instret | Csr::Cycle => {
-                let n = load(self, abi::INSTRET);
+                let n = self.b.use_var(self.icount);
                 self.b.ins().iadd_imm_s(n, self.insn as i64)
             }
             Csr::Time => {
@@ -836,7 +968,7 @@ impl Lower<'_, '_> {
                     TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
                 };
                 let pc = self.iconst(I64, pc as i64);
-                self.exit(pc, retired, code, None);
+                self.goto_exit(pc, retired, code, None);
             }
         }
     }

@@ -5,6 +5,7 @@
 
 use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
+use crate::region::Region;
 use vm_core::CpuState;
 use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
 use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
@@ -57,8 +58,9 @@ fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> 
 
 fn compile(c: &mut Compiler, block: &Block) -> Compiled {
     vm_ir::verify(block).expect("test block is valid IR");
-    let mut link = Box::new(LinkData::new(c.stub(), 0, block.start_pc));
-    let code = c.compile(block, &mut *link).expect("block compiles");
+    let mut link = Box::new(LinkData::new(c.stub(), 1, 0, block.start_pc));
+    let region = Region::single(block.clone());
+    let code = c.compile(&region, &mut link, 0).expect("block compiles");
     Compiled {
         code: code.ptr,
         _link: link,

@@ -1,0 +1,106 @@
+//! Regions: the unit of compilation. A region is a guest block (its head,
+//! where compiled code is entered) plus static successors reachable from
+//! it, compiled as one host function in which guest registers stay in
+//! Cranelift variables across guest blocks and loops are host loops.
+//!
+//! Why: a guest basic block is ~5 instructions; compiled alone, every block
+//! boundary stores the registers it wrote, updates `instret` in memory and
+//! tail-calls the next block. Inside a region a block boundary is an add,
+//! a compare against the budget limit and a jump.
+//!
+//! Membership follows jumps and both branch directions, breadth first from
+//! the head, taking only blocks that have already run (they have a cache
+//! entry: cold paths stay out) and stopping at [`REGION_BLOCKS_MAX`]
+//! blocks or [`REGION_INSNS_MAX`] guest instructions, which bounds compile
+//! time. Indirect jumps and traps end a member block without adding
+//! successors.
+
+use std::collections::HashMap;
+use vm_ir::{Block, Terminator};
+
+/// Most member blocks of a region.
+pub const REGION_BLOCKS_MAX: usize = 24;
+
+/// Most guest instructions in a region (all members).
+pub const REGION_INSNS_MAX: usize = 320;
+
+/// Guest blocks compiled together; `blocks[0]` is the head.
+pub(crate) struct Region {
+    pub blocks: Vec<Block>,
+    index: HashMap<u64, usize>,
+}
+
+impl Region {
+    /// A region of `head` alone.
+    pub fn single(head: Block) -> Region {
+        let mut r = Region {
+            blocks: Vec::new(),
+            index: HashMap::new(),
+        };
+        r.push(head);
+        r
+    }
+
+    /// Add a member (its start PC must not be a member yet).
+    pub fn push(&mut self, b: Block) {
+        self.index.insert(b.start_pc, self.blocks.len());
+        self.blocks.push(b);
+    }
+
+    /// The member starting at `pc`.
+    pub fn member(&self, pc: u64) -> Option<usize> {
+        self.index.get(&pc).copied()
+    }
+
+    /// The head block.
+    pub fn head(&self) -> &Block {
+        &self.blocks[0]
+    }
+
+    /// Guest instructions in all members.
+    pub fn insns(&self) -> usize {
+        self.blocks.iter().map(Block::guest_insn_count).sum()
+    }
+
+    /// The guest address range covering every member (for invalidation).
+    pub fn span(&self) -> (u64, u64) {
+        let lo = self.blocks.iter().map(|b| b.start_pc).min().unwrap_or(0);
+        let hi = self.blocks.iter().map(|b| b.end_pc).max().unwrap_or(0);
+        (lo, hi)
+    }
+
+    /// Grow the region breadth first from its members' static successors:
+    /// `fetch(pc)` returns the block at `pc` if it may join (it has run),
+    /// else `None`.
+    pub fn grow(&mut self, mut fetch: impl FnMut(u64) -> Option<Block>) {
+        let mut queue: std::collections::VecDeque<u64> =
+            self.blocks.iter().flat_map(successors).collect();
+        let mut insns = self.insns();
+        while let Some(pc) = queue.pop_front() {
+            if self.blocks.len() >= REGION_BLOCKS_MAX || insns >= REGION_INSNS_MAX {
+                break;
+            }
+            if self.member(pc).is_some() {
+                continue;
+            }
+            let Some(b) = fetch(pc) else { continue };
+            if b.start_pc != pc {
+                continue;
+            }
+            insns += b.guest_insn_count();
+            queue.extend(successors(&b));
+            self.push(b);
+        }
+    }
+}
+
+/// Static successors of `b`.
+fn successors(b: &Block) -> Vec<u64> {
+    match b.term {
+        Terminator::Jump { target } => vec![target],
+        Terminator::Branch {
+            taken, fallthrough, ..
+        } => vec![taken, fallthrough],
+        Terminator::JumpIndirect { .. } | Terminator::Trap { .. } => Vec::new(),
+    }
+}
