@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -101,6 +102,28 @@ pub struct RunArgs {
     #[command(flatten)]
     pub engine: EngineChoice,
 
+    /// Stop the guest after N guest instructions (exit status 125).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_insns: Option<u64>,
+
+    /// Stop the guest after SECS seconds of wall-clock time (fractions
+    /// allowed; exit status 124).
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Cap the guest's mapped memory at BYTES (suffixes K, M, G: powers of
+    /// 1024); requests beyond it fail with ENOMEM.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_memory: Option<u64>,
+
+    /// Confine the guest's file system view to DIR, which it sees as `/`.
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+
+    /// Deny the guest network sockets (every address family but AF_UNIX).
+    #[arg(long)]
+    pub no_network: bool,
+
     /// The RISC-V ELF program, then its arguments (everything after the
     /// program belongs to the guest, options included).
     #[arg(
@@ -110,6 +133,35 @@ pub struct RunArgs {
         trailing_var_arg = true
     )]
     pub command: Vec<OsString>,
+}
+
+/// Seconds, e.g. `2` or `0.5`: finite and positive.
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !v.is_finite() || v <= 0.0 || v > 1e9 {
+        return Err(format!("`{s}`: expected seconds > 0"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Bytes with an optional K, M or G suffix (powers of 1024), e.g. `64M`.
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let (digits, unit) = match s.as_bytes().last() {
+        Some(b'k' | b'K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some(b'm' | b'M') => (&s[..s.len() - 1], 1 << 20),
+        Some(b'g' | b'G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 65536, 64K, 16M, 2G)"))?;
+    match n.checked_mul(unit) {
+        Some(0) => Err("the memory limit must be above 0".into()),
+        Some(b) => Ok(b),
+        None => Err(format!("`{s}` is too large")),
+    }
 }
 
 impl RunArgs {
@@ -165,6 +217,51 @@ mod tests {
         assert_eq!(r.engine.name(), "interp");
         assert_eq!(r.engine.jit_threshold, 7);
         assert!(parse(&["run", "--jit-threshold", "-1", "p"]).is_err());
+    }
+
+    #[test]
+    fn sandbox_options() {
+        let r = parse(&[
+            "run",
+            "--max-insns",
+            "1000",
+            "--timeout",
+            "0.5",
+            "--max-memory",
+            "64M",
+            "--fs-root",
+            "/srv",
+            "--no-network",
+            "p",
+        ])
+        .unwrap();
+        assert_eq!(r.max_insns, Some(1000));
+        assert_eq!(r.timeout, Some(Duration::from_millis(500)));
+        assert_eq!(r.max_memory, Some(64 << 20));
+        assert_eq!(r.fs_root, Some(PathBuf::from("/srv")));
+        assert!(r.no_network);
+        let r = parse(&["run", "p"]).unwrap();
+        assert_eq!((r.max_insns, r.timeout, r.max_memory), (None, None, None));
+        assert!(r.fs_root.is_none() && !r.no_network);
+    }
+
+    #[test]
+    fn sizes_and_seconds() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("3k"), Ok(3 << 10));
+        assert_eq!(parse_bytes("2G"), Ok(2 << 30));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("12X").is_err());
+        assert!(parse_bytes("").is_err());
+        assert!(parse_bytes("99999999999999999999G").is_err());
+        assert!(parse_bytes("17179869184G").is_err());
+        assert_eq!(parse_seconds("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("nan").is_err());
+        assert!(parse_seconds("inf").is_err());
+        assert!(parse_seconds("abc").is_err());
+        assert!(parse(&["run", "--max-insns", "0", "p"]).is_err());
     }
 
     #[test]

@@ -3,12 +3,14 @@
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use vm_core::CpuState;
 use vm_engine::{Engine, EngineConfig};
+use vm_linux::syscall::Sandbox;
 use vm_linux::syscall::thread::ThreadSupport;
 use vm_linux::{Args, GuestEnd, Linux, LinuxConfig, Program, RunLimits};
 use vm_mem::GuestMemory;
@@ -22,7 +24,14 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let envp = guest_env(std::env::vars_os(), &opts.set_env, &opts.unset_env)
         .map_err(anyhow::Error::msg)?;
     let path = opts.program();
+    // The program (and its -L interpreter) is opened before confinement:
+    // PROGRAM and -L are host paths chosen by the user, not the guest.
     let program = Program::open(&path, opts.sysroot.as_deref())?;
+    let sandbox = sandbox(&opts)?;
+    let exe_path = match &sandbox.fs_root {
+        Some(root) => confined_exe_path(root, &program.exe_path),
+        None => program.exe_path.clone(),
+    };
 
     let given = path.as_os_str().as_bytes().to_vec();
     let argv0 = opts
@@ -43,6 +52,13 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     ));
     let mut cpu = CpuState::default();
     let loaded = vm_linux::load(&program, &args, mem, &mut cpu)?;
+    if let Some(cap) = sandbox.max_memory {
+        let used = vm_linux::syscall::mapped_bytes(mem);
+        anyhow::ensure!(
+            used <= cap,
+            "--max-memory {cap} is below the {used} bytes the program needs at start"
+        );
+    }
     let cmdline: Vec<u8> = args
         .argv
         .iter()
@@ -52,8 +68,10 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let engine_config = EngineConfig { trace: opts.trace };
     let mut engine = make_engine(opts.engine, engine_config.clone());
     let mut linux = Linux::new(LinuxConfig {
-        exe_path: program.exe_path.clone(),
-        sysroot: opts.sysroot.clone(),
+        exe_path,
+        // Under --fs-root the guest sees only the root (-L serves the loader).
+        sysroot: opts.sysroot.clone().filter(|_| sandbox.fs_root.is_none()),
+        sandbox,
         strace: opts.strace,
         exec_options: exec_options(&opts),
         cmdline,
@@ -67,6 +85,12 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     });
 
     vm_linux::syscall::hostsig::init_process();
+    if let Some(n) = opts.max_insns {
+        vm_linux::limits::set_insns_max(n);
+    }
+    if let Some(t) = opts.timeout {
+        vm_linux::limits::arm_timeout(t);
+    }
     let started = Instant::now();
     let end = vm_linux::run(
         engine.as_mut(),
@@ -80,6 +104,10 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     }
     match end {
         GuestEnd::Exited(code) => std::process::exit(code),
+        GuestEnd::Limit(hit) => {
+            eprintln!("vm: {}", hit.message);
+            std::process::exit(hit.status)
+        }
         // The main thread left with exit(2): the process lives on until its
         // last thread exits (which exits the process) or one calls exit_group.
         // This host thread runs no more guest code, so it blocks every
@@ -97,6 +125,45 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
             }
             vm_linux::die_by_signal(signal)
         }
+    }
+}
+
+/// The confinement `opts` ask for. With `--fs-root`, the guest starts in
+/// its root unless the current directory is inside it.
+fn sandbox(opts: &RunArgs) -> anyhow::Result<Sandbox> {
+    let fs_root = match &opts.fs_root {
+        None => None,
+        Some(dir) => {
+            let root = dir
+                .canonicalize()
+                .with_context(|| format!("--fs-root {}", dir.display()))?;
+            anyhow::ensure!(
+                root.is_dir(),
+                "--fs-root {}: not a directory",
+                dir.display()
+            );
+            let cwd = std::env::current_dir().unwrap_or_default();
+            if !cwd.starts_with(&root) {
+                std::env::set_current_dir(&root)
+                    .with_context(|| format!("--fs-root {}", dir.display()))?;
+            }
+            Some(root)
+        }
+    };
+    Ok(Sandbox {
+        fs_root,
+        no_network: opts.no_network,
+        max_memory: opts.max_memory,
+    })
+}
+
+/// What `/proc/self/exe` names under `--fs-root`: the program's path inside
+/// the root, or (for a program outside it) its host path.
+fn confined_exe_path(root: &Path, exe: &Path) -> PathBuf {
+    let canon = exe.canonicalize().unwrap_or_else(|_| exe.to_path_buf());
+    match canon.strip_prefix(root) {
+        Ok(rest) => Path::new("/").join(rest),
+        Err(_) => exe.to_path_buf(),
     }
 }
 

@@ -7,6 +7,7 @@
 //!   memory; [`stack`] lays out argc/argv/envp/auxv.
 //! - [`syscall`] performs system calls, signals, fork/exec and threads;
 //!   [`strace`] prints the calls.
+//! - [`limits`] holds the process-wide instruction and time limits.
 //! - [`runtime`] is the loop that runs the engine and turns its exits into
 //!   system calls or signals, as QEMU's `cpu_loop` does. It is the only place
 //!   that knows both the engine and Linux: engines report exits as data
@@ -14,6 +15,7 @@
 
 pub mod abi;
 pub mod elf;
+pub mod limits;
 pub mod loader;
 pub mod runtime;
 pub mod stack;

@@ -9,6 +9,7 @@ use vm_core::{CpuState, Exit, FaultAccess};
 use vm_engine::Engine;
 use vm_mem::{GuestMemory, Perm};
 
+use crate::limits::{self, LimitHit};
 use crate::syscall::{Linux, SyscallOutcome};
 
 /// si_code values of synchronous faults.
@@ -28,6 +29,8 @@ pub enum GuestEnd {
     Exited(i32),
     /// This guest thread ended (exit(2)) while others still run.
     ThreadExited,
+    /// Stopped by a limit of [`crate::limits`] (`--max-insns`, `--timeout`).
+    Limit(LimitHit),
     /// Killed by a signal.
     Killed {
         /// Signal number.
@@ -38,20 +41,19 @@ pub enum GuestEnd {
     },
 }
 
-/// Options for [`run`].
+/// Options for [`run`]. The process-wide limits (instructions, time) are
+/// set in [`crate::limits`], since all guest threads share them.
 #[derive(Clone, Debug)]
 pub struct RunLimits {
-    /// Instructions per engine call.
+    /// Instructions per engine call, at most: how often the run loop
+    /// checks for host signals and limits while the guest computes.
     pub budget_insns: u64,
-    /// Stop with SIGXCPU after this many guest instructions (None: no limit).
-    pub insns_max: Option<u64>,
 }
 
 impl Default for RunLimits {
     fn default() -> Self {
         RunLimits {
             budget_insns: BUDGET_INSNS,
-            insns_max: None,
         }
     }
 }
@@ -64,11 +66,27 @@ pub fn run(
     linux: &mut Linux,
     limits: &RunLimits,
 ) -> GuestEnd {
+    let mut counted = cpu.instret;
     loop {
+        // A check point: every system call and every spent budget passes here.
+        limits::charge(cpu.instret.saturating_sub(counted));
+        counted = cpu.instret;
+        if let Some(hit) = limits::check(cpu.pc) {
+            if limits::claim_end() {
+                return GuestEnd::Limit(hit);
+            }
+            // Another thread (or the watchdog) is ending the process.
+            loop {
+                std::thread::park();
+            }
+        }
         for (start, end) in linux.take_invalidations() {
             engine.invalidate(start, end);
         }
-        match engine.run(cpu, mem, limits.budget_insns) {
+        // Never run past the instruction limit: the engines stop at the
+        // first block boundary after the budget.
+        let budget = limits.budget_insns.min(limits::insns_left()).max(1);
+        match engine.run(cpu, mem, budget) {
             Exit::Syscall => match linux.syscall(cpu, mem) {
                 SyscallOutcome::Continue => {}
                 SyscallOutcome::Invalidate { start, end } => engine.invalidate(start, end),
@@ -87,9 +105,6 @@ pub fn run(
                         signal,
                         diagnostic: None,
                     };
-                }
-                if limits.insns_max.is_some_and(|m| engine.stats().insns >= m) {
-                    return killed(libc::SIGXCPU, cpu, mem, "instruction limit reached".into());
                 }
             }
             Exit::FlushCode => engine.invalidate(0, u64::MAX),

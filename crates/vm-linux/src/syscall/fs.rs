@@ -1,5 +1,6 @@
 //! File, directory and descriptor calls. Guest descriptors are host
-//! descriptors; paths go through [`Linux::host_path`]; only `struct stat`
+//! descriptors; paths go through [`Linux::at_path`] (the sysroot, or the
+//! `--fs-root` confinement); only `struct stat`
 //! needs translating (see [`crate::abi`]).
 
 use vm_mem::{Errno, GuestMemory, Perm};
@@ -10,6 +11,12 @@ use super::{Linux, is_proc_self_exe, nr};
 use crate::abi::{STAT_SIZE, Stat, TERMIOS_SIZE};
 
 const EINVAL: Errno = Errno(libc::EINVAL);
+/// AT_FDCWD as a guest argument.
+const AT_FDCWD: u64 = libc::AT_FDCWD as u64;
+/// AT_SYMLINK_NOFOLLOW.
+const NOFOLLOW: u64 = libc::AT_SYMLINK_NOFOLLOW as u64;
+/// AT_SYMLINK_FOLLOW (linkat).
+const AT_SYMLINK_FOLLOW: u64 = libc::AT_SYMLINK_FOLLOW as u64;
 
 /// Largest iovec count (UIO_MAXIOV).
 const IOV_MAX: u64 = 1024;
@@ -113,11 +120,6 @@ pub(super) fn getdents64(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     host_sys!(libc::SYS_getdents64, a[0] as i32, p, n)
 }
 
-pub(super) fn getcwd(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    let p = guest_ptr(mem, a[0], a[1], Perm::W)?;
-    host_sys!(libc::SYS_getcwd, p, a[1])
-}
-
 pub(super) fn fstatfs(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     let p = guest_ptr(mem, a[1], STATFS_SIZE, Perm::W)?;
     host_sys!(libc::SYS_fstatfs, a[0] as i32, p)
@@ -185,38 +187,46 @@ pub(super) fn memfd_create(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
 }
 
 pub(super) fn chdir(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    let p = l.guest_path(mem, a[0])?;
-    host_sys!(libc::SYS_chdir, &p)
+    let p = l.at_path(mem, AT_FDCWD, a[0], true)?;
+    host_sys!(libc::SYS_chdir, &p.path)
 }
 
 pub(super) fn truncate(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    let p = l.guest_path(mem, a[0])?;
-    host_sys!(libc::SYS_truncate, &p, a[1])
+    let p = l.at_path(mem, AT_FDCWD, a[0], true)?;
+    host_sys!(libc::SYS_truncate, &p.path, a[1])
 }
 
 pub(super) fn statfs(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    let p = l.guest_path(mem, a[0])?;
+    let p = l.at_path(mem, AT_FDCWD, a[0], true)?;
     let buf = guest_ptr(mem, a[1], STATFS_SIZE, Perm::W)?;
-    host_sys!(libc::SYS_statfs, &p, buf)
+    host_sys!(libc::SYS_statfs, &p.path, buf)
 }
 
 /// renameat2 and linkat: `(olddirfd, oldpath, newdirfd, newpath, flags)`.
 pub(super) fn two_paths(l: &Linux, mem: &GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
-    let old = l.guest_path(mem, a[1])?;
-    let new = l.guest_path(mem, a[3])?;
-    let call = if n == nr::LINKAT {
-        libc::SYS_linkat
+    let (call, follow) = if n == nr::LINKAT {
+        (libc::SYS_linkat, a[4] & AT_SYMLINK_FOLLOW != 0)
     } else {
-        libc::SYS_renameat2
+        (libc::SYS_renameat2, false)
     };
-    host_sys!(call, a[0] as i32, &old, a[2] as i32, &new, a[4] as u32)
+    let old = l.at_path(mem, a[0], a[1], follow)?;
+    let new = l.at_path(mem, a[2], a[3], false)?;
+    host_sys!(
+        call,
+        old.dirfd,
+        &old.path,
+        new.dirfd,
+        &new.path,
+        a[4] as u32
+    )
 }
 
 pub(super) fn symlinkat(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-    // The link's contents are stored as the guest wrote them.
+    // The link's contents are stored as the guest wrote them (under
+    // --fs-root they are resolved inside the root when followed).
     let target = guest_cstr(mem, a[0])?;
-    let link = l.guest_path(mem, a[2])?;
-    host_sys!(libc::SYS_symlinkat, &target, a[1] as i32, &link)
+    let link = l.at_path(mem, a[1], a[2], false)?;
+    host_sys!(libc::SYS_symlinkat, &target, link.dirfd, &link.path)
 }
 
 pub(super) fn utimensat(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
@@ -230,8 +240,8 @@ pub(super) fn utimensat(l: &Linux, mem: &GuestMemory, a: [u64; 6]) -> SysResult 
             a[3] as i32
         );
     }
-    let p = l.guest_path(mem, a[1])?;
-    host_sys!(libc::SYS_utimensat, a[0] as i32, &p, times, a[3] as i32)
+    let p = l.at_path(mem, a[0], a[1], a[3] & NOFOLLOW == 0)?;
+    host_sys!(libc::SYS_utimensat, p.dirfd, &p.path, times, a[3] as i32)
 }
 
 impl Linux {
@@ -240,17 +250,26 @@ impl Linux {
         if let Some(r) = self.open_proc(raw.as_bytes(), a[2] as i32, mem) {
             return r;
         }
+        if let Some(root) = &self.cfg.sandbox.fs_root {
+            return super::confine::open(
+                root,
+                a[0] as i32,
+                raw.as_bytes(),
+                a[2] as i32,
+                a[3] as u32,
+            );
+        }
         let p = self.host_path(raw);
         host_sys!(libc::SYS_openat, a[0] as i32, &p, a[2] as i32, a[3] as u32)
     }
 
     pub(super) fn newfstatat(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-        let p = self.guest_path(mem, a[1])?;
+        let p = self.at_path(mem, a[0], a[1], a[3] & NOFOLLOW == 0)?;
         let mut st = zeroed_stat();
         host_sys!(
             libc::SYS_newfstatat,
-            a[0] as i32,
-            &p,
+            p.dirfd,
+            &p.path,
             HostPtr::to(&mut st),
             a[3] as i32
         )?;
@@ -258,12 +277,12 @@ impl Linux {
     }
 
     pub(super) fn statx(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
-        let p = self.guest_path(mem, a[1])?;
+        let p = self.at_path(mem, a[0], a[1], a[2] & NOFOLLOW == 0)?;
         let buf = guest_ptr(mem, a[4], STATX_SIZE, Perm::W)?;
         host_sys!(
             libc::SYS_statx,
-            a[0] as i32,
-            &p,
+            p.dirfd,
+            &p.path,
             a[2] as i32,
             a[3] as u32,
             buf
@@ -283,23 +302,24 @@ impl Linux {
             put(mem, a[2], &bytes[..n])?;
             return Ok(n as u64);
         }
-        let p = self.host_path(raw);
+        let p = self.at_path_of(a[0] as i32, raw, false)?;
         let buf = guest_ptr(mem, a[2], size, Perm::W)?;
-        host_sys!(libc::SYS_readlinkat, a[0] as i32, &p, buf, size)
+        host_sys!(libc::SYS_readlinkat, p.dirfd, &p.path, buf, size)
     }
 
     pub(super) fn faccessat(&mut self, mem: &GuestMemory, n: u64, a: [u64; 6]) -> SysResult {
-        let p = self.guest_path(mem, a[1])?;
+        let flags = if n == nr::FACCESSAT2 { a[3] } else { 0 };
+        let p = self.at_path(mem, a[0], a[1], flags & NOFOLLOW == 0)?;
         if n == nr::FACCESSAT2 {
             host_sys!(
                 libc::SYS_faccessat2,
-                a[0] as i32,
-                &p,
+                p.dirfd,
+                &p.path,
                 a[2] as i32,
                 a[3] as i32
             )
         } else {
-            host_sys!(libc::SYS_faccessat, a[0] as i32, &p, a[2] as i32)
+            host_sys!(libc::SYS_faccessat, p.dirfd, &p.path, a[2] as i32)
         }
     }
 

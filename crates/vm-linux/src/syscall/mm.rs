@@ -1,6 +1,8 @@
 //! Memory management calls on the guest address space. Any change to
 //! executable pages asks the runtime to drop translations of that range.
 
+use std::sync::{Mutex, MutexGuard};
+
 use vm_mem::{Backing, Errno, GuestMemory, MapFlags, PAGE_SIZE, Perm};
 
 use super::host::{HostPtr, SysResult};
@@ -41,7 +43,54 @@ fn page_len(len: u64) -> Result<u64, Errno> {
         .ok_or(Errno(libc::ENOMEM))
 }
 
+/// Total bytes of guest mappings (what RLIMIT_AS counts).
+pub fn mapped_bytes(mem: &GuestMemory) -> u64 {
+    mem.mappings().iter().map(|m| m.end - m.start).sum()
+}
+
+/// Bytes of `[start, start + len)` already mapped.
+fn mapped_within(mem: &GuestMemory, start: u64, len: u64) -> u64 {
+    let end = start.saturating_add(len);
+    mem.mappings()
+        .iter()
+        .map(|m| m.end.min(end).saturating_sub(m.start.max(start)))
+        .sum()
+}
+
+/// Serializes check-then-map under `--max-memory`, so that threads
+/// mapping at once cannot together pass the cap.
+static CAP_LOCK: Mutex<()> = Mutex::new(());
+
 impl Linux {
+    /// Under `--max-memory`: hold the cap lock, and fail with ENOMEM if
+    /// `grow` more bytes would pass the cap.
+    fn reserve(
+        &self,
+        mem: &GuestMemory,
+        grow: u64,
+    ) -> Result<Option<MutexGuard<'static, ()>>, Errno> {
+        let Some(cap) = self.cfg.sandbox.max_memory else {
+            return Ok(None);
+        };
+        let guard = CAP_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        if mapped_bytes(mem).saturating_add(grow) > cap {
+            return Err(Errno(libc::ENOMEM));
+        }
+        Ok(Some(guard))
+    }
+
+    /// brk(2), within `--max-memory`: a refused request leaves the break
+    /// where it was (Linux's answer to RLIMIT_AS/RLIMIT_DATA).
+    pub(super) fn brk(&self, mem: &GuestMemory, new_brk: u64) -> u64 {
+        let cur = mem.brk(0);
+        let up = |v: u64| v.checked_next_multiple_of(PAGE_SIZE).unwrap_or(u64::MAX);
+        let grow = up(new_brk).saturating_sub(up(cur));
+        match self.reserve(mem, grow) {
+            Ok(_guard) => mem.brk(new_brk),
+            Err(_) => cur,
+        }
+    }
+
     fn invalidate_if_exec(&mut self, mem: &GuestMemory, start: u64, len: u64, also: bool) {
         let end = start.saturating_add(len);
         if also || touches_exec(mem, start, end) {
@@ -79,6 +128,12 @@ impl Linux {
             self.invalidate_if_exec(mem, addr, len, false);
         }
         let perm = Perm::from_prot(prot as u32);
+        let grow = if fixed {
+            len - mapped_within(mem, addr, len)
+        } else {
+            len
+        };
+        let _guard = self.reserve(mem, grow)?;
         mem.map(addr, len, perm, mflags, backing, &name)
     }
 
@@ -125,6 +180,12 @@ impl Linux {
         };
         let touched = touches_exec(mem, old, old + old_len)
             || fixed_to.is_some_and(|t| touches_exec(mem, t, t + new_len));
+        let mut grow = new_len.saturating_sub(old_len);
+        if let Some(t) = fixed_to {
+            // MREMAP_FIXED replaces what was mapped at the target.
+            grow = grow.saturating_sub(mapped_within(mem, t, new_len));
+        }
+        let _guard = self.reserve(mem, grow)?;
         let r = mem.remap(old, old_len, new_len, flags & MREMAP_MAYMOVE != 0, fixed_to)?;
         if touched {
             // Both the old and the new place may hold stale translations.

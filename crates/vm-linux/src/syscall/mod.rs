@@ -15,6 +15,7 @@
 //! Calling convention: number in `a7`, arguments in `a0..a5`, result in `a0`
 //! (a negative errno on failure).
 
+pub mod confine;
 mod fs;
 pub mod host;
 pub mod hostsig;
@@ -38,6 +39,7 @@ use vm_core::CpuState;
 use vm_mem::{Errno, GuestMemory};
 
 use host::{SysResult, host_sys};
+pub use mm::mapped_bytes;
 pub use signal::SignalState;
 
 /// What the runtime must do after a system call.
@@ -77,6 +79,30 @@ pub struct LinuxConfig {
     pub cmdline: Vec<u8>,
     /// What `/proc/self/auxv` holds: the initial auxiliary vector.
     pub auxv: Vec<u8>,
+    /// Confinement options (`--fs-root`, `--no-network`, `--max-memory`).
+    pub sandbox: Sandbox,
+}
+
+/// What the guest is denied (`vm run` sandbox options).
+#[derive(Clone, Debug, Default)]
+pub struct Sandbox {
+    /// The guest sees this host directory (absolute, canonical) as `/`:
+    /// every guest path resolves inside it ([`confine`]).
+    pub fs_root: Option<PathBuf>,
+    /// socket(2) and socketpair(2) fail with EACCES for every address
+    /// family but AF_UNIX.
+    pub no_network: bool,
+    /// Most bytes of guest mappings (mmap, brk, mremap, stacks): requests
+    /// beyond it fail with ENOMEM, as under RLIMIT_AS.
+    pub max_memory: Option<u64>,
+}
+
+impl Sandbox {
+    /// Whether any confinement is on (then execve of a host program,
+    /// which would run unconfined, is refused).
+    pub fn any(&self) -> bool {
+        self.fs_root.is_some() || self.no_network || self.max_memory.is_some()
+    }
 }
 
 /// The Linux personality of one guest process.
@@ -285,17 +311,20 @@ impl Linux {
             GETDENTS64 => fs::getdents64(mem, a),
             READLINKAT => self.readlinkat(mem, a),
             FACCESSAT | FACCESSAT2 => self.faccessat(mem, n, a),
-            UNLINKAT => self.path_call(mem, a, libc::SYS_unlinkat),
-            MKDIRAT => self.path_call(mem, a, libc::SYS_mkdirat),
-            MKNODAT => self.path_call(mem, a, libc::SYS_mknodat),
-            FCHMODAT => self.path_call(mem, a, libc::SYS_fchmodat),
-            FCHOWNAT => self.path_call(mem, a, libc::SYS_fchownat),
+            UNLINKAT => self.path_call(mem, a, libc::SYS_unlinkat, false),
+            MKDIRAT => self.path_call(mem, a, libc::SYS_mkdirat, false),
+            MKNODAT => self.path_call(mem, a, libc::SYS_mknodat, false),
+            FCHMODAT => self.path_call(mem, a, libc::SYS_fchmodat, true),
+            FCHOWNAT => {
+                let follow = a[4] & libc::AT_SYMLINK_NOFOLLOW as u64 == 0;
+                self.path_call(mem, a, libc::SYS_fchownat, follow)
+            }
             RENAMEAT2 | LINKAT => fs::two_paths(self, mem, n, a),
             SYMLINKAT => fs::symlinkat(self, mem, a),
             UTIMENSAT => fs::utimensat(self, mem, a),
             CHDIR => fs::chdir(self, mem, a),
             FCHDIR => host_sys!(libc::SYS_fchdir, a[0] as i32),
-            GETCWD => fs::getcwd(mem, a),
+            GETCWD => self.getcwd(mem, a),
             FTRUNCATE => host_sys!(libc::SYS_ftruncate, a[0] as i32, a[1]),
             TRUNCATE => fs::truncate(self, mem, a),
             FALLOCATE => host_sys!(libc::SYS_fallocate, a[0] as i32, a[1] as i32, a[2], a[3]),
@@ -320,24 +349,43 @@ impl Linux {
             CLOSE_RANGE => host_sys!(libc::SYS_close_range, a[0] as u32, a[1] as u32, a[2] as u32),
             MEMFD_CREATE => fs::memfd_create(mem, a),
             // Sockets.
-            SOCKET => host_sys!(libc::SYS_socket, a[0] as i32, a[1] as i32, a[2] as i32),
-            SOCKETPAIR => net::socketpair(mem, a),
-            BIND => net::addr_in(mem, libc::SYS_bind, a),
-            CONNECT => net::addr_in(mem, libc::SYS_connect, a),
+            SOCKET => {
+                self.network_allowed(a[0])?;
+                host_sys!(libc::SYS_socket, a[0] as i32, a[1] as i32, a[2] as i32)
+            }
+            SOCKETPAIR => {
+                self.network_allowed(a[0])?;
+                net::socketpair(mem, a)
+            }
+            BIND | CONNECT => {
+                self.sockaddr_allowed(mem, a[1], a[2])?;
+                let call = if n == BIND {
+                    libc::SYS_bind
+                } else {
+                    libc::SYS_connect
+                };
+                net::addr_in(mem, call, a)
+            }
             LISTEN => host_sys!(libc::SYS_listen, a[0] as i32, a[1] as i32),
             ACCEPT => net::addr_out(mem, libc::SYS_accept4, [a[0], a[1], a[2], 0, 0, 0]),
             ACCEPT4 => net::addr_out(mem, libc::SYS_accept4, a),
             GETSOCKNAME => net::addr_out(mem, libc::SYS_getsockname, a),
             GETPEERNAME => net::addr_out(mem, libc::SYS_getpeername, a),
-            SENDTO => net::sendto(mem, a),
+            SENDTO => {
+                self.sockaddr_allowed(mem, a[4], a[5])?;
+                net::sendto(mem, a)
+            }
             RECVFROM => net::recvfrom(mem, a),
             SETSOCKOPT => net::setsockopt(mem, a),
             GETSOCKOPT => net::getsockopt(mem, a),
             SHUTDOWN => host_sys!(libc::SYS_shutdown, a[0] as i32, a[1] as i32),
-            SENDMSG => net::msg(mem, false, a),
+            SENDMSG => {
+                self.msg_name_allowed(mem, a[1])?;
+                net::msg(mem, false, a)
+            }
             RECVMSG => net::msg(mem, true, a),
             // Memory.
-            BRK => Ok(mem.brk(a[0])),
+            BRK => Ok(self.brk(mem, a[0])),
             MMAP => self.mmap(mem, a),
             MUNMAP => self.munmap(mem, a),
             MPROTECT => self.mprotect(mem, a),
@@ -456,16 +504,18 @@ impl Linux {
         p
     }
 
-    /// Read and translate the guest path at `addr`.
-    fn guest_path(&self, mem: &GuestMemory, addr: u64) -> Result<CString, Errno> {
-        host::guest_cstr(mem, addr).map(|p| self.host_path(p))
-    }
-
     /// `nr(dirfd, path, a[2], a[3], a[4])`: the shape shared by unlinkat,
-    /// mkdirat, mknodat, fchmodat and fchownat.
-    fn path_call(&mut self, mem: &GuestMemory, a: [u64; 6], nr: libc::c_long) -> SysResult {
-        let path = self.guest_path(mem, a[1])?;
-        host_sys!(nr, a[0] as i32, &path, a[2], a[3], a[4])
+    /// mkdirat, mknodat, fchmodat and fchownat; `follow`: whether the call
+    /// follows a symlink in the last component.
+    fn path_call(
+        &mut self,
+        mem: &GuestMemory,
+        a: [u64; 6],
+        nr: libc::c_long,
+        follow: bool,
+    ) -> SysResult {
+        let p = self.at_path(mem, a[0], a[1], follow)?;
+        host_sys!(nr, p.dirfd, &p.path, a[2], a[3], a[4])
     }
 }
 

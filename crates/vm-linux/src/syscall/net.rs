@@ -177,3 +177,52 @@ pub(super) fn msg(mem: &GuestMemory, receiving: bool, a: [u64; 6]) -> SysResult 
     }
     Ok(r)
 }
+
+/// What the sandbox allows of sockets.
+impl super::Linux {
+    /// socket/socketpair of `family`: under `--no-network` only AF_UNIX
+    /// is allowed; the rest fail with EACCES, as under a security module
+    /// (AppArmor, SELinux) that denies network access.
+    pub(super) fn network_allowed(&self, family: u64) -> Result<(), Errno> {
+        if self.cfg.sandbox.no_network && family != libc::AF_UNIX as u64 {
+            return Err(Errno(libc::EACCES));
+        }
+        Ok(())
+    }
+
+    /// A socket address the guest sends to, binds or connects to (`len`
+    /// bytes at `addr`): AF_UNIX names would reach outside the sandbox,
+    /// so under `--fs-root` a path name (which the host would resolve
+    /// outside the root) and under `--no-network` an abstract name (which
+    /// reaches host services) fail with EACCES.
+    pub(super) fn sockaddr_allowed(
+        &self,
+        mem: &GuestMemory,
+        addr: u64,
+        len: u64,
+    ) -> Result<(), Errno> {
+        let sb = &self.cfg.sandbox;
+        if (sb.fs_root.is_none() && !sb.no_network) || addr == 0 || len < 3 {
+            return Ok(());
+        }
+        let head: [u8; 3] = get(mem, addr)?;
+        if u16::from_le_bytes([head[0], head[1]]) != libc::AF_UNIX as u16 {
+            return Ok(());
+        }
+        let abstract_name = head[2] == 0;
+        if (abstract_name && sb.no_network) || (!abstract_name && sb.fs_root.is_some()) {
+            return Err(Errno(libc::EACCES));
+        }
+        Ok(())
+    }
+
+    /// The destination of a sendmsg (`msg_name`, `msg_namelen`).
+    pub(super) fn msg_name_allowed(&self, mem: &GuestMemory, msghdr: u64) -> Result<(), Errno> {
+        if self.cfg.sandbox.fs_root.is_none() && !self.cfg.sandbox.no_network {
+            return Ok(());
+        }
+        let name = super::host::get_u64(mem, msghdr)?;
+        let len = u64::from(u32::from_le_bytes(get::<4>(mem, msghdr + 8)?));
+        self.sockaddr_allowed(mem, name, len)
+    }
+}

@@ -104,7 +104,7 @@ impl Linux {
         let raw = guest_cstr(mem, a[0])?;
         let argv = read_string_array(mem, a[1])?;
         let envp = read_string_array(mem, a[2])?;
-        let path = self.host_path(raw.clone());
+        let path = self.host_file(raw.clone())?;
         let host = std::path::Path::new(std::ffi::OsStr::from_bytes(path.as_bytes()));
         // Check the program here, so the guest gets an errno, not a VM error.
         match std::fs::metadata(host) {
@@ -116,11 +116,13 @@ impl Linux {
         if unsafe { libc::access(path.as_ptr(), libc::X_OK) } != 0 {
             return Err(last_errno());
         }
-        let guest_path = if raw.as_bytes() == b"/proc/self/exe" {
-            path.as_bytes().to_vec()
-        } else {
-            raw.as_bytes().to_vec()
-        };
+        let guest_path =
+            if raw.as_bytes() == b"/proc/self/exe" || self.cfg.sandbox.fs_root.is_some() {
+                // The new VM opens the program before confining itself.
+                path.as_bytes().to_vec()
+            } else {
+                raw.as_bytes().to_vec()
+            };
         if is_riscv_program(host)? {
             let mut new_argv = argv.clone();
             if new_argv.is_empty() {
@@ -129,8 +131,9 @@ impl Linux {
             return self.exec_vm(guest_path, new_argv, envp);
         }
         if let Some((interp, arg)) = shebang(host)? {
-            let interp_host =
-                self.host_path(CString::new(interp.clone()).map_err(|_| Errno(libc::ENOEXEC))?);
+            let interp_host = self
+                .host_file(CString::new(interp.clone()).map_err(|_| Errno(libc::ENOEXEC))?)
+                .map_err(|_| Errno(libc::ENOEXEC))?;
             let ihost = std::path::Path::new(std::ffi::OsStr::from_bytes(interp_host.as_bytes()));
             if is_riscv_program(ihost).unwrap_or(false) {
                 // As the kernel does: argv = interp [arg] script argv[1..].
@@ -138,8 +141,17 @@ impl Linux {
                 new_argv.extend(arg);
                 new_argv.push(raw.as_bytes().to_vec());
                 new_argv.extend(argv.iter().skip(1).cloned());
-                return self.exec_vm(interp, new_argv, envp);
+                let program = if self.cfg.sandbox.fs_root.is_some() {
+                    interp_host.as_bytes().to_vec()
+                } else {
+                    interp
+                };
+                return self.exec_vm(program, new_argv, envp);
             }
+        }
+        if self.cfg.sandbox.any() {
+            // A host program would run outside the sandbox.
+            return Err(Errno(libc::EACCES));
         }
         host_execve(&path, argv, envp)
     }
@@ -150,6 +162,7 @@ impl Linux {
         let vm = std::env::current_exe().map_err(|_| Errno(libc::ENOEXEC))?;
         let mut args: Vec<OsString> = vec!["vm".into(), "run".into()];
         args.extend(self.cfg.exec_options.iter().cloned());
+        args.extend(self.sandbox_options());
         if let Some(argv0) = argv.first() {
             args.push("--argv0".into());
             args.push(OsString::from_vec(argv0.clone()));
@@ -162,6 +175,34 @@ impl Linux {
             args.into_iter().map(OsString::into_vec).collect(),
             envp,
         )
+    }
+
+    /// The sandbox options that carry over to an exec'd program: the same
+    /// confinement, and what is left of the instruction and time limits.
+    fn sandbox_options(&self) -> Vec<OsString> {
+        let mut v: Vec<OsString> = Vec::new();
+        let sb = &self.cfg.sandbox;
+        if let Some(root) = &sb.fs_root {
+            v.push("--fs-root".into());
+            v.push(root.clone().into_os_string());
+        }
+        if sb.no_network {
+            v.push("--no-network".into());
+        }
+        if let Some(m) = sb.max_memory {
+            v.push("--max-memory".into());
+            v.push(m.to_string().into());
+        }
+        let left = crate::limits::insns_left();
+        if left != u64::MAX {
+            v.push("--max-insns".into());
+            v.push(left.max(1).to_string().into());
+        }
+        if let Some(t) = crate::limits::time_left() {
+            v.push("--timeout".into());
+            v.push(format!("{:.3}", t.as_secs_f64().max(0.001)).into());
+        }
+        v
     }
 }
 

@@ -28,6 +28,7 @@ impl T {
                 .iter()
                 .flat_map(|w| w.to_le_bytes())
                 .collect(),
+            sandbox: Default::default(),
         })
     }
 

@@ -156,6 +156,7 @@ impl Linux {
         let _ = super::hostsig::take();
         self.seen_actions_gen = 0;
         self.seen_inval_gen = 0;
+        crate::limits::after_fork();
     }
 
     /// Whether `tid` is another live thread of this guest process.
@@ -253,6 +254,10 @@ impl Linux {
                 match end {
                     GuestEnd::ThreadExited => {}
                     GuestEnd::Exited(code) => std::process::exit(code),
+                    GuestEnd::Limit(hit) => {
+                        eprintln!("vm: {}", hit.message);
+                        std::process::exit(hit.status)
+                    }
                     GuestEnd::Killed { signal, diagnostic } => {
                         if let Some(d) = diagnostic {
                             eprintln!("vm: {d}");
