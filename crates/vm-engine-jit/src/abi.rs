@@ -51,6 +51,79 @@ pub struct JitCtx {
     pub link_from: usize,
     /// Indirect jumps that consulted an inline cache.
     pub ic_lookups: u64,
+    /// The jump cache (see [`JumpCache`]): [`JUMP_CACHE_LEN`] entries.
+    pub jump_cache: *const JumpCacheEntry,
+}
+
+/// One jump cache entry: a guest PC and the compiled code starting there.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JumpCacheEntry {
+    /// Guest PC ([`IC_EMPTY`] when empty).
+    pub pc: u64,
+    /// Its code.
+    pub code: usize,
+}
+
+/// Entries in the jump cache (a power of two).
+pub const JUMP_CACHE_LEN: usize = 4096;
+
+/// The jump cache: a direct-mapped table from guest PC to compiled code
+/// (indexed by `(pc >> 1) % JUMP_CACHE_LEN`), consulted by indirect jumps
+/// whose inline cache misses, so that jumps with many targets (switch
+/// tables, returns to many call sites) stay in compiled code. The
+/// dispatcher fills it whenever it enters compiled code, and empties it
+/// whenever code is replaced or dropped.
+pub struct JumpCache {
+    entries: Box<[JumpCacheEntry]>,
+}
+
+impl Default for JumpCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JumpCache {
+    /// An empty cache.
+    pub fn new() -> JumpCache {
+        let empty = JumpCacheEntry {
+            pc: IC_EMPTY,
+            code: 0,
+        };
+        JumpCache {
+            entries: vec![empty; JUMP_CACHE_LEN].into_boxed_slice(),
+        }
+    }
+
+    /// Record that `code` runs guest code at `pc`.
+    pub fn insert(&mut self, pc: u64, code: usize) {
+        self.entries[Self::slot(pc)] = JumpCacheEntry { pc, code };
+    }
+
+    /// Forget every entry.
+    pub fn clear(&mut self) {
+        self.entries.fill(JumpCacheEntry {
+            pc: IC_EMPTY,
+            code: 0,
+        });
+    }
+
+    /// The code recorded for `pc`.
+    pub fn get(&self, pc: u64) -> Option<usize> {
+        let e = self.entries[Self::slot(pc)];
+        (e.pc == pc).then_some(e.code)
+    }
+
+    /// The entry index of `pc`.
+    pub fn slot(pc: u64) -> usize {
+        (pc >> 1) as usize & (JUMP_CACHE_LEN - 1)
+    }
+
+    /// Address of the entries, for [`JitCtx::jump_cache`].
+    pub fn as_ptr(&self) -> *const JumpCacheEntry {
+        self.entries.as_ptr()
+    }
 }
 
 impl JitCtx {
@@ -65,6 +138,7 @@ impl JitCtx {
             instret_limit: u64::MAX,
             link_from: 0,
             ic_lookups: 0,
+            jump_cache: std::ptr::null(),
         }
     }
 }
@@ -213,6 +287,8 @@ pub const CTX_HELPER_FAULT: i32 = offset_of!(JitCtx, helper_fault) as i32;
 pub const CTX_INSTRET_LIMIT: i32 = offset_of!(JitCtx, instret_limit) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_LINK_FROM: i32 = offset_of!(JitCtx, link_from) as i32;
+/// See [`CTX_MEM_BASE`].
+pub const CTX_JUMP_CACHE: i32 = offset_of!(JitCtx, jump_cache) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_IC_LOOKUPS: i32 = offset_of!(JitCtx, ic_lookups) as i32;
 

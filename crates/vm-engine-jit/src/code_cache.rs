@@ -52,6 +52,8 @@ pub(crate) struct Entry {
     /// Guest range every member of the compiled region lies in (what
     /// invalidation tests).
     pub span: (u64, u64),
+    /// Guest blocks in the compiled region (0 unless compiled).
+    pub members: u32,
     pub tier: Tier,
     /// The interpreter's form (interpreted and failed tiers).
     pub interp: Option<InterpBlock>,
@@ -196,6 +198,7 @@ mod tests {
             start,
             end,
             span: (start, end),
+            members: 0,
             tier: Tier::Interpreted,
             interp: None,
             code: None,

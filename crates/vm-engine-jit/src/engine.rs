@@ -10,7 +10,7 @@
 //! kept in the interpreter's [`Slots`]; they move to and from the
 //! `CpuState` only when execution changes tier.
 
-use crate::abi::{self, JitCtx, LINK_IC, LinkData};
+use crate::abi::{self, JitCtx, JumpCache, LINK_IC, LinkData};
 use crate::code_cache::{CodeCache, Entry, SlotRef, Tier};
 use crate::compiler::{Compiler, JitError};
 use crate::exits::exit_of;
@@ -34,8 +34,11 @@ pub struct BlockInfo {
     pub tier: Tier,
     /// Bytes of host code (0 unless compiled).
     pub code_bytes: u32,
-    /// Executions in any tier (compiled ones counted by the code itself).
+    /// Executions in any tier (compiled ones counted by the code itself:
+    /// entries of its region).
     pub exec_count: u64,
+    /// Guest blocks compiled with it (it heads a region when above 1).
+    pub region_blocks: u32,
 }
 
 /// The baseline JIT, eager (`jit`) or tiered over the interpreter.
@@ -47,6 +50,8 @@ pub struct JitEngine {
     stats: EngineStats,
     /// Executions of compiled blocks already dropped from the cache.
     dropped_execs: u64,
+    /// PC → code for indirect jumps that miss their inline cache.
+    jump_cache: JumpCache,
     /// Set when code memory could not be set up again after a flush:
     /// everything is interpreted from then on.
     compiling_disabled: bool,
@@ -62,6 +67,7 @@ impl JitEngine {
             slots: Slots::new(),
             stats: EngineStats::default(),
             dropped_execs: 0,
+            jump_cache: JumpCache::new(),
             compiling_disabled: false,
         })
     }
@@ -75,6 +81,7 @@ impl JitEngine {
                 tier: e.tier,
                 code_bytes: e.code.map_or(0, |c| c.bytes),
                 exec_count: e.exec_count(),
+                region_blocks: e.members,
             })
             .collect()
     }
@@ -96,6 +103,7 @@ impl JitEngine {
             start: block.start_pc,
             end: block.end_pc,
             span: (block.start_pc, block.end_pc),
+            members: 0,
             tier: Tier::Interpreted,
             interp: None,
             code: None,
@@ -147,10 +155,12 @@ impl JitEngine {
                 let old_link = std::mem::replace(&mut e.link, link);
                 e.tier = Tier::Compiled;
                 e.interp = None;
+                e.members = region.blocks.len() as u32;
                 let (lo, hi) = region.span();
                 e.span = (e.span.0.min(lo), e.span.1.max(hi));
                 self.dropped_execs += old_link.exec_count;
                 if let Some(old) = old {
+                    self.jump_cache.clear();
                     self.stats.code_bytes -= old.bytes as u64;
                     self.repoint(idx, old.ptr as usize, code.ptr as usize);
                 }
@@ -254,6 +264,7 @@ impl JitEngine {
 
     /// Drop every translation and free all code.
     fn flush(&mut self) {
+        self.jump_cache.clear();
         for e in self.cache.clear() {
             self.retire(&e);
         }
@@ -347,6 +358,7 @@ impl Engine for JitEngine {
         let limit = start_instret.saturating_add(budget);
         let mut ctx = JitCtx::new(mem);
         ctx.instret_limit = limit;
+        ctx.jump_cache = self.jump_cache.as_ptr();
         let linking = !self.config.engine.trace && self.config.link;
         let threshold = self.threshold();
         // Guest registers live in `self.slots` (not `cpu`) while set.
@@ -391,6 +403,9 @@ impl Engine for JitEngine {
             if let Some(code) = e.code {
                 if let Some(s) = pending.take().filter(|_| linking) {
                     self.link(s, idx);
+                }
+                if linking {
+                    self.jump_cache.insert(pc, code.ptr as usize);
                 }
                 if in_slots {
                     self.slots.store_to(cpu);
@@ -459,6 +474,9 @@ impl Engine for JitEngine {
 
     fn invalidate(&mut self, start: u64, end: u64) {
         let gone = self.cache.remove_overlapping(start, end);
+        if !gone.is_empty() {
+            self.jump_cache.clear();
+        }
         for e in &gone {
             self.unlink(e);
             self.retire(e);

@@ -403,22 +403,52 @@ impl Lower<'_, '_> {
     }
 
     /// Continue at the dynamic target `pc` through the inline cache: its
-    /// code if the cached PC matches, else the exit stub.
+    /// code if the cached PC matches, else the jump cache's entry for `pc`
+    /// if it matches, else the exit stub.
     fn indirect_exit(&mut self, pc: V) {
+        for (site, j) in self.region.return_sites() {
+            let is = self.b.ins().icmp_imm_s(IntCC::Equal, pc, site as i64);
+            let (inner, next) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(is, inner, &[], next, &[]);
+            self.b.switch_to_block(inner);
+            // A jump to a member: `leave` never asks for code.
+            let stub = self.addrs.stub as i64;
+            self.leave(Pc::Const(site), Some(j), abi::LINK_IC, |l| {
+                l.iconst(I64, stub)
+            });
+            self.b.switch_to_block(next);
+        }
         let word = LinkData::word(self.cur, abi::LINK_IC);
         let stub = self.addrs.stub;
         self.leave(Pc::Val(pc), None, abi::LINK_IC, |l| {
             let at = l.slot_addr(word);
-            let ic_code = l.b.ins().load(I64, host_flags(), at, 0);
             let ic_pc = l.b.ins().load(I64, host_flags(), at, 16);
             let hit = l.b.ins().icmp(IntCC::Equal, pc, ic_pc);
-            let stub = l.b.ins().iconst(I64, stub as i64);
-            let code = l.b.ins().select(hit, ic_code, stub);
             let n =
                 l.b.ins()
                     .load(I64, host_flags(), l.ctx, abi::CTX_IC_LOOKUPS);
             let n = l.b.ins().iadd_imm_s(n, 1);
             l.b.ins().store(host_flags(), n, l.ctx, abi::CTX_IC_LOOKUPS);
+            let miss = l.b.create_block();
+            let done = l.b.create_block();
+            let code = l.b.append_block_param(done, I64);
+            let ic_code = l.b.ins().load(I64, host_flags(), at, 0);
+            l.b.ins().brif(hit, done, &[ic_code.into()], miss, &[]);
+            l.b.switch_to_block(miss);
+            let table =
+                l.b.ins()
+                    .load(I64, host_flags(), l.ctx, abi::CTX_JUMP_CACHE);
+            let idx = l.b.ins().ushr_imm_s(pc, 1);
+            let idx = l.b.ins().band_imm_s(idx, (abi::JUMP_CACHE_LEN - 1) as i64);
+            let off = l.b.ins().ishl_imm_s(idx, 4);
+            let e = l.b.ins().iadd(table, off);
+            let e_pc = l.b.ins().load(I64, host_flags(), e, 0);
+            let e_code = l.b.ins().load(I64, host_flags(), e, 8);
+            let found = l.b.ins().icmp(IntCC::Equal, pc, e_pc);
+            let stub = l.b.ins().iconst(I64, stub as i64);
+            let c = l.b.ins().select(found, e_code, stub);
+            l.b.ins().jump(done, &[c.into()]);
+            l.b.switch_to_block(done);
             code
         });
     }

@@ -16,7 +16,11 @@
 //! successors.
 
 use std::collections::HashMap;
-use vm_ir::{Block, Terminator};
+use vm_ir::{Block, Global, Inst, Terminator};
+
+/// Most return sites an indirect jump tests for (see
+/// [`Region::return_sites`]).
+pub const RETURN_SITES_MAX: usize = 4;
 
 /// Most member blocks of a region.
 pub const REGION_BLOCKS_MAX: usize = 24;
@@ -62,6 +66,25 @@ impl Region {
         self.blocks.iter().map(Block::guest_insn_count).sum()
     }
 
+    /// Members that are return sites of calls made by members (at most
+    /// [`RETURN_SITES_MAX`]): indirect jumps test for them before leaving
+    /// the region, so calls and returns inside a region stay inside it.
+    pub fn return_sites(&self) -> Vec<(u64, usize)> {
+        let mut sites = Vec::new();
+        for b in &self.blocks {
+            if !is_call(b) {
+                continue;
+            }
+            if let Some(j) = self.member(b.end_pc)
+                && !sites.contains(&(b.end_pc, j))
+            {
+                sites.push((b.end_pc, j));
+            }
+        }
+        sites.truncate(RETURN_SITES_MAX);
+        sites
+    }
+
     /// The guest address range covering every member (for invalidation).
     pub fn span(&self) -> (u64, u64) {
         let lo = self.blocks.iter().map(|b| b.start_pc).min().unwrap_or(0);
@@ -94,13 +117,36 @@ impl Region {
     }
 }
 
-/// Static successors of `b`.
+/// Whether `b` ends in a call: a jump that writes a link register
+/// (`ra` or `t0`, the RISC-V conventions).
+pub(crate) fn is_call(b: &Block) -> bool {
+    matches!(
+        b.term,
+        Terminator::Jump { .. } | Terminator::JumpIndirect { .. }
+    ) && b.insts.iter().any(|i| {
+        matches!(
+            i,
+            Inst::Set {
+                reg: Global::X(1 | 5),
+                ..
+            }
+        )
+    })
+}
+
+/// Successors of `b` worth compiling with it: its static targets, and
+/// after a call the return site (where the callee's return, an indirect
+/// jump, is likely to go; see `Region::return_sites`).
 fn successors(b: &Block) -> Vec<u64> {
-    match b.term {
+    let mut s = match b.term {
         Terminator::Jump { target } => vec![target],
         Terminator::Branch {
             taken, fallthrough, ..
         } => vec![taken, fallthrough],
         Terminator::JumpIndirect { .. } | Terminator::Trap { .. } => Vec::new(),
+    };
+    if is_call(b) {
+        s.push(b.end_pc);
     }
+    s
 }

@@ -653,3 +653,86 @@ fn invalidation_unlinks_chained_blocks() {
         assert!(s.insns >= 3 * 1500, "{name}: {s:?}");
     }
 }
+
+/// Recursive calls and returns (a naive Fibonacci): regions keep calls and
+/// returns to their return sites inside one compiled function; every mode
+/// matches the block-by-block interpreter at every budget slice. A second
+/// run overflows the stack into unmapped memory, faulting deep inside the
+/// recursion.
+#[test]
+fn recursion_matches_the_interpreter_in_every_mode() {
+    let (a0, ra, sp, t1, t2) = (10, 1, 2, 6, 7);
+    let code = [
+        i_type(12, 0, 0, a0, 0x13),     // 0: addi a0, x0, 12
+        j_type(8, ra),                  // 1: jal ra, fib
+        0x0000_0073,                    // 2: ecall
+        i_type(-16, sp, 0, sp, 0x13),   // 3 fib: addi sp, sp, -16
+        s_type(8, ra, sp, 3),           // 4: sd ra, 8(sp)
+        s_type(0, a0, sp, 3),           // 5: sd a0, 0(sp)
+        i_type(2, 0, 0, t1, 0x13),      // 6: addi t1, x0, 2
+        b_type(40, t1, a0, 4),          // 7: blt a0, t1, out
+        i_type(-1, a0, 0, a0, 0x13),    // 8: addi a0, a0, -1
+        j_type(-24, ra),                // 9: jal ra, fib
+        i_type(0, sp, 3, t2, 0x03),     // 10: ld t2, 0(sp)
+        s_type(0, a0, sp, 3),           // 11: sd a0, 0(sp)
+        i_type(-2, t2, 0, a0, 0x13),    // 12: addi a0, t2, -2
+        j_type(-40, ra),                // 13: jal ra, fib
+        i_type(0, sp, 3, t2, 0x03),     // 14: ld t2, 0(sp)
+        r_type(0, t2, a0, 0, a0, 0x33), // 15: add a0, a0, t2
+        j_type(4, 0),                   // 16: j out
+        i_type(8, sp, 3, ra, 0x03),     // 17 out: ld ra, 8(sp)
+        i_type(16, sp, 0, sp, 0x13),    // 18: addi sp, sp, 16
+        i_type(0, ra, 0, 0, 0x67),      // 19: jalr x0, 0(ra)
+    ];
+    let mut engines = loop_engines();
+    // Stack at the top of the scratch area; then so low that the
+    // recursion runs off its bottom (below SCRATCH is unmapped).
+    for (case, stack) in [SCRATCH + SCRATCH_LEN, SCRATCH + 0x80]
+        .into_iter()
+        .enumerate()
+    {
+        let cpu = CpuState {
+            pc: CODE,
+            x: {
+                let mut x = [0; 32];
+                x[sp as usize] = stack;
+                x
+            },
+            ..CpuState::default()
+        };
+        for slice in [u64::MAX, 1, 13, 97] {
+            let want = run_sliced(&mut block_interpreter(), &code, &[], &cpu, slice);
+            let last = &want.0.last().expect("ran").1;
+            if case == 0 {
+                assert_eq!(want.0.last().map(|t| t.0), Some(Exit::Syscall));
+                assert_eq!(last.x[a0 as usize], 144, "fib(12)");
+            } else {
+                assert!(matches!(
+                    want.0.last().map(|t| t.0),
+                    Some(Exit::MemFault { .. })
+                ));
+            }
+            for (name, engine) in engines.iter_mut() {
+                engine.invalidate(0, u64::MAX);
+                let got = run_sliced(engine, &code, &[], &cpu, slice);
+                assert_eq!(
+                    got.0.len(),
+                    want.0.len(),
+                    "{name} case {case} slice {slice}"
+                );
+                for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
+                    assert_eq!(g, w, "{name} case {case} slice {slice} #{k}");
+                }
+                assert!(got.1 == want.1, "{name}: memory differs");
+                if slice == u64::MAX && name.contains('-') && *name != "jit-unlinked" {
+                    let regions = engine
+                        .blocks()
+                        .iter()
+                        .filter(|b| b.region_blocks > 1)
+                        .count();
+                    assert!(regions > 0, "{name}: no region formed");
+                }
+            }
+        }
+    }
+}
