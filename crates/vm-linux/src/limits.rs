@@ -15,7 +15,7 @@
 //! cannot be mistaken for a death by signal.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Exit status of a guest stopped by `--timeout`.
@@ -24,8 +24,12 @@ pub const EXIT_TIMEOUT: i32 = 124;
 pub const EXIT_INSNS: i32 = 125;
 
 /// How long the watchdog lets run loops notice an expired deadline (and
-/// report the guest PC) before it ends the process itself.
-const GRACE: Duration = Duration::from_millis(250);
+/// report the guest PC) before it ends the process itself: briefly when a
+/// guest thread is in a system call (which may block for ever), longer
+/// when all of them run guest code (which reaches a check point soon,
+/// unless the host is very loaded).
+const GRACE_IN_CALL: Duration = Duration::from_millis(100);
+const GRACE_RUNNING: Duration = Duration::from_secs(5);
 
 /// Guest instructions allowed (u64::MAX: no limit).
 static INSNS_MAX: AtomicU64 = AtomicU64::new(u64::MAX);
@@ -37,6 +41,26 @@ static TIMEOUT: OnceLock<Timeout> = OnceLock::new();
 static EXPIRED: AtomicBool = AtomicBool::new(false);
 /// Set by whoever ends the process for a limit (only one reports).
 static ENDING: AtomicBool = AtomicBool::new(false);
+/// Guest threads now inside a system call.
+static IN_CALL: AtomicUsize = AtomicUsize::new(0);
+
+/// Marks a guest thread as inside a system call while it lives.
+#[derive(Debug)]
+pub struct InCall(());
+
+impl InCall {
+    /// The calling thread enters a system call.
+    pub fn enter() -> InCall {
+        IN_CALL.fetch_add(1, Ordering::SeqCst);
+        InCall(())
+    }
+}
+
+impl Drop for InCall {
+    fn drop(&mut self) {
+        IN_CALL.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// An armed wall-clock limit.
 #[derive(Debug)]
@@ -116,6 +140,9 @@ fn start_watchdog() {
 /// Sleep until the deadline, flag it, give the run loops a moment to stop
 /// the guest at a check point, then end the process (a guest blocked in a
 /// system call, or any thread that did not get there).
+/// After a fork, the child's count of threads in calls is inherited from
+/// the parent's at the moment of the fork (the forking thread's own call
+/// included), which at worst shortens its grace period.
 fn watchdog() {
     super::syscall::hostsig::block_all();
     let Some(t) = TIMEOUT.get() else { return };
@@ -127,7 +154,18 @@ fn watchdog() {
         std::thread::sleep(left);
     }
     EXPIRED.store(true, Ordering::SeqCst);
-    std::thread::sleep(GRACE);
+    let expired = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(10));
+        if ENDING.load(Ordering::SeqCst) {
+            return;
+        }
+        let waited = expired.elapsed();
+        let in_call = IN_CALL.load(Ordering::SeqCst) > 0;
+        if waited >= GRACE_RUNNING || (in_call && waited >= GRACE_IN_CALL) {
+            break;
+        }
+    }
     if claim_end() {
         eprintln!(
             "vm: time limit of {} s reached (the guest was in a system call)",

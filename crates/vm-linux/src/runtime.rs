@@ -87,7 +87,7 @@ pub fn run(
         // first block boundary after the budget.
         let budget = limits.budget_insns.min(limits::insns_left()).max(1);
         match engine.run(cpu, mem, budget) {
-            Exit::Syscall => match linux.syscall(cpu, mem) {
+            Exit::Syscall => match syscall(linux, cpu, mem) {
                 SyscallOutcome::Continue => {}
                 SyscallOutcome::Invalidate { start, end } => engine.invalidate(start, end),
                 SyscallOutcome::Exit(code) => return GuestEnd::Exited(code),
@@ -141,6 +141,12 @@ pub fn run(
             }
         }
     }
+}
+
+/// A system call, counted as one for the `--timeout` watchdog.
+fn syscall(linux: &mut Linux, cpu: &mut CpuState, mem: &GuestMemory) -> SyscallOutcome {
+    let _in_call = limits::InCall::enter();
+    linux.syscall(cpu, mem)
 }
 
 fn killed(signal: i32, cpu: &CpuState, mem: &GuestMemory, what: String) -> GuestEnd {
