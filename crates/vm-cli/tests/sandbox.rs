@@ -444,3 +444,44 @@ fn host_addresses_of_the_vm_are_not_guest_addresses() {
         }
     }
 }
+
+/// execve under --fs-root: program paths resolve inside the root, the new
+/// program is confined too, and a host program (which would run
+/// unconfined) is refused with EACCES.
+#[test]
+fn fs_root_exec_stays_inside() {
+    let Some(exe) = compile("exec", "exec") else {
+        return;
+    };
+    let base = work().join(format!("fsroot-exec-{}", std::process::id()));
+    let root = base.join("root");
+    std::fs::remove_dir_all(&base).ok();
+    for d in ["sub", "bin"] {
+        std::fs::create_dir_all(root.join(d)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::copy(&exe, root.join("sub/exec")).unwrap_or_else(|e| panic!("{e}"));
+    let run = || vm_in(&base, &["run", "--fs-root", "root", "root/sub/exec"]);
+
+    // No /bin/sh inside: the host's is not visible.
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "sh: No such file or directory\nagain: exe /sub/exec cwd /\n"
+    );
+    // A host program inside the root is refused.
+    let host_true = Path::new("/bin/true");
+    if host_true.exists() {
+        std::fs::copy(host_true, root.join("bin/sh")).unwrap_or_else(|e| panic!("{e}"));
+        let o = run();
+        assert_eq!(
+            stdout(&o),
+            "sh: Permission denied\nagain: exe /sub/exec cwd /\n"
+        );
+    }
+    // A RISC-V /bin/sh inside the root runs, confined.
+    std::fs::copy(&exe, root.join("bin/sh")).unwrap_or_else(|e| panic!("{e}"));
+    let o = run();
+    assert_eq!(stdout(&o), "sh-ran: exe /bin/sh cwd /\n", "{}", stderr(&o));
+    std::fs::remove_dir_all(&base).ok();
+}
