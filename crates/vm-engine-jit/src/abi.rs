@@ -2,23 +2,24 @@
 //! compiled function's signature, the context it reads, the per-block link
 //! data that chains blocks, and how a block says why it returned.
 //!
-//! A compiled block is a Cranelift function in the `tail` calling
-//! convention taking `(cpu, ctx, from)`. Rust cannot call that convention,
-//! so the dispatcher enters compiled code through a small trampoline
-//! ([`EnterFn`], compiled once per code memory) that calls the block and
-//! returns its result.
+//! Compiled code (a region: see `crate::region`) is a Cranelift function
+//! in the `tail` calling convention taking `(cpu, ctx, from)`. Rust cannot
+//! call that convention, so the dispatcher enters compiled code through a
+//! small trampoline ([`EnterFn`], compiled once per code memory) that calls
+//! it and returns its result.
 //!
-//! Before leaving a block, compiled code has written back every guest
-//! register it changed, set `cpu.pc` and added the retired instructions to
+//! Before leaving, compiled code has written back every guest register it
+//! may have changed, set `cpu.pc` and added the retired instructions to
 //! `cpu.instret`, exactly as the interpreter leaves them. It then either
-//! returns an exit code (a trap, a fault, the budget check point) or
-//! tail-calls the next block through a link slot in its [`LinkData`]. A link
-//! slot not yet filled holds the *exit stub*, which records the slot in
+//! returns an exit code (a trap, a fault, the budget check point, a request
+//! to compile a region) or tail-calls the next code through a link slot in
+//! its [`LinkData`], an inline cache, or the [`JumpCache`]. A link slot not
+//! yet filled holds the *exit stub*, which records the slot in
 //! [`JitCtx::link_from`] and returns [`EXIT_NEXT`]; the dispatcher then
 //! finds (or compiles) the target and fills the slot, so the next time the
-//! block continues straight into its successor. The `from` argument names
-//! the slot (the `LinkData` address plus [`LINK_TAKEN`], [`LINK_FALLTHROUGH`]
-//! or [`LINK_IC`]); blocks ignore it, only the stub reads it.
+//! code continues straight into its successor. The `from` argument names
+//! the slot (see [`from_tag`]); compiled code ignores it, only the stub
+//! reads it.
 
 use std::mem::offset_of;
 use vm_core::CpuState;

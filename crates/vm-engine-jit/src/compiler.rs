@@ -85,8 +85,6 @@ impl Compiler {
             return Err(JitError::Host(std::env::consts::ARCH.to_string()));
         }
         let mut flags = settings::builder();
-        let env_opt = std::env::var("VM_JIT_OPT").ok();
-        let opt_level = env_opt.as_deref().unwrap_or(opt_level);
         flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
         flags.set("is_pic", "false").map_err(|e| host(&e))?;
         flags
@@ -224,6 +222,7 @@ impl Compiler {
         let err = |msg: String| JitError::Compile { pc, msg };
         self.ctx.clear();
         build(&mut self.ctx.func, &mut self.fctx);
+        // A debugging aid: print Cranelift's listing of every function.
         let dis = std::env::var_os("VM_JIT_DISASM").is_some();
         self.ctx.set_disasm(dis);
         let compiled = self

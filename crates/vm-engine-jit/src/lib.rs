@@ -1,31 +1,34 @@
-//! The Cranelift JIT tiers: `jit` compiles every block before it first runs;
-//! `tiered` interprets blocks (tier 0, `vm_engine`'s interpreter, block by
-//! block) and compiles those that ran more than a threshold of times
-//! (tier 1, this baseline compiler).
+//! The Cranelift JIT tiers: `jit` compiles every block before it first runs
+//! and recompiles blocks entered [`DEFAULT_REGION_THRESHOLD`] times as
+//! regions; `tiered` interprets blocks (tier 0, `vm_engine`'s interpreter,
+//! block by block) and compiles a region headed by each block that ran
+//! more than a threshold of times.
 //!
-//! Why a baseline tier: the interpreter spends most of its time on dispatch
-//! and on moving values through its slot file; one compiled function per
-//! block keeps guest registers in host registers inside the block and
-//! checks guest memory accesses inline. Why block linking: with ~5 guest
-//! instructions per block, returning to a dispatcher after each costs as
-//! much as the block itself; compiled blocks tail-call their successors
-//! through link slots and inline caches instead (see [`abi`]), passing a
-//! check point (`instret` against a limit) at every link so budgets stay
-//! exact.
+//! Why regions: the interpreter spends most of its time on dispatch and on
+//! moving values through its slot file; compiling one guest block at a
+//! time still stores registers and `instret` at every block boundary. A
+//! region (see `region`) is a hot block plus the blocks it reaches by
+//! jumps, branches and calls/returns that have already run, compiled as
+//! one function: registers stay in host registers across its blocks, loops
+//! are host loops, and each boundary costs an add, a compare against the
+//! budget and a jump. Regions chain to each other by tail calls through
+//! link slots, inline caches and a jump cache (see [`abi`]), passing a
+//! check point (`instret` against a limit) at every block boundary so
+//! budgets stay exact.
 //!
-//! Pieces: [`abi`] (the compiled code's contract), `lower` (IR →
-//! Cranelift), `helpers` (FP, atomics, `time`), `compiler` (ISA, entry
-//! trampoline, exit stub), `code_memory` (executable memory),
-//! `code_cache` (entries, tiers, link records), `engine` ([`JitEngine`]:
-//! dispatcher, tier-up, linking, invalidation), `exits`. Guest-visible
-//! results are identical to `vm_engine::Interpreter`'s: same registers,
-//! memory, `instret`, CSR values and `Exit`s, including the precise state at
-//! faults.
+//! Pieces: [`abi`] (the compiled code's contract), `region` (which blocks
+//! compile together), `lower` (IR → Cranelift), `helpers` (FP, atomics,
+//! `time`), `compiler` (ISA, entry trampoline, exit stub), `code_memory`
+//! (executable memory), `code_cache` (entries, tiers, link records),
+//! `engine` ([`JitEngine`]: dispatcher, tier-up, region upgrades, linking,
+//! invalidation), `exits`. Guest-visible results are identical to
+//! `vm_engine::Interpreter`'s: same registers, memory, `instret`, CSR values
+//! and `Exit`s, including the precise state at faults (budget exits fall on
+//! block boundaries, as in the interpreter run block by block).
 //!
-//! Not yet: an optimizing tier (regions, registers kept across blocks),
-//! compilation on background threads, freeing the code of single
-//! invalidated blocks (their memory is reclaimed by the next whole flush,
-//! when code memory fills up).
+//! Not yet: compilation on background threads, freeing the code of single
+//! invalidated or replaced translations (their memory is reclaimed by the
+//! next whole flush, when code memory fills up).
 
 pub mod abi;
 mod code_cache;
