@@ -1,10 +1,13 @@
 //! [`JitEngine`]: the dispatcher loop over the code cache, tier-up from
-//! interpreter counters, filling link slots, invalidation and statistics.
+//! interpreter counters (tiered: straight to a region), region upgrades of
+//! hot compiled blocks (jit: on [`abi::EXIT_HOT`]), filling link slots and
+//! the jump cache, invalidation and statistics.
 //!
-//! The dispatcher runs one block at a time only when it must: a compiled
-//! block chains to its successors by itself once their link slots are
+//! The dispatcher runs one block at a time only when it must: compiled
+//! code chains to its successors by itself once their link slots are
 //! filled, and comes back only at the budget check point, at a link not yet
-//! filled (or an inline-cache miss), or at an exit for the runtime.
+//! filled (or an inline-cache and jump-cache miss), at a region request, or
+//! at an exit for the runtime.
 //! Interpreted blocks (tiered mode, and blocks that failed to compile) are
 //! run here one by one through [`InterpBlock`], with the guest registers
 //! kept in the interpreter's [`Slots`]; they move to and from the
