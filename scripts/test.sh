@@ -23,3 +23,8 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --release
+
+# The cargo-fuzz targets (fuzz/, a workspace of its own), each for a short
+# fixed count; the long runs are documented in the README.
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+bash scripts/fuzz-smoke.sh 5000
