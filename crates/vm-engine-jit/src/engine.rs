@@ -89,6 +89,27 @@ impl JitEngine {
             .collect()
     }
 
+    /// Compile `block` alone, as `jit` mode compiles a block before its
+    /// first run, without caching or running it; returns the bytes of host
+    /// code. For measuring compile time (`benches/compile_block.rs`).
+    ///
+    /// The code is unreachable (no cache entry, link or jump-cache entry
+    /// points at it) and its memory is reclaimed by the next flush. When
+    /// code memory is full it is flushed, dropping every translation as a
+    /// full code memory always does, and the block is compiled once more.
+    pub fn compile_detached(&mut self, block: vm_ir::Block) -> Result<u32, JitError> {
+        let pc = block.start_pc;
+        let region = Region::single(block);
+        for _ in 0..2 {
+            let mut link = Box::new(LinkData::new(self.compiler.stub(), 1, u32::MAX, pc));
+            match self.compiler.compile(&region, &mut link, 0) {
+                Err(JitError::Full) => self.flush(),
+                r => return r.map(|code| code.bytes),
+            }
+        }
+        Err(JitError::Full)
+    }
+
     fn threshold(&self) -> u64 {
         match self.config.mode {
             Mode::Jit => 0,

@@ -1,0 +1,175 @@
+//! Compile time per guest block, by block size: the frontend's
+//! `translate_block` (guest code → IR), the baseline JIT's compile of one
+//! block (IR → Cranelift → host code in code memory), and, for scale, the
+//! interpreter's pre-decode of the same IR.
+//!
+//! Why: the tiered engine compiles a block once it has run
+//! `DEFAULT_THRESHOLD` times, a number chosen from how much a compile costs
+//! against an interpreted run; these numbers say what a compile costs and
+//! how it grows with the block, without the noise of whole programs.
+//!
+//! Blocks are 4, 16, 32 and 64 instructions of a realistic integer mix
+//! (addi/add/ld/sd over a few registers) ending in a backward `bne`,
+//! encoded here and written to an executable guest page. Throughput is
+//! reported in guest instructions. Run with
+//! `cargo bench -p vm-engine-jit --bench compile_block`.
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::time::Duration;
+use vm_engine::EngineConfig;
+use vm_engine::interp::InterpBlock;
+use vm_engine_jit::{BLOCK_INSNS_MAX, JitEngine};
+use vm_ir::Terminator;
+use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+
+/// Guest instructions per benchmarked block (the branch included).
+const SIZES: [usize; 4] = [4, 16, 32, 64];
+
+/// Guest address of the first block; each block gets its own page.
+const CODE: u64 = 0x10000;
+
+fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
+}
+
+fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
+    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
+}
+
+fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let i = imm as u32;
+    ((i >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
+}
+
+fn b_type(off: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
+    let i = off as u32;
+    ((i >> 12) & 1) << 31
+        | ((i >> 5) & 0x3f) << 25
+        | rs2 << 20
+        | rs1 << 15
+        | f3 << 12
+        | ((i >> 1) & 0xf) << 8
+        | ((i >> 11) & 1) << 7
+        | 0x63
+}
+
+/// `n` instruction words: `n - 1` of the integer mix, then
+/// `bne a0, a1, <block start>`.
+fn block_words(n: usize) -> Vec<u32> {
+    const SP: u32 = 2;
+    let mut words: Vec<u32> = (0..n - 1)
+        .map(|i| {
+            // Rotate through a0..a5 so the block is not one dependency chain.
+            let rd = 10 + (i % 6) as u32;
+            let rs = 10 + ((i + 3) % 6) as u32;
+            let off = 8 * (i % 16) as i32;
+            match i % 6 {
+                0 | 3 => i_type(i as i32 + 1, rs, 0, rd, 0x13), // addi
+                1 | 4 => r_type(0, rs, rd, 0, rd, 0x33),        // add
+                2 => i_type(off, SP, 3, rd, 0x03),              // ld
+                _ => s_type(off, rs, SP, 3),                    // sd
+            }
+        })
+        .collect();
+    words.push(b_type(-4 * (n as i32 - 1), 11, 10, 1));
+    words
+}
+
+/// Guest memory with a block of each size at `CODE + i * 0x1000`; the
+/// start PCs, by size.
+fn setup() -> (GuestMemory, Vec<(usize, u64)>) {
+    let mem = GuestMemory::new().expect("guest arena");
+    let fixed = MapFlags {
+        fixed: true,
+        ..MapFlags::default()
+    };
+    let len = SIZES.len() as u64 * 0x1000;
+    mem.map(CODE, len, Perm::RX, fixed, Backing::Anonymous, "code")
+        .expect("map code");
+    let mut blocks = Vec::new();
+    for (i, &n) in SIZES.iter().enumerate() {
+        let pc = CODE + i as u64 * 0x1000;
+        let bytes: Vec<u8> = block_words(n)
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        mem.write_bytes_force(pc, &bytes).expect("write code");
+        blocks.push((n, pc));
+    }
+    (mem, blocks)
+}
+
+/// The frontend's IR for the block at `pc`, as the engines translate it.
+fn translate(pc: u64, mem: &GuestMemory) -> vm_ir::Block {
+    let mut fetch = |a: u64| mem.fetch_u16(a).ok();
+    vm_frontend::translate_block(pc, &mut fetch, BLOCK_INSNS_MAX).expect("code is mapped")
+}
+
+fn compile_block(c: &mut Criterion) {
+    let (mem, blocks) = setup();
+    // The benchmark measures what it says only if each block decodes to
+    // exactly `n` instructions ending in the backward branch.
+    let irs: Vec<(usize, vm_ir::Block)> = blocks
+        .iter()
+        .map(|&(n, pc)| {
+            let ir = translate(pc, &mem);
+            assert_eq!(ir.guest_insn_count(), n, "block at {pc:#x}");
+            assert!(
+                matches!(ir.term, Terminator::Branch { taken, .. } if taken == pc),
+                "block at {pc:#x} ends in {:?}",
+                ir.term
+            );
+            (n, ir)
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("translate_block");
+    for &(n, pc) in &blocks {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &pc, |b, &pc| {
+            b.iter(|| translate(black_box(pc), &mem))
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("interp_predecode");
+    for (n, ir) in &irs {
+        g.throughput(Throughput::Elements(*n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), ir, |b, ir| {
+            b.iter(|| InterpBlock::from_ir(black_box(ir)))
+        });
+    }
+    g.finish();
+
+    let mut jit = match JitEngine::new(EngineConfig::default()) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("note: skipping jit_compile_block: {e}");
+            return;
+        }
+    };
+    let mut g = c.benchmark_group("jit_compile_block");
+    g.sample_size(30);
+    for (n, ir) in &irs {
+        g.throughput(Throughput::Elements(*n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), ir, |b, ir| {
+            b.iter_batched(
+                || ir.clone(),
+                |ir| jit.compile_detached(ir).expect("block compiles"),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Short by default: the machine these run on is shared.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = compile_block
+}
+criterion_main!(benches);
