@@ -158,6 +158,10 @@ pub struct Mapping {
     pub name: String,
 }
 
+/// The guest memory bookkeeping lock held across a fork (see
+/// [`GuestMemory::fork_guard`]).
+pub struct ForkGuard<'a>(#[allow(dead_code)] MutexGuard<'a, space::Space>);
+
 /// The guest address space. Shared by all guest threads (`Sync`); every
 /// method takes `&self`.
 pub struct GuestMemory {
@@ -206,6 +210,14 @@ impl GuestMemory {
     /// enough state to keep going, so poisoning is ignored).
     fn lock(&self) -> MutexGuard<'_, space::Space> {
         self.space.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hold the bookkeeping lock across a host `fork()`: the child gets only
+    /// the forking thread, so a lock another thread held at that moment would
+    /// stay locked in the child forever. Drop the guard after the fork, in
+    /// parent and child alike.
+    pub fn fork_guard(&self) -> ForkGuard<'_> {
+        ForkGuard(self.lock())
     }
 
     /// Host address of guest address 0. Compiled code computes `base + addr`

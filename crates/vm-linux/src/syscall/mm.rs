@@ -61,6 +61,12 @@ fn mapped_within(mem: &GuestMemory, start: u64, len: u64) -> u64 {
 /// mapping at once cannot together pass the cap.
 static CAP_LOCK: Mutex<()> = Mutex::new(());
 
+/// Hold the memory-cap lock across a host fork (see
+/// `vm_mem::GuestMemory::fork_guard` for why).
+pub(super) fn cap_fork_guard() -> std::sync::MutexGuard<'static, ()> {
+    CAP_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Linux {
     /// Under `--max-memory`: hold the cap lock, and fail with ENOMEM if
     /// `grow` more bytes would pass the cap.

@@ -62,9 +62,20 @@ impl Linux {
             );
             return Err(Errno(libc::ENOSYS));
         }
+        // The child keeps only this thread: a VM lock that another guest
+        // thread holds during the fork would stay locked in the child (seen:
+        // the stderr lock of a concurrent --strace line). Hold the
+        // process-wide ones across the fork, in lock order (stderr last: it
+        // is only ever held while printing).
+        let cap_guard = super::mm::cap_fork_guard();
+        let mem_guard = mem.fork_guard();
+        let stderr_guard = std::io::stderr().lock();
         // SAFETY: fork has no memory-safety preconditions; the VM runs guest
         // code on this thread only, so the child is a consistent copy.
         let pid = unsafe { libc::fork() };
+        drop(stderr_guard);
+        drop(mem_guard);
+        drop(cap_guard);
         if pid < 0 {
             return Err(last_errno());
         }
