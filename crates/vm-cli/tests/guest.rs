@@ -35,6 +35,8 @@
 //! - `CI` set: a missing cross compiler or qemu fails the test instead of
 //!   skipping it.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -116,32 +118,6 @@ fn guest_dir() -> PathBuf {
 /// Scratch space for built binaries and per-run directories.
 fn work_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest-tests")
-}
-
-/// True when `tool --version` runs.
-fn tool_present(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// True when all `tools` exist. When one is missing: panics if `CI` is
-/// set, otherwise prints a note and returns false (the caller skips).
-fn tools_ready(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_present(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("guest tests need {}: not found", missing.join(", "));
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{msg} (CI is set, so this fails)"
-    );
-    eprintln!("note: {msg}; skipping");
-    false
 }
 
 /// Parses the `// guest-test:` header lines of a program source.
@@ -563,7 +539,7 @@ fn check_program(prog: &Program, engines: &[String]) -> Vec<String> {
 
 #[test]
 fn guest_programs_match_qemu() {
-    if !tools_ready(&[GCC, QEMU]) {
+    if !common::tools_ready("guest tests", &[GCC, QEMU]) {
         return;
     }
     let programs = match discover() {
@@ -633,7 +609,7 @@ const COMPRESSED_FORMS: &[&str] = &[
 /// executes), so the compressed decoder is exercised in full.
 #[test]
 fn rvc_program_uses_every_compressed_form() {
-    if !tools_ready(&[GCC, OBJDUMP]) {
+    if !common::tools_ready("guest tests", &[GCC, OBJDUMP]) {
         return;
     }
     let source = guest_dir().join("rvc.c");
@@ -685,7 +661,7 @@ const DEMOS: &[(&str, &[&str])] = &[
 /// qemu, so the README's demo commands keep working.
 #[test]
 fn demo_binaries_match_qemu() {
-    if !tools_ready(&[QEMU]) {
+    if !common::tools_ready("guest tests", &[QEMU]) {
         return;
     }
     let engines = engines();

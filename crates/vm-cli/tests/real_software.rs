@@ -28,6 +28,8 @@
 //! - `CI` set: a missing cross compiler or qemu fails the test instead of
 //!   skipping it.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
@@ -79,32 +81,6 @@ fn real_dir() -> PathBuf {
 
 fn work_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-software")
-}
-
-/// True when `tool --version` runs.
-fn tool_present(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// True when all `tools` exist. When one is missing: panics if `CI` is
-/// set, otherwise prints a note and returns false (the caller skips).
-fn tools_ready(tools: &[&str]) -> bool {
-    let missing: Vec<&str> = tools.iter().copied().filter(|t| !tool_present(t)).collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let msg = format!("real-software tests need {}: not found", missing.join(", "));
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{msg} (CI is set, so this fails)"
-    );
-    eprintln!("note: {msg}; skipping");
-    false
 }
 
 /// Source directories of the three C code bases.
@@ -772,7 +748,7 @@ fn timing_table(timings: &[Timing], engines: &[String]) -> String {
 
 #[test]
 fn real_software_matches_qemu() {
-    if !tools_ready(&[GCC, QEMU]) {
+    if !common::tools_ready("real-software tests", &[GCC, QEMU]) {
         return;
     }
     let sources = locate_sources().unwrap_or_else(|e| panic!("{e}"));
