@@ -1,6 +1,10 @@
 //! A differential-testing campaign: many seeds, each program compared
 //! across engines (and every K-th against qemu), divergent programs shrunk
 //! and saved. Used by the `vm-difftest` binary and by the tests.
+//!
+//! A campaign can split its programs over worker threads (program i goes to
+//! worker i mod jobs, each with its own engines), so a long run uses every
+//! core; the findings do not depend on the number of workers.
 
 use crate::r#gen::{GenConfig, generate};
 use crate::qemu::{self, QemuReport};
@@ -8,6 +12,8 @@ use crate::repro;
 use crate::runner::{Case, Runner};
 use crate::shrink::shrink;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Campaign settings.
@@ -32,6 +38,10 @@ pub struct CampaignConfig {
     pub work_dir: PathBuf,
     /// Generator settings.
     pub gen_cfg: GenConfig,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Report progress through the log every this many programs (0: never).
+    pub progress_every: u64,
 }
 
 impl Default for CampaignConfig {
@@ -46,6 +56,8 @@ impl Default for CampaignConfig {
             vm_bin: None,
             work_dir: std::env::temp_dir().join("vm-difftest"),
             gen_cfg: GenConfig::default(),
+            jobs: 1,
+            progress_every: 0,
         }
     }
 }
@@ -82,15 +94,64 @@ pub struct CampaignResult {
     pub elapsed: Duration,
 }
 
-/// Run a campaign; `log` receives one line per finding.
-pub fn run(cfg: &CampaignConfig, log: &mut dyn FnMut(&str)) -> Result<CampaignResult, String> {
+/// Run a campaign; `log` receives one line per finding (and progress
+/// lines when asked for).
+pub fn run(
+    cfg: &CampaignConfig,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> Result<CampaignResult, String> {
     let start = Instant::now();
+    let jobs = cfg.jobs.max(1);
+    let log = Mutex::new(log);
+    let done = AtomicU64::new(0);
+    let say = |line: &str| {
+        let mut l = log.lock().unwrap_or_else(|e| e.into_inner());
+        (*l)(line)
+    };
+    let parts: Vec<Result<CampaignResult, String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|w| {
+                let (say, done) = (&say, &done);
+                s.spawn(move || run_share(cfg, w as u64, jobs as u64, say, done, start))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a worker panicked".into())))
+            .collect()
+    });
+    let mut res = CampaignResult::default();
+    for part in parts {
+        let p = part?;
+        res.programs += p.programs;
+        res.engine_runs += p.engine_runs;
+        res.divergences.extend(p.divergences);
+        res.qemu_runs += p.qemu_runs;
+        res.qemu_mismatches.extend(p.qemu_mismatches);
+    }
+    res.divergences.sort_by_key(|f| f.seed);
+    res.qemu_mismatches.sort_by_key(|m| m.0);
+    res.elapsed = start.elapsed();
+    Ok(res)
+}
+
+/// Programs `worker`, `worker + jobs`, ... of the campaign.
+fn run_share(
+    cfg: &CampaignConfig,
+    worker: u64,
+    jobs: u64,
+    log: &(dyn Fn(&str) + Sync),
+    done: &AtomicU64,
+    start: Instant,
+) -> Result<CampaignResult, String> {
     let mut runner = Runner::new()?;
     let n_engines = runner.engine_names().len();
     let mut res = CampaignResult::default();
-    for i in 0..cfg.count {
+    let work_dir = cfg.work_dir.join(format!("w{worker}"));
+    let mut i = worker;
+    while i < cfg.count {
         let seed = cfg.seed.wrapping_add(i);
-        let to_qemu = cfg.qemu_every.is_some_and(|k| k > 0 && i % k == 0);
+        let to_qemu = cfg.qemu_every.is_some_and(|k| k > 0 && i.is_multiple_of(k));
         let gen_cfg = GenConfig {
             qemu_safe: to_qemu,
             ..cfg.gen_cfg.clone()
@@ -144,7 +205,7 @@ pub fn run(cfg: &CampaignConfig, log: &mut dyn FnMut(&str)) -> Result<CampaignRe
         }
         if to_qemu {
             res.qemu_runs += 1;
-            let report = qemu::compare(&mut runner, &prog, &cfg.work_dir, cfg.vm_bin.as_deref())?;
+            let report = qemu::compare(&mut runner, &prog, &work_dir, cfg.vm_bin.as_deref())?;
             if !report.mismatches.is_empty() {
                 log(&format!(
                     "QEMU MISMATCH seed {seed}: {}{}",
@@ -158,7 +219,14 @@ pub fn run(cfg: &CampaignConfig, log: &mut dyn FnMut(&str)) -> Result<CampaignRe
                 res.qemu_mismatches.push((seed, report));
             }
         }
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if cfg.progress_every > 0 && n.is_multiple_of(cfg.progress_every) {
+            log(&format!(
+                "progress: {n} programs in {:.0?}",
+                start.elapsed()
+            ));
+        }
+        i += jobs;
     }
-    res.elapsed = start.elapsed();
     Ok(res)
 }

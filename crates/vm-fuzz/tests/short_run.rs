@@ -27,11 +27,19 @@ fn engines_agree_on_fixed_seeds() {
         count: 300,
         seed: 0x5eed_0000,
         shrink: true,
+        jobs: 2,
         ..CampaignConfig::default()
     };
     let r = campaign::run(&cfg, &mut |l| eprintln!("{l}")).expect("campaign");
     eprintln!("{} programs in {:.2?}", r.programs, r.elapsed);
-    assert_eq!(r.programs, 300);
+    assert_eq!(
+        r.programs, 300,
+        "the workers together run every program once"
+    );
+    assert_eq!(
+        r.engine_runs, 600,
+        "each program: the interpreter and one JIT configuration"
+    );
     assert!(r.divergences.is_empty(), "{}", report(&r));
 }
 

@@ -4,6 +4,7 @@
 //! ```text
 //! vm-difftest [--count N] [--seed S] [--qemu-every K] [--all-engines]
 //!             [--save DIR] [--no-save] [--no-shrink] [--vm PATH]
+//!             [--jobs N] [--progress N]
 //! ```
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 use vm_fuzz::campaign::{self, CampaignConfig};
 
 const USAGE: &str = "usage: vm-difftest [--count N] [--seed S] [--qemu-every K] [--all-engines] \
-[--save DIR] [--no-save] [--no-shrink] [--vm PATH]";
+[--save DIR] [--no-save] [--no-shrink] [--vm PATH] [--jobs N] [--progress N]";
 
 fn parse_args() -> Result<CampaignConfig, String> {
     let mut cfg = CampaignConfig {
@@ -32,6 +33,8 @@ fn parse_args() -> Result<CampaignConfig, String> {
             "--no-save" => cfg.save_dir = None,
             "--no-shrink" => cfg.shrink = false,
             "--vm" => cfg.vm_bin = Some(PathBuf::from(value("--vm")?)),
+            "--jobs" => cfg.jobs = num(value("--jobs")?, "--jobs")?.max(1) as usize,
+            "--progress" => cfg.progress_every = num(value("--progress")?, "--progress")?,
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
