@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every test on a fresh Debian/Ubuntu machine: install what the tests need
-# (cross compiler, qemu-user as the reference, cmake for SoftFloat, a font for
+# (cross compiler, qemu-user as the reference, a font for
 # the benchmark chart), then run
 # formatting, lint and the whole test suite. Nothing is skipped when CI is set.
 set -euo pipefail
@@ -10,7 +10,6 @@ need=()
 command -v riscv64-linux-gnu-gcc >/dev/null || need+=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
 command -v riscv64-linux-gnu-objdump >/dev/null || need+=(binutils-riscv64-linux-gnu)
 command -v qemu-riscv64 >/dev/null || need+=(qemu-user)
-command -v cmake >/dev/null || need+=(cmake)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""

@@ -1,4 +1,4 @@
-//! Safe wrappers over Berkeley SoftFloat 3 (RISC-V specialization).
+//! Safe wrappers over Berkeley SoftFloat 3e (RISC-V specialization).
 //!
 //! Why a separate module: SoftFloat keeps its rounding mode and exception
 //! flags in C thread-local globals, and every entry point is an `unsafe`
@@ -7,14 +7,95 @@
 //! flags into the caller's `fflags`; the remaining functions are safe
 //! by-value wrappers over bit patterns.
 //!
+//! The C sources are vendored in `softfloat/` and compiled by `build.rs`;
+//! [`ffi`] declares exactly the functions used here.
+//!
 //! Soundness argument shared by every `unsafe` block below: the SoftFloat
 //! functions take and return plain integers (or `#[repr(C)]` structs of one
 //! integer) by value, touch no memory besides their own thread-local state,
 //! and are defined for every input bit pattern.
 
-use sf::{float32_t, float64_t};
-use softfloat_sys as sf;
+use ffi as sf;
+use ffi::{float32_t, float64_t};
 use vm_ir::RoundMode;
+
+/// Declarations of the vendored SoftFloat functions (and of
+/// `softfloat/glue/glue.c`), with the types of `softfloat.h`.
+#[allow(non_camel_case_types, non_upper_case_globals)]
+mod ffi {
+    /// SoftFloat's `float32_t`: a single-precision bit pattern.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct float32_t {
+        pub v: u32,
+    }
+
+    /// SoftFloat's `float64_t`: a double-precision bit pattern.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct float64_t {
+        pub v: u64,
+    }
+
+    /// `softfloat_round_near_even`.
+    pub const softfloat_round_near_even: u8 = 0;
+    /// `softfloat_round_minMag`.
+    pub const softfloat_round_minMag: u8 = 1;
+    /// `softfloat_round_min`.
+    pub const softfloat_round_min: u8 = 2;
+    /// `softfloat_round_max`.
+    pub const softfloat_round_max: u8 = 3;
+    /// `softfloat_round_near_maxMag`.
+    pub const softfloat_round_near_maxMag: u8 = 4;
+
+    // `uint_fast8_t` is `unsigned char` in every C library we build with;
+    // `int_fast64_t`/`uint_fast64_t` are 64 bits everywhere. The 32-bit
+    // conversions go through fixed-width wrappers in glue.c.
+    unsafe extern "C" {
+        pub fn vm_softfloat_set_rounding_mode(mode: u8);
+        pub fn vm_softfloat_set_flags(flags: u8);
+        pub fn vm_softfloat_flags() -> u8;
+        pub fn vm_f32_to_i32(a: float32_t, mode: u8, exact: bool) -> i32;
+        pub fn vm_f32_to_ui32(a: float32_t, mode: u8, exact: bool) -> u32;
+        pub fn vm_f64_to_i32(a: float64_t, mode: u8, exact: bool) -> i32;
+        pub fn vm_f64_to_ui32(a: float64_t, mode: u8, exact: bool) -> u32;
+
+        pub fn f32_add(a: float32_t, b: float32_t) -> float32_t;
+        pub fn f32_sub(a: float32_t, b: float32_t) -> float32_t;
+        pub fn f32_mul(a: float32_t, b: float32_t) -> float32_t;
+        pub fn f32_div(a: float32_t, b: float32_t) -> float32_t;
+        pub fn f32_eq(a: float32_t, b: float32_t) -> bool;
+        pub fn f32_lt(a: float32_t, b: float32_t) -> bool;
+        pub fn f32_le(a: float32_t, b: float32_t) -> bool;
+        pub fn f32_sqrt(a: float32_t) -> float32_t;
+        pub fn f32_mulAdd(a: float32_t, b: float32_t, c: float32_t) -> float32_t;
+        pub fn f32_to_f64(a: float32_t) -> float64_t;
+        pub fn f32_to_i64(a: float32_t, mode: u8, exact: bool) -> i64;
+        pub fn f32_to_ui64(a: float32_t, mode: u8, exact: bool) -> u64;
+
+        pub fn f64_add(a: float64_t, b: float64_t) -> float64_t;
+        pub fn f64_sub(a: float64_t, b: float64_t) -> float64_t;
+        pub fn f64_mul(a: float64_t, b: float64_t) -> float64_t;
+        pub fn f64_div(a: float64_t, b: float64_t) -> float64_t;
+        pub fn f64_eq(a: float64_t, b: float64_t) -> bool;
+        pub fn f64_lt(a: float64_t, b: float64_t) -> bool;
+        pub fn f64_le(a: float64_t, b: float64_t) -> bool;
+        pub fn f64_sqrt(a: float64_t) -> float64_t;
+        pub fn f64_mulAdd(a: float64_t, b: float64_t, c: float64_t) -> float64_t;
+        pub fn f64_to_f32(a: float64_t) -> float32_t;
+        pub fn f64_to_i64(a: float64_t, mode: u8, exact: bool) -> i64;
+        pub fn f64_to_ui64(a: float64_t, mode: u8, exact: bool) -> u64;
+
+        pub fn i32_to_f32(a: i32) -> float32_t;
+        pub fn ui32_to_f32(a: u32) -> float32_t;
+        pub fn i64_to_f32(a: i64) -> float32_t;
+        pub fn ui64_to_f32(a: u64) -> float32_t;
+        pub fn i32_to_f64(a: i32) -> float64_t;
+        pub fn ui32_to_f64(a: u32) -> float64_t;
+        pub fn i64_to_f64(a: i64) -> float64_t;
+        pub fn ui64_to_f64(a: u64) -> float64_t;
+    }
+}
 
 /// SoftFloat's rounding-mode code for `rm`. The codes equal the RISC-V `rm`
 /// encodings (RNE=0, RTZ=1, RDN=2, RUP=3, RMM=4). `Dyn` must have been resolved
@@ -42,12 +123,12 @@ pub(super) fn with_env<T>(rm: RoundMode, fflags: &mut u64, op: impl FnOnce() -> 
     let mode = sf_mode(rm);
     // SAFETY: the helpers only write SoftFloat's thread-local globals (see module doc).
     unsafe {
-        sf::softfloat_roundingMode_write_helper(mode);
-        sf::softfloat_exceptionFlags_write_helper(0);
+        sf::vm_softfloat_set_rounding_mode(mode);
+        sf::vm_softfloat_set_flags(0);
     }
     let r = op();
     // SAFETY: reads SoftFloat's thread-local flag word (see module doc).
-    let raised = unsafe { sf::softfloat_exceptionFlags_read_helper() };
+    let raised = unsafe { sf::vm_softfloat_flags() };
     *fflags |= u64::from(raised) & 0x1f;
     r
 }
@@ -144,10 +225,10 @@ pub(super) fn f32_to_int(a: u32, to: IntKind, rm: RoundMode) -> u64 {
     // SAFETY: by-value pure calls (see module doc).
     unsafe {
         match to {
-            IntKind::I32 => u64::from(sf::f32_to_i32(a, m, true) as u32),
-            IntKind::U32 => u64::from(sf::f32_to_ui32(a, m, true) as u32),
+            IntKind::I32 => u64::from(sf::vm_f32_to_i32(a, m, true) as u32),
+            IntKind::U32 => u64::from(sf::vm_f32_to_ui32(a, m, true)),
             IntKind::I64 => sf::f32_to_i64(a, m, true) as u64,
-            IntKind::U64 => sf::f32_to_ui64(a, m, true) as u64,
+            IntKind::U64 => sf::f32_to_ui64(a, m, true),
         }
     }
 }
@@ -160,10 +241,10 @@ pub(super) fn f64_to_int(a: u64, to: IntKind, rm: RoundMode) -> u64 {
     // SAFETY: by-value pure calls (see module doc).
     unsafe {
         match to {
-            IntKind::I32 => u64::from(sf::f64_to_i32(a, m, true) as u32),
-            IntKind::U32 => u64::from(sf::f64_to_ui32(a, m, true) as u32),
+            IntKind::I32 => u64::from(sf::vm_f64_to_i32(a, m, true) as u32),
+            IntKind::U32 => u64::from(sf::vm_f64_to_ui32(a, m, true)),
             IntKind::I64 => sf::f64_to_i64(a, m, true) as u64,
-            IntKind::U64 => sf::f64_to_ui64(a, m, true) as u64,
+            IntKind::U64 => sf::f64_to_ui64(a, m, true),
         }
     }
 }
