@@ -15,6 +15,7 @@
 //! Calling convention: number in `a7`, arguments in `a0..a5`, result in `a0`
 //! (a negative errno on failure).
 
+mod clone;
 pub mod confine;
 mod fs;
 pub mod host;
@@ -134,6 +135,9 @@ pub struct Linux {
     host_mask: u64,
     /// The guest stack pointer at the current system call.
     call_sp: u64,
+    /// In a vfork child: the pipe end whose closing (at exec or exit)
+    /// resumes the parent.
+    vfork_release: Option<process::VforkRelease>,
 }
 
 impl Linux {
@@ -165,6 +169,7 @@ impl Linux {
             threads: None,
             host_mask: u64::MAX,
             call_sp: 0,
+            vfork_release: None,
         }
     }
 
@@ -204,8 +209,10 @@ impl Linux {
         }
         self.pending = None;
         let r = match nr {
-            nr::CLONE if a[0] & 0x1_0000 != 0 => self.spawn_thread(cpu, a),
-            nr::CLONE => self.clone(cpu, mem, a),
+            nr::CLONE => clone::CloneArgs::from_clone(a).and_then(|c| self.clone_task(cpu, mem, c)),
+            nr::CLONE3 => {
+                clone::read_clone3(mem, a[0], a[1]).and_then(|c| self.clone_task(cpu, mem, c))
+            }
             _ => self.dispatch(nr, a, mem),
         };
         let outcome = self.pending.take().unwrap_or(SyscallOutcome::Continue);
@@ -435,9 +442,9 @@ impl Linux {
             }
             SET_ROBUST_LIST => Ok(0),
             FUTEX => thread::futex(mem, a),
-            // Deliberately absent; glibc falls back (clone3 -> clone) or
-            // does without (rseq, as under qemu), so no warning.
-            RSEQ | CLONE3 => Err(Errno(libc::ENOSYS)),
+            // Deliberately absent; glibc does without (as under qemu), so
+            // no warning.
+            RSEQ => Err(Errno(libc::ENOSYS)),
             RISCV_HWPROBE => procfs::riscv_hwprobe(mem, a),
             // Signals.
             RT_SIGACTION => self.rt_sigaction(mem, a),
@@ -451,6 +458,7 @@ impl Linux {
             TKILL => self.tkill(a[0] as i32, a[1] as i32),
             TGKILL => self.tgkill(a[0] as i32, a[1] as i32, a[2] as i32),
             WAIT4 => sys::wait4(mem, a),
+            WAITID => sys::waitid(mem, a),
             GETITIMER => sys::getitimer(mem, a),
             SETITIMER => sys::setitimer(mem, a),
             EXECVE => self.execve(mem, a),
@@ -534,6 +542,7 @@ fn restartable(n: u64) -> bool {
             | PREADV
             | PWRITEV
             | WAIT4
+            | WAITID
             | OPENAT
             | IOCTL
             | FCNTL

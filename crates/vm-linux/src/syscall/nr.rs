@@ -94,6 +94,7 @@ syscalls! {
     UTIMENSAT = 88, "utimensat", [Fd, Path, Ptr, Hex];
     EXIT = 93, "exit", [Int];
     EXIT_GROUP = 94, "exit_group", [Int];
+    WAITID = 95, "waitid", [Int, Int, Ptr, Hex, Ptr];
     SET_TID_ADDRESS = 96, "set_tid_address", [Ptr];
     FUTEX = 98, "futex", [Ptr, Int, Int, Ptr, Ptr, Int];
     SET_ROBUST_LIST = 99, "set_robust_list", [Ptr, Int];

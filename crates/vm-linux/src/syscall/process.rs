@@ -7,37 +7,42 @@
 //! VM binary on the new program (`vm run ... PROGRAM ARGS` with the guest's
 //! environment), so the process keeps its pid and inherited descriptors.
 //!
-//! Threads (CLONE_THREAD) are in [`super::thread`]. A vfork
-//! (CLONE_VM|CLONE_VFORK, used by posix_spawn) runs as a fork: the child
-//! gets a copy of memory rather than sharing it, so a failed exec in the
+//! Threads (CLONE_THREAD) are in [`super::thread`]; the clone/clone3
+//! arguments in [`super::clone`]. A vfork (CLONE_VM|CLONE_VFORK, used by
+//! posix_spawn and shells) suspends the parent until the child execs or
+//! exits, as Linux does, but the child runs on a copy of memory: the VM's
+//! address space cannot be shared across a host fork. Correct vfork
+//! children (which only exec or `_exit`) cannot tell; writes a child makes
+//! to memory are not seen by the parent, so a failed exec in a posix_spawn
 //! child is not reported back through memory (the child exits 127 instead).
 //! Forking while other guest threads run copies only the calling thread, as
 //! on Linux; a VM-internal lock another thread held at that moment would stay
 //! held in the child, so the child gets fresh thread bookkeeping.
 
 use std::ffi::{CString, OsString};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use vm_core::CpuState;
 use vm_mem::{Errno, GuestMemory};
 
 use super::Linux;
+use super::clone::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_CLEAR_SIGHAND, CLONE_PARENT_SETTID,
+    CLONE_PIDFD, CLONE_SETTLS, CLONE_VFORK, CLONE_VM, CloneArgs,
+};
 use super::host::{SysResult, get_u64, guest_cstr, last_errno, put};
 use crate::elf::{ElfImage, LoadError};
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_SETTLS: u64 = 0x8_0000;
-const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-/// Flags a fork-like clone may carry (besides the exit signal in the low byte).
+/// Flags a fork-like clone may carry.
 const FORK_FLAGS: u64 = CLONE_VM
     | CLONE_VFORK
+    | CLONE_PIDFD
     | CLONE_SETTLS
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID
-    | CLONE_CHILD_SETTID;
+    | CLONE_CHILD_SETTID
+    | CLONE_CLEAR_SIGHAND;
 
 /// Most argv/envp entries accepted by execve.
 const EXEC_STRINGS_MAX: u64 = 1 << 16;
@@ -45,16 +50,17 @@ const EXEC_STRINGS_MAX: u64 = 1 << 16;
 const EXEC_STRING_BYTES_MAX: usize = 128 << 10;
 
 impl Linux {
-    /// clone(flags, newsp, ptid, tls, ctid) (riscv64 argument order, as
-    /// glibc's fork passes them): only fork and vfork.
-    pub(super) fn clone(
+    /// A fork-like clone (no CLONE_THREAD): fork the VM process. With
+    /// CLONE_VFORK the parent then sleeps until the child has exec'd or
+    /// exited ([`vfork_pipe`]).
+    pub(super) fn fork(
         &mut self,
         cpu: &mut CpuState,
         mem: &GuestMemory,
-        a: [u64; 6],
+        args: CloneArgs,
     ) -> SysResult {
-        let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
-        let extra = flags & !0xff & !FORK_FLAGS;
+        let flags = args.flags;
+        let extra = flags & !FORK_FLAGS;
         if extra != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
             self.warn_once(
                 3 << 40,
@@ -62,17 +68,42 @@ impl Linux {
             );
             return Err(Errno(libc::ENOSYS));
         }
+        if args.exit_signal != libc::SIGCHLD as u64 {
+            // The host fork always reports the child's end with SIGCHLD.
+            self.warn_once(
+                (3 << 40) | 1,
+                &format!(
+                    "clone exit signal {} is delivered as SIGCHLD",
+                    args.exit_signal
+                ),
+            );
+        }
         // The child keeps only this thread: a VM lock that another guest
         // thread holds during the fork would stay locked in the child (seen:
         // the stderr lock of a concurrent --strace line). Hold the
         // process-wide ones across the fork, in lock order (stderr last: it
-        // is only ever held while printing).
+        // is only ever held while printing). The per-process ones (signal
+        // dispositions, invalidation log, thread ids) are replaced in the
+        // child instead: see `forked_child_reset`.
         let cap_guard = super::mm::cap_fork_guard();
+        // Made under the fork lock, and its write end closed in the parent
+        // before the lock is released: no other thread's fork child
+        // inherits it (and delays the release).
+        let (vfork_read, mut vfork_write) = if flags & CLONE_VFORK != 0 {
+            let (r, w) = vfork_pipe()?;
+            (Some(r), Some(w))
+        } else {
+            (None, None)
+        };
         let mem_guard = mem.fork_guard();
         let stderr_guard = std::io::stderr().lock();
         // SAFETY: fork has no memory-safety preconditions; the VM runs guest
         // code on this thread only, so the child is a consistent copy.
         let pid = unsafe { libc::fork() };
+        if pid != 0 {
+            // Only the child holds the write end.
+            vfork_write = None;
+        }
         drop(stderr_guard);
         drop(mem_guard);
         drop(cap_guard);
@@ -83,26 +114,69 @@ impl Linux {
             self.pid = std::process::id() as i32;
             self.tid = self.pid;
             self.forked_child_reset();
+            // A vfork parent higher up waits for its own child only.
+            if let Some(r) = self.vfork_release.take() {
+                r.close_in_descendant();
+            }
+            drop(vfork_read);
+            // Held until exec (close-on-exec) or exit.
+            self.vfork_release = vfork_write.map(VforkRelease::new);
+            if flags & CLONE_CLEAR_SIGHAND != 0 {
+                self.clear_handlers();
+            }
             if flags & CLONE_CHILD_SETTID != 0 {
-                put(mem, ctid, &self.pid.to_le_bytes())?;
+                put(mem, args.child_tid, &self.pid.to_le_bytes())?;
             }
             if flags & CLONE_CHILD_CLEARTID != 0 {
-                self.clear_child_tid = ctid;
+                self.clear_child_tid = args.child_tid;
             }
-            if newsp != 0 {
-                cpu.x[2] = newsp;
+            if args.sp != 0 {
+                cpu.x[2] = args.sp;
             }
             if flags & CLONE_SETTLS != 0 {
-                cpu.x[4] = tls;
+                cpu.x[4] = args.tls;
             }
             return Ok(0);
         }
-        if flags & CLONE_PARENT_SETTID != 0 {
-            put(mem, ptid, &pid.to_le_bytes())?;
+        let stored = self.parent_stores(mem, &args, pid);
+        if let Some(read_end) = vfork_read {
+            wait_for_release(&read_end);
         }
-        // For CLONE_VFORK the parent should wait until the child has exec'd
-        // or exited; with copied memory that is not observable, so it doesn't.
-        Ok(pid as u64)
+        stored.map(|()| pid as u64)
+    }
+
+    /// The parent's side of a fork: CLONE_PARENT_SETTID and CLONE_PIDFD.
+    fn parent_stores(
+        &mut self,
+        mem: &GuestMemory,
+        args: &CloneArgs,
+        pid: i32,
+    ) -> Result<(), Errno> {
+        if args.flags & CLONE_PARENT_SETTID != 0 {
+            put(mem, args.parent_tid, &pid.to_le_bytes())?;
+        }
+        if args.flags & CLONE_PIDFD != 0 {
+            // As the kernel's: close-on-exec, refers to the child.
+            let fd = super::host::host_sys!(libc::SYS_pidfd_open, pid, 0)?;
+            if let Err(e) = put(mem, args.pidfd, &(fd as i32).to_le_bytes()) {
+                // SAFETY: `fd` was just opened here and is not shared.
+                unsafe { libc::close(fd as i32) };
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// CLONE_CLEAR_SIGHAND: handled signals go back to SIG_DFL (ignored
+    /// ones stay ignored).
+    fn clear_handlers(&mut self) {
+        for (i, act) in self.signals.actions.iter_mut().enumerate() {
+            if act.handler > 1 {
+                *act = super::signal::SigAction::default();
+                super::hostsig::mirror(i as i32 + 1, 0);
+            }
+        }
+        self.publish_actions();
     }
 
     /// execve(path, argv, envp): a RISC-V program (or a `#!` script whose
@@ -214,6 +288,99 @@ impl Linux {
             v.push(format!("{:.3}", t.as_secs_f64().max(0.001)).into());
         }
         v
+    }
+}
+
+/// Lowest descriptor number tried for the vfork pipe: out of the way of
+/// the descriptors a vfork child typically sets up (dup2 onto 0..=2 and a
+/// few more) before it execs.
+const VFORK_FD_MIN: i32 = 512;
+
+/// A close-on-exec pipe for vfork: the child keeps the write end until its
+/// exec (which closes it) or its exit; the parent reads the other end until
+/// end-of-file. The write end is moved to a high descriptor so that a
+/// child rearranging its low descriptors does not end the wait early.
+fn vfork_pipe() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` is a writable array of two ints, as pipe2 requires.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(last_errno());
+    }
+    // SAFETY: pipe2 succeeded: both descriptors are new and owned here.
+    let (read_end, mut write_end) =
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit to fill.
+    let lim_ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if lim_ok && limit.rlim_cur > VFORK_FD_MIN as u64 {
+        // SAFETY: duplicating a descriptor this function owns.
+        let high =
+            unsafe { libc::fcntl(write_end.as_raw_fd(), libc::F_DUPFD_CLOEXEC, VFORK_FD_MIN) };
+        if high >= 0 {
+            // SAFETY: fcntl returned a new descriptor, owned from here on.
+            write_end = unsafe { OwnedFd::from_raw_fd(high) };
+        }
+    }
+    Ok((read_end, write_end))
+}
+
+/// In a vfork child: the write end of the parent's pipe. Deliberately not
+/// closed on drop: the guest may have closed the descriptor and reused its
+/// number, so it is closed only where that is checked
+/// ([`VforkRelease::close_in_descendant`]) or by exec and exit.
+#[derive(Debug)]
+pub(super) struct VforkRelease {
+    fd: i32,
+    /// The pipe's identity, to recognise it later.
+    dev_ino: (u64, u64),
+}
+
+impl VforkRelease {
+    fn new(fd: OwnedFd) -> VforkRelease {
+        let fd = fd.into_raw_fd();
+        VforkRelease {
+            fd,
+            dev_ino: fd_identity(fd).unwrap_or((u64::MAX, u64::MAX)),
+        }
+    }
+
+    /// In a child of the vfork child: close the inherited write end (the
+    /// vfork parent waits for its own child only), if the descriptor is
+    /// still that pipe.
+    fn close_in_descendant(self) {
+        if fd_identity(self.fd) == Some(self.dev_ino) {
+            // SAFETY: the descriptor is the VM's own pipe end (checked
+            // above), which nothing else in this process uses.
+            unsafe { libc::close(self.fd) };
+        }
+    }
+}
+
+/// Device and inode of the file `fd` refers to.
+fn fd_identity(fd: i32) -> Option<(u64, u64)> {
+    // SAFETY: all-zero bytes are a valid `stat` (plain integers).
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid stat buffer; fstat only writes it.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return None;
+    }
+    Some((st.st_dev, st.st_ino))
+}
+
+/// The vfork parent's sleep: until every write end is closed (the child
+/// exec'd or exited). Signals do not end it, as in the kernel (it waits
+/// killable but not interruptible); they are delivered after.
+fn wait_for_release(read_end: &OwnedFd) {
+    let mut buf = [0u8; 16];
+    loop {
+        // SAFETY: reading into a local buffer of the given length.
+        let n = unsafe { libc::read(read_end.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n == 0 || (n < 0 && last_errno() != Errno(libc::EINTR)) {
+            return;
+        }
     }
 }
 

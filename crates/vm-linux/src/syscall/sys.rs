@@ -105,6 +105,22 @@ pub(super) fn wait4(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
     host_sys!(libc::SYS_wait4, a[0] as i32, status, a[2] as i32, ru)
 }
 
+/// waitid(idtype, id, infop, options, rusage): the host's (P_PIDFD
+/// included); `siginfo_t` (128 bytes) and `struct rusage` have the same
+/// layout on riscv64 as on the 64-bit host, and signal numbers agree.
+pub(super) fn waitid(mem: &GuestMemory, a: [u64; 6]) -> SysResult {
+    let info = guest_ptr(mem, a[2], 128, Perm::W)?;
+    let ru = guest_ptr(mem, a[4], 144, Perm::W)?;
+    host_sys!(
+        libc::SYS_waitid,
+        a[0] as i32,
+        a[1] as i32,
+        info,
+        a[3] as i32,
+        ru
+    )
+}
+
 /// prctl: naming the thread (passed to the host thread, as qemu does);
 /// other options are refused.
 pub(super) fn prctl(mem: &GuestMemory, a: [u64; 6]) -> SysResult {

@@ -16,6 +16,10 @@ use vm_core::CpuState;
 use vm_engine::Engine;
 use vm_mem::{Errno, GuestMemory};
 
+use super::clone::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS,
+    CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CloneArgs,
+};
 use super::host::{SysResult, host_sys, put};
 use super::signal::{NSIG, SigAction};
 use super::{Linux, SyscallOutcome};
@@ -72,13 +76,6 @@ impl Default for Shared {
     }
 }
 
-const CLONE_VM: u64 = 0x100;
-const CLONE_SIGHAND: u64 = 0x800;
-const CLONE_THREAD: u64 = 0x1_0000;
-const CLONE_SETTLS: u64 = 0x8_0000;
-const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-const CLONE_CHILD_SETTID: u64 = 0x100_0000;
 /// FUTEX_WAKE, not private: the kernel wakes a thread's clear_child_tid
 /// waiters with a shared wake, and glibc waits accordingly.
 const FUTEX_WAKE: i32 = 1;
@@ -192,12 +189,20 @@ impl Linux {
             // The new host thread inherits the creating thread's host mask.
             host_mask: self.host_mask,
             call_sp: 0,
+            vfork_release: None,
         }
     }
 
-    /// clone with CLONE_THREAD: start a guest thread on a new host thread.
-    pub(super) fn spawn_thread(&mut self, cpu: &CpuState, a: [u64; 6]) -> SysResult {
-        let (flags, newsp, ptid, tls, ctid) = (a[0], a[1], a[2], a[3], a[4]);
+    /// clone or clone3 with CLONE_THREAD: start a guest thread on a new
+    /// host thread.
+    pub(super) fn spawn_thread(&mut self, cpu: &CpuState, args: CloneArgs) -> SysResult {
+        let (flags, newsp, ptid, tls, ctid) = (
+            args.flags,
+            args.sp,
+            args.parent_tid,
+            args.tls,
+            args.child_tid,
+        );
         let needed = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD;
         let Some(ts) = self.threads.clone() else {
             self.warn_once(
@@ -208,6 +213,13 @@ impl Linux {
         };
         if flags & needed != needed {
             return Err(Errno(libc::EINVAL));
+        }
+        if flags & (CLONE_PIDFD | CLONE_VFORK) != 0 {
+            self.warn_once(
+                3 << 40,
+                &format!("unsupported clone flags {flags:#x} for a thread"),
+            );
+            return Err(Errno(libc::ENOSYS));
         }
         let mut child_cpu = cpu.clone();
         child_cpu.x[10] = 0;
