@@ -18,7 +18,7 @@ else
     export RUSTC_BOOTSTRAP=1
 fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decoder elf_loader ir syscall)
+[ ${#targets[@]} -eq 0 ] && targets=(decoder elf_loader ir ir_opt syscall)
 cargo "${toolchain[@]}" fuzz build -O -s none
 mkdir -p logs corpus-run artifacts
 status=0

@@ -15,7 +15,7 @@ if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
 else
     export RUSTC_BOOTSTRAP=1
 fi
-targets=(decoder elf_loader ir syscall)
+targets=(decoder elf_loader ir ir_opt syscall)
 cargo "${toolchain[@]}" fuzz build -O
 status=0
 for t in "${targets[@]}"; do
