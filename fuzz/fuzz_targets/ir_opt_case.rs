@@ -22,7 +22,7 @@ use vm_ir::{
 use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
 
 /// The one mapped, writable guest page.
-pub const MEM: u64 = 0x10000;
+pub const MEM: u64 = 0x4000_0000;
 /// Its size.
 pub const MEM_LEN: usize = 4096;
 const START: u64 = 0x1000;
