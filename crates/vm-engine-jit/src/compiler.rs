@@ -54,7 +54,10 @@ unsafe impl Send for Code {}
 
 /// Compiles blocks into host code.
 pub(crate) struct Compiler {
+    /// For regions of several blocks.
     isa: OwnedTargetIsa,
+    /// For single blocks (differs in the register allocator).
+    isa_single: OwnedTargetIsa,
     ctx: Context,
     fctx: FunctionBuilderContext,
     mem: CodeMemory,
@@ -74,40 +77,40 @@ impl Compiler {
     /// A compiler for the host at Cranelift's `opt_level` (`none`, `speed`
     /// or `speed_and_size`) and `regalloc` algorithm, with `code_bytes` of
     /// code memory.
+    #[cfg(test)]
     pub(crate) fn new(
         opt_level: &str,
         regalloc: &str,
         code_bytes: usize,
     ) -> Result<Compiler, JitError> {
-        let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+        Self::with_regallocs(opt_level, regalloc, regalloc, code_bytes)
+    }
+
+    /// A compiler for the settings of `config`.
+    pub(crate) fn from_config(config: &crate::JitConfig) -> Result<Compiler, JitError> {
+        Self::with_regallocs(
+            config.opt_level,
+            config.baseline_regalloc,
+            config.regalloc,
+            config.code_bytes_max,
+        )
+    }
+
+    /// As [`Compiler::new`], with register allocator `single` for
+    /// single-block compiles and `region` for regions.
+    pub(crate) fn with_regallocs(
+        opt_level: &str,
+        single: &str,
+        region: &str,
+        code_bytes: usize,
+    ) -> Result<Compiler, JitError> {
         if !cfg!(target_arch = "x86_64") {
             // CodeMemory relies on x86-64's coherent instruction fetch.
             return Err(JitError::Host(std::env::consts::ARCH.to_string()));
         }
-        let mut flags = settings::builder();
-        flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
-        flags.set("is_pic", "false").map_err(|e| host(&e))?;
-        flags
-            .set("regalloc_algorithm", regalloc)
-            .map_err(|e| host(&e))?;
-        // Cranelift's x64 tail calls need frame pointers.
-        flags
-            .set("preserve_frame_pointers", "true")
-            .map_err(|e| host(&e))?;
-        // Cranelift's IR verifier costs about as much as the rest of a
-        // baseline compile; keep it for debug builds (and so for tests).
-        let verify = if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        };
-        flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| host(&e))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| host(&e))?;
         let mut c = Compiler {
-            isa,
+            isa: make_isa(opt_level, region)?,
+            isa_single: make_isa(opt_level, single)?,
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             mem: CodeMemory::new(code_bytes)?,
@@ -137,7 +140,7 @@ impl Compiler {
 
     fn install_fixed(&mut self) -> Result<(), JitError> {
         let cfg = self.isa.frontend_config();
-        let stub = self.finish(0, |func, fctx| {
+        let stub = self.finish(0, true, |func, fctx| {
             func.signature = block_sig();
             let mut b = FunctionBuilder::new(func, fctx);
             let e = b.create_block();
@@ -152,7 +155,7 @@ impl Compiler {
             b.finalize(cfg);
         })?;
         let call_conv = self.isa.default_call_conv();
-        let enter = self.finish(0, |func, fctx| {
+        let enter = self.finish(0, true, |func, fctx| {
             let mut sig = Signature::new(call_conv);
             sig.params.extend([AbiParam::new(I64); 3]);
             sig.returns.push(AbiParam::new(I64));
@@ -206,20 +209,28 @@ impl Compiler {
         };
         let call_conv = self.isa.default_call_conv();
         let cfg = self.isa.frontend_config();
-        self.finish(pc, |func, fctx| {
+        let single = region.blocks.len() == 1;
+        self.finish(pc, single, |func, fctx| {
             func.signature = block_sig();
             lower::lower(region, func, fctx, call_conv, cfg, addrs);
         })
     }
 
-    /// Build a function with `build`, compile it and publish its code.
+    /// Build a function with `build`, compile it (with the single-block
+    /// settings if `single`) and publish its code.
     fn finish(
         &mut self,
         pc: u64,
+        single: bool,
         build: impl FnOnce(&mut Function, &mut FunctionBuilderContext),
     ) -> Result<Code, JitError> {
         let t0 = Instant::now();
         let err = |msg: String| JitError::Compile { pc, msg };
+        let isa = if single {
+            &*self.isa_single
+        } else {
+            &*self.isa
+        };
         self.ctx.clear();
         build(&mut self.ctx.func, &mut self.fctx);
         // A debugging aid: print Cranelift's listing of every function.
@@ -227,7 +238,7 @@ impl Compiler {
         self.ctx.set_disasm(dis);
         let compiled = self
             .ctx
-            .compile(&*self.isa, &mut ControlPlane::default())
+            .compile(isa, &mut ControlPlane::default())
             .map_err(|e| err(format!("{:?}", e.inner)))?;
         if !compiled.buffer.relocs().is_empty() {
             return Err(err("unexpected relocations".into()));
@@ -243,6 +254,36 @@ impl Compiler {
             time: t0.elapsed(),
         })
     }
+}
+
+/// The host ISA with Cranelift's `opt_level` and `regalloc` algorithm.
+fn make_isa(opt_level: &str, regalloc: &str) -> Result<OwnedTargetIsa, JitError> {
+    let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+    let mut flags = settings::builder();
+    flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
+    flags.set("is_pic", "false").map_err(|e| host(&e))?;
+    flags
+        .set("regalloc_algorithm", regalloc)
+        .map_err(|e| host(&e))?;
+    // Cranelift's x64 tail calls need frame pointers.
+    flags
+        .set("preserve_frame_pointers", "true")
+        .map_err(|e| host(&e))?;
+    // Nothing unwinds through compiled code (helpers do not panic across
+    // it), so no unwind information.
+    flags.set("unwind_info", "false").map_err(|e| host(&e))?;
+    // Cranelift's IR verifier costs about as much as the rest of a
+    // baseline compile; keep it for debug builds (and so for tests).
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
+    flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
+    cranelift_native::builder()
+        .map_err(|e| host(&e))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| host(&e))
 }
 
 /// Placeholder trampoline until the real one is compiled (never called:

@@ -64,7 +64,7 @@ impl JitEngine {
     /// An engine with explicit settings.
     pub fn with_config(config: JitConfig) -> Result<JitEngine, JitError> {
         Ok(JitEngine {
-            compiler: Compiler::new(config.opt_level, config.regalloc, config.code_bytes_max)?,
+            compiler: Compiler::from_config(&config)?,
             config,
             cache: CodeCache::new(),
             slots: Slots::new(),

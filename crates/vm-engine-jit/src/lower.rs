@@ -3,26 +3,37 @@
 //!
 //! Shape of the generated code: an entry that counts the entry (and asks
 //! the dispatcher for a region compile when the count reaches a
-//! threshold), loads every guest register the region uses into a Cranelift
-//! variable and loads `instret`; then one Cranelift block per member guest
-//! block. IR temporaries are plain SSA values. An edge to another member is
-//! `instret += n`, a compare against the budget limit and a jump, so
-//! registers stay in host registers across guest blocks and loops are host
-//! loops. An edge leaving the region stores the registers the region
-//! writes, `pc` and `instret`, and tail-calls the successor through a link
-//! slot.
+//! threshold), loads every guest register the region reads into a
+//! Cranelift variable and loads `instret`; then one Cranelift block per
+//! member guest block. IR temporaries are plain SSA values. An edge to
+//! another member is `instret += n`, a compare against the budget limit
+//! and a jump, so reads of registers come from host registers across guest
+//! blocks and loops are host loops. An edge leaving the region sets `pc`
+//! and `instret` and tail-calls the successor through a link slot.
 //!
-//! Every other way out (a fault, the budget check point, a trap) jumps to
-//! one shared cold exit block, passing the guest PC, the instructions the
-//! current block retired, the exit code and a fault address; Cranelift's
-//! SSA construction passes the registers' current values along, and the
-//! exit stores them. The state there is precise: the IR puts every
-//! faulting op of a guest instruction before its `set`s, so the variables
-//! hold exactly the state before the faulting instruction.
+//! Register state is written through, as QEMU's TCG does: the lowering
+//! tracks the registers set since `CpuState` was last brought up to date
+//! ("dirty") and stores them just before every op that may leave the
+//! code (a memory access check, a helper that may fault, a rounding-mode
+//! check, the end of a member). Every exit therefore only sets `pc` and
+//! `instret` (and the fault address) and returns: no exit needs register
+//! values. Why: with one shared exit block taking every written register,
+//! Cranelift's SSA construction passed every register along every fault
+//! edge (sites x registers moves, long live ranges) and register
+//! allocation dominated compile time. The state at a fault is precise:
+//! the IR puts every op of a guest instruction that may fault before its
+//! `set`s, so the stores made there hold exactly the state before the
+//! faulting instruction.
 //!
-//! Guest memory accesses are inline: a bound check against the guest space
-//! and a permission-table test of the first and last page touched, then one
-//! host access at `base + addr`.
+//! Cranelift blocks are sealed as soon as their predecessors are known
+//! (all but member blocks reached by an edge from a later or the same
+//! member, sealed at the end), which keeps SSA construction from creating
+//! block parameters only to remove them.
+//!
+//! Guest memory accesses are inline: the first page's index against the
+//! guest space, its permission byte and the access's alignment (an
+//! aligned access stays in its page; an unaligned one checks its last
+//! page too, out of line), then one host access at `base + addr`.
 //!
 //! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
 //! (RISC-V division rules, shift masking, `*w` sign extension); floating
@@ -34,8 +45,8 @@ use crate::region::Region;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, Block as ClBlock, Endianness, Function, InstBuilder, MemFlagsData, Signature, Type,
-    Value as V,
+    AbiParam, Block as ClBlock, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
+    Type, Value as V,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -88,27 +99,24 @@ pub(crate) fn lower(
     frontend_config: TargetFrontendConfig,
     addrs: LinkAddrs,
 ) {
-    let mut used = [false; Global::COUNT];
-    let mut written = [false; Global::COUNT];
+    // Registers the region reads: loaded at entry. (One it only writes
+    // needs no load: the stores of `sync` take values set in the member.)
+    let mut read = 0u64;
     for blk in &region.blocks {
         for inst in &blk.insts {
-            match *inst {
-                Inst::Get { reg } => used[reg.index()] = true,
-                Inst::Set { reg, .. } => {
-                    used[reg.index()] = true;
-                    written[reg.index()] = true;
-                }
-                _ => {}
+            if let Inst::Get { reg } = *inst {
+                read |= 1 << reg.index();
             }
         }
     }
-    used[Global::X(0).index()] = false;
-    written[Global::X(0).index()] = false;
+    read &= !(1 << Global::X(0).index());
+    let late_preds = late_predecessors(region);
 
     let mut b = FunctionBuilder::new(func, fctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
+    b.seal_block(entry);
     let cpu = b.block_params(entry)[0];
     let ctx = b.block_params(entry)[1];
     let regs: Vec<Variable> = (0..Global::COUNT).map(|_| b.declare_var(I64)).collect();
@@ -126,6 +134,8 @@ pub(crate) fn lower(
         b.set_cold_block(hot);
         let is_hot = b.ins().icmp_imm_s(IntCC::Equal, n, addrs.hot_at as i64);
         b.ins().brif(is_hot, hot, &[], body, &[]);
+        b.seal_block(hot);
+        b.seal_block(body);
         b.switch_to_block(hot);
         let code = b.ins().iconst(I64, abi::EXIT_HOT as i64);
         b.ins().return_(&[code]);
@@ -136,21 +146,15 @@ pub(crate) fn lower(
     b.def_var(icount, instret);
     let mem_base = b.ins().load(I64, host_flags(), ctx, abi::CTX_MEM_BASE);
     let perm_table = b.ins().load(I64, host_flags(), ctx, abi::CTX_PERM_TABLE);
-    for (i, &u) in used.iter().enumerate() {
-        if u {
-            let v = b
-                .ins()
-                .load(I64, host_flags(), cpu, reg_offset(global_of(i)));
-            b.def_var(regs[i], v);
-        }
+    for i in Bits(read) {
+        let v = b
+            .ins()
+            .load(I64, host_flags(), cpu, reg_offset(global_of(i)));
+        b.def_var(regs[i], v);
     }
     let cl_blocks: Vec<ClBlock> = region.blocks.iter().map(|_| b.create_block()).collect();
     b.ins().jump(cl_blocks[0], &[]);
-    let exit_blk = b.create_block();
-    b.set_cold_block(exit_blk);
-    for _ in 0..4 {
-        b.append_block_param(exit_blk, I64);
-    }
+    let block_sig = b.import_signature(crate::compiler::block_sig());
     let mut l = Lower {
         b,
         region,
@@ -165,29 +169,82 @@ pub(crate) fn lower(
         regs,
         icount,
         limit,
-        written,
+        dirty: 0,
         vals: Vec::new(),
         mem_base,
         perm_table,
         insn: 0,
-        exit_blk,
+        block_sig,
+        helper_sigs: Vec::new(),
     };
-    for m in 0..region.blocks.len() {
+    for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
         l.block = &region.blocks[m];
-        l.vals = vec![None; l.block.insts.len()];
+        l.vals.clear();
+        l.vals.resize(l.block.insts.len(), None);
         let cb = l.cl_blocks[m];
         l.b.switch_to_block(cb);
+        if !late {
+            l.b.seal_block(cb);
+        }
         for i in 0..l.block.insts.len() {
             l.insn = l.block.guest_insn_of(i).0;
             l.inst(i);
         }
         l.insn = l.block.insn_starts.len().saturating_sub(1);
         l.terminator();
+        debug_assert_eq!(l.dirty, 0, "every way out of a member syncs");
     }
-    l.shared_exit();
-    l.b.seal_all_blocks();
+    for (m, &late) in late_preds.iter().enumerate() {
+        if late {
+            l.b.seal_block(l.cl_blocks[m]);
+        }
+    }
     l.b.finalize(frontend_config);
+}
+
+/// For each member, whether a member lowered at or after it jumps to it
+/// (so its Cranelift block can be sealed only once every member is
+/// lowered; the others are sealed as soon as lowering reaches them).
+fn late_predecessors(region: &Region) -> Vec<bool> {
+    let mut late = vec![false; region.blocks.len()];
+    let sites = region.return_sites();
+    for (i, blk) in region.blocks.iter().enumerate() {
+        let mut mark = |pc: u64| {
+            if let Some(j) = region.member(pc)
+                && j <= i
+            {
+                late[j] = true;
+            }
+        };
+        match blk.term {
+            Terminator::Jump { target } => mark(target),
+            Terminator::Branch {
+                taken, fallthrough, ..
+            } => {
+                mark(taken);
+                mark(fallthrough);
+            }
+            Terminator::JumpIndirect { .. } => sites.iter().for_each(|&(pc, _)| mark(pc)),
+            Terminator::Trap { .. } => {}
+        }
+    }
+    late
+}
+
+/// The indices of the set bits of a register mask, lowest first.
+struct Bits(u64);
+
+impl Iterator for Bits {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros() as usize;
+        self.0 &= self.0 - 1;
+        Some(i)
+    }
 }
 
 struct Lower<'a, 'b> {
@@ -209,16 +266,19 @@ struct Lower<'a, 'b> {
     icount: Variable,
     /// `JitCtx::instret_limit`.
     limit: V,
-    /// Registers the region writes: stored back at every exit.
-    written: [bool; Global::COUNT],
+    /// Registers (bit [`Global::index`]) set since `CpuState` was last
+    /// brought up to date (see [`Lower::sync`]).
+    dirty: u64,
     /// Cranelift value of each IR value of the current member.
     vals: Vec<Option<V>>,
     mem_base: V,
     perm_table: V,
     /// Index of the guest instruction being lowered.
     insn: usize,
-    /// The shared exit: (pc, retired in this member, code, fault address).
-    exit_blk: ClBlock,
+    /// The imported block signature (for tail calls).
+    block_sig: SigRef,
+    /// Helper signatures imported so far, by parameter types.
+    helper_sigs: Vec<(Vec<Type>, SigRef)>,
 }
 
 /// A guest PC to leave for.
@@ -270,75 +330,58 @@ impl Lower<'_, '_> {
             return;
         }
         self.b.def_var(self.regs[g.index()], v);
+        self.dirty |= 1 << g.index();
     }
 
-    /// Store the registers the region writes, `pc` and `instret`.
-    fn write_back(&mut self, pc: V, instret: V) {
-        for i in 0..Global::COUNT {
-            if self.written[i] {
-                let v = self.b.use_var(self.regs[i]);
-                self.b
-                    .ins()
-                    .store(host_flags(), v, self.cpu, reg_offset(global_of(i)));
-            }
+    /// Bring `CpuState` up to date: store the registers set since the last
+    /// sync. Called before every op that may leave the code, so that no
+    /// exit needs register values: the IR puts every op of a guest
+    /// instruction that may fault before its `set`s, so at such an op
+    /// `CpuState` holds exactly the state before the instruction.
+    fn sync(&mut self) {
+        for i in Bits(std::mem::take(&mut self.dirty)) {
+            let v = self.b.use_var(self.regs[i]);
+            self.b
+                .ins()
+                .store(host_flags(), v, self.cpu, reg_offset(global_of(i)));
         }
+    }
+
+    /// Branch to a new block on `cond` (`then` cold if asked), else to
+    /// another new block; both are sealed, and code generation continues
+    /// in neither. Returns (then, else).
+    fn split(&mut self, cond: V, cold_then: bool) -> (ClBlock, ClBlock) {
+        let (t, f) = (self.b.create_block(), self.b.create_block());
+        if cold_then {
+            self.b.set_cold_block(t);
+        }
+        self.b.ins().brif(cond, t, &[], f, &[]);
+        self.b.seal_block(t);
+        self.b.seal_block(f);
+        (t, f)
+    }
+
+    /// Return `code` after setting `pc` and `instret` (ends the current
+    /// Cranelift block). The registers must be in sync.
+    fn exit(&mut self, pc: V, instret: V, code: u64) {
         self.b.ins().store(host_flags(), pc, self.cpu, abi::PC);
         self.b
             .ins()
             .store(host_flags(), instret, self.cpu, abi::INSTRET);
-    }
-
-    /// Leave through the shared exit (ends the current Cranelift block):
-    /// `pc`, `retired` instructions of the current member, `code`, and the
-    /// fault address for memory faults.
-    fn goto_exit(&mut self, pc: V, retired: u64, code: u64, fault_addr: Option<V>) {
-        let k = self.iconst(I64, retired as i64);
         let code = self.iconst(I64, code as i64);
-        let addr = match fault_addr {
-            Some(a) => a,
-            None => self.iconst(I64, 0),
-        };
-        self.b.ins().jump(
-            self.exit_blk,
-            &[pc.into(), k.into(), code.into(), addr.into()],
-        );
-    }
-
-    /// The shared exit block's code.
-    fn shared_exit(&mut self) {
-        self.b.switch_to_block(self.exit_blk);
-        let p = self.b.block_params(self.exit_blk).to_vec();
-        let (pc, k, code, addr) = (p[0], p[1], p[2], p[3]);
-        let base = self.b.use_var(self.icount);
-        let instret = self.b.ins().iadd(base, k);
-        self.write_back(pc, instret);
-        // Only memory faults report their address here (helpers store
-        // theirs themselves).
-        let kind = self.b.ins().band_imm_s(code, 0xff);
-        let is_load = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kind, abi::EXIT_LOAD_FAULT as i64);
-        let is_store = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kind, abi::EXIT_STORE_FAULT as i64);
-        let is_mem = self.b.ins().bor(is_load, is_store);
-        let old = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.ctx, abi::CTX_FAULT_ADDR);
-        let a = self.b.ins().select(is_mem, addr, old);
-        self.b
-            .ins()
-            .store(host_flags(), a, self.ctx, abi::CTX_FAULT_ADDR);
         self.b.ins().return_(&[code]);
     }
 
-    /// Leave the current member for `pc` after retiring it whole: through
-    /// the shared exit at the check point (the budget is spent), else to
-    /// member `inner` by a jump, else by a tail call to the code `code`
-    /// gives (called only on that path) with `from` naming slot `kind`.
+    /// `instret` after `retired` instructions of the current member.
+    fn instret_after(&mut self, retired: u64) -> V {
+        let base = self.b.use_var(self.icount);
+        self.b.ins().iadd_imm_s(base, retired as i64)
+    }
+
+    /// Leave the current member for `pc` after retiring it whole: out of
+    /// the code at the check point (the budget is spent), else to member
+    /// `inner` by a jump, else by a tail call to the code `code` gives
+    /// (called only on that path) with `from` naming slot `kind`.
     fn leave(
         &mut self,
         pc: Pc,
@@ -346,20 +389,17 @@ impl Lower<'_, '_> {
         kind: usize,
         code: impl FnOnce(&mut Self) -> V,
     ) {
+        self.sync();
         let n = self.block.insn_starts.len() as u64;
-        let ic = self.b.use_var(self.icount);
-        let new = self.b.ins().iadd_imm_s(ic, n as i64);
+        let new = self.instret_after(n);
         let stop = self
             .b
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, new, self.limit);
-        let out = self.b.create_block();
-        let go = self.b.create_block();
-        self.b.set_cold_block(out);
-        self.b.ins().brif(stop, out, &[], go, &[]);
+        let (out, go) = self.split(stop, true);
         self.b.switch_to_block(out);
         let pc_v = self.pc_value(pc);
-        self.goto_exit(pc_v, n, abi::EXIT_NEXT, None);
+        self.exit(pc_v, new, abi::EXIT_NEXT);
         self.b.switch_to_block(go);
         if let Some(j) = inner {
             self.b.def_var(self.icount, new);
@@ -367,14 +407,16 @@ impl Lower<'_, '_> {
             return;
         }
         let pc_v = self.pc_value(pc);
-        self.write_back(pc_v, new);
+        self.b.ins().store(host_flags(), pc_v, self.cpu, abi::PC);
+        self.b
+            .ins()
+            .store(host_flags(), new, self.cpu, abi::INSTRET);
         let code = code(self);
-        let sig = self.b.import_signature(crate::compiler::block_sig());
         let from = abi::from_tag(self.addrs.link, self.cur, kind);
         let from = self.b.ins().iconst(I64, from as i64);
         self.b
             .ins()
-            .return_call_indirect(sig, code, &[self.cpu, self.ctx, from]);
+            .return_call_indirect(self.block_sig, code, &[self.cpu, self.ctx, from]);
     }
 
     /// The value of `pc` (constants are made where used, off hot paths).
@@ -406,10 +448,10 @@ impl Lower<'_, '_> {
     /// code if the cached PC matches, else the jump cache's entry for `pc`
     /// if it matches, else the exit stub.
     fn indirect_exit(&mut self, pc: V) {
+        self.sync();
         for (site, j) in self.region.return_sites() {
             let is = self.b.ins().icmp_imm_s(IntCC::Equal, pc, site as i64);
-            let (inner, next) = (self.b.create_block(), self.b.create_block());
-            self.b.ins().brif(is, inner, &[], next, &[]);
+            let (inner, next) = self.split(is, false);
             self.b.switch_to_block(inner);
             // A jump to a member: `leave` never asks for code.
             let stub = self.addrs.stub as i64;
@@ -434,6 +476,7 @@ impl Lower<'_, '_> {
             let code = l.b.append_block_param(done, I64);
             let ic_code = l.b.ins().load(I64, host_flags(), at, 0);
             l.b.ins().brif(hit, done, &[ic_code.into()], miss, &[]);
+            l.b.seal_block(miss);
             l.b.switch_to_block(miss);
             let table =
                 l.b.ins()
@@ -448,93 +491,106 @@ impl Lower<'_, '_> {
             let stub = l.b.ins().iconst(I64, stub as i64);
             let c = l.b.ins().select(found, e_code, stub);
             l.b.ins().jump(done, &[c.into()]);
+            l.b.seal_block(done);
             l.b.switch_to_block(done);
             code
         });
     }
 
     /// A cold exit at the current guest instruction with `code`, taken when
-    /// `fail` is nonzero; code generation continues on the other edge.
-    fn fault_exit_if(&mut self, fail: V, code: u64, fault_addr: Option<V>) {
-        let cold = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(cold);
-        self.b.ins().brif(fail, cold, &[], cont, &[]);
+    /// `fail` is nonzero; code generation continues on the other edge. The
+    /// registers must be in sync.
+    fn fault_exit_if(&mut self, fail: V, code: u64) {
+        let (cold, cont) = self.split(fail, true);
         self.b.switch_to_block(cold);
-        self.fault_exit(code, fault_addr);
+        self.fault_exit(code);
         self.b.switch_to_block(cont);
     }
 
     /// The exit for a fault at the current guest instruction (ends the
-    /// current Cranelift block).
-    fn fault_exit(&mut self, code: u64, fault_addr: Option<V>) {
+    /// current Cranelift block). The registers must be in sync.
+    fn fault_exit(&mut self, code: u64) {
         let pc = self.block.insn_starts[self.insn].pc;
         let pc = self.b.ins().iconst(I64, pc as i64);
-        self.goto_exit(pc, self.insn as u64, code, fault_addr);
+        let instret = self.instret_after(self.insn as u64);
+        self.exit(pc, instret, code);
     }
 
     /// Check an access of `size` bytes at guest address `ea` needing the
     /// permission bit `need`; return its host address. On failure the
-    /// code exits with `code` (the dispatcher computes the exact fault
-    /// address from `ea`).
+    /// code exits with `code`, leaving `ea` in `JitCtx::fault_addr` (the
+    /// dispatcher computes the exact fault address from it).
     ///
-    /// Hot path: the first page's index against the guest space and its
-    /// permission byte, and (for wider accesses) whether the access stays
-    /// in that page; only an access that crosses into the next page checks
-    /// that page too, out of line.
+    /// Hot path: the first page's index against the guest space, its
+    /// permission byte, and (for wider accesses) the alignment: an aligned
+    /// access stays in its page. Only an unaligned one checks the page of
+    /// its last byte too, out of line. Three fused compare-and-branches.
     fn checked_host_addr(&mut self, ea: V, size: u32, need: u8, code: u64) -> V {
         debug_assert!(need.is_power_of_two());
+        self.sync();
         let code = code | (size as u64) << 8;
-        let shift = PAGE_SIZE.trailing_zeros() as i64;
         let fault = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(fault);
 
-        let page = self.b.ins().ushr_imm_s(ea, shift);
-        self.page_check(page, need, fault);
+        let page = self.page_of(ea);
+        self.page_check(page, need, fault, false);
         if size > 1 {
-            let cross = self.b.create_block();
-            let same = self.b.create_block();
-            self.b.set_cold_block(cross);
-            let off = self.b.ins().band_imm_s(ea, PAGE_SIZE as i64 - 1);
-            let crosses = self.b.ins().icmp_imm_s(
-                IntCC::UnsignedGreaterThan,
-                off,
-                (PAGE_SIZE - size as u64) as i64,
-            );
-            self.b.ins().brif(crosses, cross, &[], same, &[]);
+            let unaligned = self.b.ins().band_imm_s(ea, size as i64 - 1);
+            let (cross, aligned) = self.split(unaligned, true);
+            // An unaligned access may end in the next page: check that
+            // one too (if it stays in its page this checks that again).
             self.b.switch_to_block(cross);
             let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
-            let page2 = self.b.ins().ushr_imm_s(last, shift);
-            self.page_check(page2, need, fault);
+            let page2 = self.page_of(last);
+            self.page_check(page2, need, fault, true);
             self.b.ins().jump(cont, &[]);
-            self.b.switch_to_block(same);
+            self.b.switch_to_block(aligned);
         }
         self.b.ins().jump(cont, &[]);
+        self.b.seal_block(fault);
+        self.b.seal_block(cont);
 
         self.b.switch_to_block(fault);
-        self.fault_exit(code, Some(ea));
+        self.b
+            .ins()
+            .store(host_flags(), ea, self.ctx, abi::CTX_FAULT_ADDR);
+        self.fault_exit(code);
 
         self.b.switch_to_block(cont);
         self.b.ins().iadd(self.mem_base, ea)
     }
 
-    /// Branch to `fault` unless guest page `page` exists and has the
-    /// permission bit `need`; continues in a new block.
-    fn page_check(&mut self, page: V, need: u8, fault: ClBlock) {
+    /// The guest page index of `addr`.
+    fn page_of(&mut self, addr: V) -> V {
+        self.b
+            .ins()
+            .ushr_imm_s(addr, PAGE_SIZE.trailing_zeros() as i64)
+    }
+
+    /// Branch to `fault` unless guest page `page` is in the guest space
+    /// and has the permission bit `need`; continues in a new block (cold if
+    /// `cold`).
+    fn page_check(&mut self, page: V, need: u8, fault: ClBlock, cold: bool) {
         let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
         let mid = self.b.create_block();
         let ok = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(mid);
+            self.b.set_cold_block(ok);
+        }
         let oob = self
             .b
             .ins()
             .icmp_imm_s(IntCC::UnsignedGreaterThan, page, max_page);
         self.b.ins().brif(oob, fault, &[], mid, &[]);
+        self.b.seal_block(mid);
         self.b.switch_to_block(mid);
         let at = self.b.ins().iadd(self.perm_table, page);
-        let perm = self.b.ins().uload8(I64, host_flags(), at, 0);
+        let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
         let have = self.b.ins().band_imm_s(perm, need as i64);
         self.b.ins().brif(have, ok, &[], fault, &[]);
+        self.b.seal_block(ok);
         self.b.switch_to_block(ok);
     }
 
@@ -553,32 +609,41 @@ impl Lower<'_, '_> {
         if rm != RoundMode::Dyn {
             return;
         }
+        self.sync();
         let frm = self.b.ins().load(I64, host_flags(), self.cpu, abi::FRM);
         let bad = self
             .b
             .ins()
             .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, frm, 5);
-        self.fault_exit_if(bad, abi::EXIT_ILLEGAL_RM, None);
+        self.fault_exit_if(bad, abi::EXIT_ILLEGAL_RM);
     }
 
     /// Call the helper at `f` with `args` (types `params`), returning its u64.
     fn call(&mut self, f: usize, params: &[Type], args: &[V]) -> V {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-        sig.returns.push(AbiParam::new(I64));
-        let sig = self.b.import_signature(sig);
+        let sig = match self.helper_sigs.iter().find(|(p, _)| p == params) {
+            Some(&(_, s)) => s,
+            None => {
+                let mut sig = Signature::new(self.call_conv);
+                sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+                sig.returns.push(AbiParam::new(I64));
+                let s = self.b.import_signature(sig);
+                self.helper_sigs.push((params.to_vec(), s));
+                s
+            }
+        };
         let callee = self.b.ins().iconst(self.ptr, f as i64);
         let call = self.b.ins().call_indirect(sig, callee, args);
         self.b.inst_results(call)[0]
     }
 
-    /// After a helper that may fail: exit if it recorded a fault.
+    /// After a helper that may fail (called with the registers in sync):
+    /// exit if it recorded a fault.
     fn check_helper(&mut self) {
         let f = self
             .b
             .ins()
             .load(I64, host_flags(), self.ctx, abi::CTX_HELPER_FAULT);
-        self.fault_exit_if(f, abi::EXIT_HELPER_FAULT, None);
+        self.fault_exit_if(f, abi::EXIT_HELPER_FAULT);
     }
 
     fn inst(&mut self, i: usize) {
@@ -634,6 +699,7 @@ impl Lower<'_, '_> {
                 let packed = self.iconst(I32, packed as i64);
                 let args = [self.ctx, packed, self.val(addr), self.val(val)];
                 let f = helpers::amo as unsafe extern "C" fn(*mut JitCtx, u32, u64, u64) -> u64;
+                self.sync();
                 let r = self.call(f as usize, &[self.ptr, I32, I64, I64], &args);
                 self.check_helper();
                 Some(r)
@@ -643,6 +709,7 @@ impl Lower<'_, '_> {
                 let args = [self.cpu, self.ctx, w, self.val(addr)];
                 let f = helpers::lr
                     as unsafe extern "C" fn(*mut CpuState, *mut JitCtx, u32, u64) -> u64;
+                self.sync();
                 let r = self.call(f as usize, &[self.ptr, self.ptr, I32, I64], &args);
                 self.check_helper();
                 Some(r)
@@ -652,6 +719,7 @@ impl Lower<'_, '_> {
                 let args = [self.cpu, self.ctx, w, self.val(addr), self.val(val)];
                 let f = helpers::sc
                     as unsafe extern "C" fn(*mut CpuState, *mut JitCtx, u32, u64, u64) -> u64;
+                self.sync();
                 let r = self.call(f as usize, &[self.ptr, self.ptr, I32, I64, I64], &args);
                 self.check_helper();
                 Some(r)
@@ -963,6 +1031,8 @@ impl Lower<'_, '_> {
     }
 
     fn terminator(&mut self) {
+        // Every way out leaves `CpuState` in sync; on a branch, both ways.
+        self.sync();
         let n = self.block.insn_starts.len() as u64;
         match self.block.term {
             Terminator::Jump { target } => self.link_exit(target, abi::LINK_TAKEN),
@@ -975,8 +1045,7 @@ impl Lower<'_, '_> {
             } => {
                 let (a, b) = (self.val(a), self.val(b));
                 let c = self.b.ins().icmp(int_cc(cond), a, b);
-                let (t, f) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(c, t, &[], f, &[]);
+                let (t, f) = self.split(c, false);
                 self.b.switch_to_block(t);
                 self.link_exit(taken, abi::LINK_TAKEN);
                 self.b.switch_to_block(f);
@@ -997,8 +1066,10 @@ impl Lower<'_, '_> {
                     }
                     TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
                 };
+                self.sync();
                 let pc = self.iconst(I64, pc as i64);
-                self.goto_exit(pc, retired, code, None);
+                let instret = self.instret_after(retired);
+                self.exit(pc, instret, code);
             }
         }
     }
