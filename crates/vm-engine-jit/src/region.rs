@@ -49,8 +49,10 @@ impl Region {
         r
     }
 
-    /// Add a member (its start PC must not be a member yet).
-    pub fn push(&mut self, b: Block) {
+    /// Add a member (its start PC must not be a member yet), optimized
+    /// with [`vm_ir::optimize`]: every block the JIT compiles passes here.
+    pub fn push(&mut self, mut b: Block) {
+        vm_ir::optimize(&mut b);
         self.index.insert(b.start_pc, self.blocks.len());
         self.blocks.push(b);
     }
