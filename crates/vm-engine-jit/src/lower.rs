@@ -30,10 +30,11 @@
 //! member, sealed at the end), which keeps SSA construction from creating
 //! block parameters only to remove them.
 //!
-//! Guest memory accesses are inline: the first page's index against the
-//! guest space, its permission byte and the access's alignment (an
-//! aligned access stays in its page; an unaligned one checks its last
-//! page too, out of line), then one host access at `base + addr`.
+//! Guest memory accesses are inline: one test that the address is in the
+//! guest space and aligned (so it stays in its page) and a test of the
+//! page's permission byte, then one host access at `base + addr`;
+//! unaligned accesses check the pages of their first and last bytes out
+//! of line.
 //!
 //! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
 //! (RISC-V division rules, shift masking, `*w` sign extension); floating
@@ -521,10 +522,13 @@ impl Lower<'_, '_> {
     /// code exits with `code`, leaving `ea` in `JitCtx::fault_addr` (the
     /// dispatcher computes the exact fault address from it).
     ///
-    /// Hot path: the first page's index against the guest space, its
-    /// permission byte, and (for wider accesses) the alignment: an aligned
-    /// access stays in its page. Only an unaligned one checks the page of
-    /// its last byte too, out of line. Three fused compare-and-branches.
+    /// Hot path: one test of `ea` against a mask of the bits above the
+    /// guest space and below the access's alignment (an aligned access in
+    /// the space stays in its page, which is in the space too), then the
+    /// page's permission byte: two fused test-and-branches. Anything else
+    /// (an unaligned access, which may cross into the next page, or one
+    /// outside the space) takes the full check out of line: each page's
+    /// index against the space and its permission byte.
     fn checked_host_addr(&mut self, ea: V, size: u32, need: u8, code: u64) -> V {
         debug_assert!(need.is_power_of_two());
         self.sync();
@@ -533,21 +537,45 @@ impl Lower<'_, '_> {
         let cont = self.b.create_block();
         self.b.set_cold_block(fault);
 
+        let mask = !(GUEST_SPACE_BYTES - 1) | (size as u64 - 1);
+        let odd = self.b.ins().band_imm_s(ea, mask as i64);
+        let slow = self.b.create_block();
+        let fast = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(odd, slow, &[], fast, &[]);
+        self.b.seal_block(slow);
+
+        // Slow path: the first page in the space, and for wider accesses
+        // the last byte's page (the same page unless the access crosses)
+        // in it and permitted; then the first page's permission, as on
+        // the fast path.
+        self.b.switch_to_block(slow);
         let page = self.page_of(ea);
-        self.page_check(page, need, fault, false);
+        let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
+        let oob = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThan, page, max_page);
+        let in_space = self.b.create_block();
+        self.b.set_cold_block(in_space);
+        self.b.ins().brif(oob, fault, &[], in_space, &[]);
+        self.b.seal_block(in_space);
+        self.b.switch_to_block(in_space);
         if size > 1 {
-            let unaligned = self.b.ins().band_imm_s(ea, size as i64 - 1);
-            let (cross, aligned) = self.split(unaligned, true);
-            // An unaligned access may end in the next page: check that
-            // one too (if it stays in its page this checks that again).
-            self.b.switch_to_block(cross);
             let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
             let page2 = self.page_of(last);
-            self.page_check(page2, need, fault, true);
-            self.b.ins().jump(cont, &[]);
-            self.b.switch_to_block(aligned);
+            self.page_check(page2, need, fault);
         }
-        self.b.ins().jump(cont, &[]);
+        self.b.ins().jump(fast, &[]);
+        self.b.seal_block(fast);
+
+        // Fast path: the first page's permission byte.
+        self.b.switch_to_block(fast);
+        let page = self.page_of(ea);
+        let at = self.b.ins().iadd(self.perm_table, page);
+        let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
+        let have = self.b.ins().band_imm_s(perm, need as i64);
+        self.b.ins().brif(have, cont, &[], fault, &[]);
         self.b.seal_block(fault);
         self.b.seal_block(cont);
 
@@ -569,16 +597,14 @@ impl Lower<'_, '_> {
     }
 
     /// Branch to `fault` unless guest page `page` is in the guest space
-    /// and has the permission bit `need`; continues in a new block (cold if
-    /// `cold`).
-    fn page_check(&mut self, page: V, need: u8, fault: ClBlock, cold: bool) {
+    /// and has the permission bit `need`; continues in a new block (both
+    /// cold: this is the slow path).
+    fn page_check(&mut self, page: V, need: u8, fault: ClBlock) {
         let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
         let mid = self.b.create_block();
         let ok = self.b.create_block();
-        if cold {
-            self.b.set_cold_block(mid);
-            self.b.set_cold_block(ok);
-        }
+        self.b.set_cold_block(mid);
+        self.b.set_cold_block(ok);
         let oob = self
             .b
             .ins()
