@@ -8,28 +8,25 @@
 //! and a guest instruction whose IR all died keeps its entry (with no
 //! instructions), so instruction counts and PCs stay right.
 
-use super::rewrite::{args_mut, is_pure, term_args_mut};
+use super::rewrite::{for_each_arg, for_each_term_arg, is_pure};
 use crate::{Block, Value};
 
 /// Run the pass; returns whether the block changed.
 pub fn run(block: &mut Block) -> bool {
     let len = block.insts.len();
     let mut used = vec![false; len];
-    for v in term_args_mut(&mut block.term) {
+    let mark = |used: &mut Vec<bool>, v: &mut Value| {
         if let Some(u) = used.get_mut(v.0 as usize) {
             *u = true;
         }
-    }
+    };
+    for_each_term_arg(&mut block.term, |v| mark(&mut used, v));
     let mut keep = vec![false; len];
     for i in (0..len).rev() {
         let inst = &mut block.insts[i];
         keep[i] = used[i] || !is_pure(inst);
         if keep[i] {
-            for v in args_mut(inst) {
-                if let Some(u) = used.get_mut(v.0 as usize) {
-                    *u = true;
-                }
-            }
+            for_each_arg(inst, |v| mark(&mut used, v));
         }
     }
     if keep.iter().all(|&k| k) {
@@ -51,13 +48,11 @@ pub fn run(block: &mut Block) -> bool {
     let old = std::mem::take(&mut block.insts);
     for (mut inst, k) in old.into_iter().zip(&keep) {
         if *k {
-            args_mut(&mut inst).into_iter().for_each(renumber);
+            for_each_arg(&mut inst, renumber);
             block.insts.push(inst);
         }
     }
-    term_args_mut(&mut block.term)
-        .into_iter()
-        .for_each(renumber);
+    for_each_term_arg(&mut block.term, renumber);
     for s in &mut block.insn_starts {
         if let Some(&to) = new_index.get(s.inst as usize) {
             s.inst = to;

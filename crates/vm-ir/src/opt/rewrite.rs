@@ -22,30 +22,43 @@ pub fn is_pure(inst: &Inst) -> bool {
     )
 }
 
-/// Mutable references to the values `inst` reads.
-pub fn args_mut(inst: &mut Inst) -> Vec<&mut Value> {
+/// Call `f` on each value `inst` reads (in place, so `f` may rewrite it).
+pub fn for_each_arg(inst: &mut Inst, mut f: impl FnMut(&mut Value)) {
     match inst {
-        Inst::Const { .. } | Inst::Get { .. } | Inst::Fence | Inst::CsrRead { .. } => vec![],
-        Inst::Set { arg, .. } | Inst::CsrWrite { arg, .. } => vec![arg],
-        Inst::Binary { a, b, .. } | Inst::FBinary { a, b, .. } => vec![a, b],
+        Inst::Const { .. } | Inst::Get { .. } | Inst::Fence | Inst::CsrRead { .. } => {}
+        Inst::Set { arg, .. } | Inst::CsrWrite { arg, .. } => f(arg),
+        Inst::Binary { a, b, .. } | Inst::FBinary { a, b, .. } => {
+            f(a);
+            f(b);
+        }
         Inst::BinaryImm { a, .. }
         | Inst::Unary { a, .. }
         | Inst::FUnary { a, .. }
-        | Inst::FCvt { a, .. } => vec![a],
-        Inst::Load { addr, .. } | Inst::LoadReserved { addr, .. } => vec![addr],
+        | Inst::FCvt { a, .. } => f(a),
+        Inst::Load { addr, .. } | Inst::LoadReserved { addr, .. } => f(addr),
         Inst::Store { addr, val, .. }
         | Inst::Amo { addr, val, .. }
-        | Inst::StoreConditional { addr, val, .. } => vec![addr, val],
-        Inst::Fma { a, b, c, .. } => vec![a, b, c],
+        | Inst::StoreConditional { addr, val, .. } => {
+            f(addr);
+            f(val);
+        }
+        Inst::Fma { a, b, c, .. } => {
+            f(a);
+            f(b);
+            f(c);
+        }
     }
 }
 
-/// Mutable references to the values the terminator reads.
-pub fn term_args_mut(term: &mut Terminator) -> Vec<&mut Value> {
+/// Call `f` on each value the terminator reads.
+pub fn for_each_term_arg(term: &mut Terminator, mut f: impl FnMut(&mut Value)) {
     match term {
-        Terminator::Branch { a, b, .. } => vec![a, b],
-        Terminator::JumpIndirect { target, .. } => vec![target],
-        Terminator::Jump { .. } | Terminator::Trap { .. } => vec![],
+        Terminator::Branch { a, b, .. } => {
+            f(a);
+            f(b);
+        }
+        Terminator::JumpIndirect { target, .. } => f(target),
+        Terminator::Jump { .. } | Terminator::Trap { .. } => {}
     }
 }
 
@@ -76,27 +89,23 @@ impl Subst {
         }
     }
 
-    fn map(&mut self, v: &mut Value) {
-        if let Some(&to) = self.to.get(v.0 as usize)
-            && to != *v
+    fn map(to: &[Value], changed: &mut bool, v: &mut Value) {
+        if let Some(&t) = to.get(v.0 as usize)
+            && t != *v
         {
-            *v = to;
-            self.changed = true;
+            *v = t;
+            *changed = true;
         }
     }
 
     /// Rewrite the operands of `inst`.
     pub fn apply(&mut self, inst: &mut Inst) {
-        for v in args_mut(inst) {
-            self.map(v);
-        }
+        for_each_arg(inst, |v| Self::map(&self.to, &mut self.changed, v));
     }
 
     /// Rewrite the operands of the terminator.
     pub fn apply_term(&mut self, term: &mut Terminator) {
-        for v in term_args_mut(term) {
-            self.map(v);
-        }
+        for_each_term_arg(term, |v| Self::map(&self.to, &mut self.changed, v));
     }
 
     /// Whether any operand was rewritten (a replacement nobody reads
