@@ -118,9 +118,12 @@ pub fn time_left() -> Option<Duration> {
         .map(|t| t.deadline.saturating_duration_since(Instant::now()))
 }
 
-/// In a forked child: the watchdog thread did not survive the fork, so
-/// start another one for the same deadline.
+/// In a forked child: only the forking thread survived, inside its clone
+/// call (its [`InCall`] is still live), so that is the one thread in a
+/// call; the watchdog thread did not survive either, so start another one
+/// for the same deadline.
 pub fn after_fork() {
+    IN_CALL.store(1, Ordering::SeqCst);
     if TIMEOUT.get().is_some() {
         start_watchdog();
     }
@@ -140,9 +143,6 @@ fn start_watchdog() {
 /// Sleep until the deadline, flag it, give the run loops a moment to stop
 /// the guest at a check point, then end the process (a guest blocked in a
 /// system call, or any thread that did not get there).
-/// After a fork, the child's count of threads in calls is inherited from
-/// the parent's at the moment of the fork (the forking thread's own call
-/// included), which at worst shortens its grace period.
 fn watchdog() {
     super::syscall::hostsig::block_all();
     let Some(t) = TIMEOUT.get() else { return };
