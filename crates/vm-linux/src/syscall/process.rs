@@ -16,8 +16,21 @@
 //! to memory are not seen by the parent, so a failed exec in a posix_spawn
 //! child is not reported back through memory (the child exits 127 instead).
 //! Forking while other guest threads run copies only the calling thread, as
-//! on Linux; a VM-internal lock another thread held at that moment would stay
-//! held in the child, so the child gets fresh thread bookkeeping.
+//! on Linux; a VM-internal lock another thread held at that moment would
+//! stay held in the child. Every lock the child can take is covered:
+//! - held across the fork (so no other thread holds it then): the
+//!   memory-cap lock (`mm`), the guest address-space lock (`vm-mem`) and
+//!   the stderr lock (`--strace`, warnings);
+//! - replaced in the child: the process's shared thread state
+//!   ([`super::thread::Shared`]: dispositions, invalidation log, thread
+//!   ids), and the limits' count of threads in a call;
+//! - per thread, so nothing to do: the signal bookkeeping of
+//!   [`super::hostsig`] (thread-locals), each thread's engine and
+//!   translation cache, SoftFloat's rounding mode and flags;
+//! - glibc's own (malloc, stdio) are reset by glibc's fork; Rust's stdout
+//!   lock is not used by the VM (guest output is write(2)), and process
+//!   exit only try-locks it.
+//! `tests/guest/fork_stress.c` forks while other threads are in those paths.
 
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
