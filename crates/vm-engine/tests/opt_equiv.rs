@@ -82,7 +82,8 @@ fn load_code(path: &std::path::Path, mem: &vm_mem::GuestMemory) -> Vec<(u64, u64
 /// Sweep the code of the program at `path` block by block (linearly, from
 /// the start of each executable segment); every block, optimized, must run
 /// like the original from a state whose registers point into the data page
-/// (so loads and stores mostly succeed). Returns (blocks, guest
+/// (so loads and stores mostly succeed), and optimizing it again changes
+/// nothing (the passes reach their fixed point). Returns (blocks, guest
 /// instructions, IR instructions before, after).
 fn sweep(path: &std::path::Path) -> (usize, usize, usize, usize) {
     let mem = case::memory();
@@ -103,6 +104,9 @@ fn sweep(path: &std::path::Path) -> (usize, usize, usize, usize) {
             vm_ir::optimize(&mut opt);
             spent += t.elapsed();
             vm_ir::verify(&opt).expect("optimized real block verifies");
+            let mut again = opt.clone();
+            vm_ir::optimize(&mut again);
+            assert_eq!(again, opt, "optimizing twice changed\n{block}");
             blocks += 1;
             guest += block.guest_insn_count();
             before += block.insts.len();

@@ -65,8 +65,12 @@ pub fn optimize(block: &mut Block) {
             break;
         }
     }
-    dead_set::run(block);
+    // Dead `get`s (forwarded ones) go first: dead-set elimination takes
+    // every remaining `get` as a reader.
     dce::run(block);
+    if dead_set::run(block) {
+        dce::run(block);
+    }
     if cfg!(debug_assertions)
         && let Err(e) = verify(block)
     {
