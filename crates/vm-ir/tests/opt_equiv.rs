@@ -376,3 +376,21 @@ fn remainder_by_two_is_not_constant() {
     optimize(&mut opt);
     assert_eq!(opt, block);
 }
+
+/// A block that breaks an invariant is not touched (and does not panic).
+#[test]
+fn invalid_blocks_are_left_alone() {
+    let text = "block 0x1000 .. 0x1004:
+  @0x1000
+  v0 = get x1
+  v1 = add v0, 0
+  v2 = load.i64 [v1]
+  set x0, v2
+  jump 0x2000
+";
+    let block = vm_ir::parse_block(text).expect("parses");
+    assert!(verify(&block).is_err());
+    let mut opt = block.clone();
+    optimize(&mut opt);
+    assert_eq!(opt, block);
+}
