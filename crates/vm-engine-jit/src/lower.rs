@@ -142,11 +142,8 @@ pub(crate) fn lower(
         b.ins().return_(&[code]);
         b.switch_to_block(body);
     }
-    let limit = b.ins().load(I64, host_flags(), ctx, abi::CTX_INSTRET_LIMIT);
     let instret = b.ins().load(I64, host_flags(), cpu, abi::INSTRET);
     b.def_var(icount, instret);
-    let mem_base = b.ins().load(I64, host_flags(), ctx, abi::CTX_MEM_BASE);
-    let perm_table = b.ins().load(I64, host_flags(), ctx, abi::CTX_PERM_TABLE);
     for i in Bits(read) {
         let v = b
             .ins()
@@ -169,11 +166,8 @@ pub(crate) fn lower(
         ctx,
         regs,
         icount,
-        limit,
         dirty: 0,
         vals: Vec::new(),
-        mem_base,
-        perm_table,
         insn: 0,
         block_sig,
         helper_sigs: Vec::new(),
@@ -265,15 +259,11 @@ struct Lower<'a, 'b> {
     regs: Vec<Variable>,
     /// `instret` at the start of the current member.
     icount: Variable,
-    /// `JitCtx::instret_limit`.
-    limit: V,
     /// Registers (bit [`Global::index`]) set since `CpuState` was last
     /// brought up to date (see [`Lower::sync`]).
     dirty: u64,
     /// Cranelift value of each IR value of the current member.
     vals: Vec<Option<V>>,
-    mem_base: V,
-    perm_table: V,
     /// Index of the guest instruction being lowered.
     insn: usize,
     /// The imported block signature (for tail calls).
@@ -393,10 +383,16 @@ impl Lower<'_, '_> {
         self.sync();
         let n = self.block.insn_starts.len() as u64;
         let new = self.instret_after(n);
+        // Loaded at each check (an operand of the compare): a register
+        // held for the whole function costs more in loops.
+        let limit = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.ctx, abi::CTX_INSTRET_LIMIT);
         let stop = self
             .b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, new, self.limit);
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, new, limit);
         let (out, go) = self.split(stop, true);
         self.b.switch_to_block(out);
         let pc_v = self.pc_value(pc);
@@ -572,7 +568,8 @@ impl Lower<'_, '_> {
         // Fast path: the first page's permission byte.
         self.b.switch_to_block(fast);
         let page = self.page_of(ea);
-        let at = self.b.ins().iadd(self.perm_table, page);
+        let table = self.ctx_word(abi::CTX_PERM_TABLE);
+        let at = self.b.ins().iadd(table, page);
         let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
         let have = self.b.ins().band_imm_s(perm, need as i64);
         self.b.ins().brif(have, cont, &[], fault, &[]);
@@ -586,7 +583,16 @@ impl Lower<'_, '_> {
         self.fault_exit(code);
 
         self.b.switch_to_block(cont);
-        self.b.ins().iadd(self.mem_base, ea)
+        let base = self.ctx_word(abi::CTX_MEM_BASE);
+        self.b.ins().iadd(base, ea)
+    }
+
+    /// A word of the `JitCtx`, loaded where used: the arena base and the
+    /// permission table are loaded at each access rather than held in
+    /// registers for the whole function (in loops, those registers are
+    /// worth more to guest registers; the loads hit L1).
+    fn ctx_word(&mut self, offset: i32) -> V {
+        self.b.ins().load(I64, host_flags(), self.ctx, offset)
     }
 
     /// The guest page index of `addr`.
@@ -612,7 +618,8 @@ impl Lower<'_, '_> {
         self.b.ins().brif(oob, fault, &[], mid, &[]);
         self.b.seal_block(mid);
         self.b.switch_to_block(mid);
-        let at = self.b.ins().iadd(self.perm_table, page);
+        let table = self.ctx_word(abi::CTX_PERM_TABLE);
+        let at = self.b.ins().iadd(table, page);
         let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
         let have = self.b.ins().band_imm_s(perm, need as i64);
         self.b.ins().brif(have, ok, &[], fault, &[]);
