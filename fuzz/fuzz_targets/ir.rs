@@ -6,8 +6,8 @@
 //! (`InterpBlock`) as under a plain walk of the IR, which has no slot
 //! aliasing or `set` folding to get wrong.
 //!
-//! There is no IR optimizer yet; when one exists, "optimized and
-//! unoptimized blocks agree" belongs here too.
+//! The optimizer (`vm_ir::optimize`) has its own target, `ir_opt`:
+//! optimized and unoptimized blocks agree under the interpreter.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
