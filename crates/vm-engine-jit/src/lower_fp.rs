@@ -46,7 +46,7 @@
 //!   for NaN; integer to FP can only be inexact (no integer overflows a
 //!   float); `fcvt.s.d` as the arithmetic case; FP to integer with a static
 //!   `rtz` (C casts) when the truncated value is in range (else NV), under
-//!   NX. Other conversions call the helper.
+//!   NX or when exact. Other conversions call the helper.
 //!
 //! The fast path costs a few integer instructions and one predictable branch
 //! to a cold block that calls the helper.
@@ -147,47 +147,53 @@ impl FpLower<'_, '_> {
                 self.ordered_op(op, fmt, a, y, slow)
             }
             FBinOp::Add | FBinOp::Sub | FBinOp::Mul | FBinOp::Div => {
-                let Some(env) = self.env_ok(rm) else {
-                    return self.call(&slow);
-                };
-                let boxed = self.boxed(fmt, &[a, y]);
-                let ok = self.and_opt(env, boxed);
-                let (x, yf) = (self.as_float(fmt, a), self.as_float(fmt, y));
-                let r = match op {
-                    FBinOp::Add => self.b.ins().fadd(x, yf),
-                    FBinOp::Sub => self.b.ins().fsub(x, yf),
-                    FBinOp::Mul => self.b.ins().fmul(x, yf),
-                    _ => self.b.ins().fdiv(x, yf),
-                };
-                let (r, bits) = self.float_result(fmt, r);
-                if matches!(op, FBinOp::Add | FBinOp::Sub) {
-                    let fin = self.finite(fmt, bits);
-                    let ok = self.and(ok, fin);
-                    return self.guarded(ok, r, |_| None, &slow);
-                }
-                let normal = self.above_min_normal(fmt, bits);
-                let ok = self.and(ok, normal);
-                self.guarded(
-                    ok,
-                    r,
-                    |l| {
-                        // An exact zero: 0 * finite, 0 / nonzero.
-                        let rz = l.is_zero(fmt, bits);
-                        let az = l.is_zero(fmt, a);
-                        let zero_in = if op == FBinOp::Mul {
-                            let yz = l.is_zero(fmt, y);
-                            l.b.ins().bor(az, yz)
-                        } else {
-                            az
-                        };
-                        let t = l.and(rz, zero_in);
-                        let boxed = l.boxed(fmt, &[a, y]);
-                        Some(l.and_opt(t, boxed))
-                    },
-                    &slow,
-                )
+                self.arith(op, fmt, rm, a, y, slow)
             }
         }
+    }
+
+    /// `fadd`/`fsub`/`fmul`/`fdiv`.
+    fn arith(&mut self, op: FBinOp, fmt: FpFmt, rm: RoundMode, a: V, y: V, slow: Slow) -> V {
+        let Some(env) = self.env_ok(rm) else {
+            return self.call(&slow);
+        };
+        let boxed = self.boxed(fmt, &[a, y]);
+        let ok = self.and_opt(env, boxed);
+        let (x, yf) = (self.as_float(fmt, a), self.as_float(fmt, y));
+        let r = match op {
+            FBinOp::Add => self.b.ins().fadd(x, yf),
+            FBinOp::Sub => self.b.ins().fsub(x, yf),
+            FBinOp::Mul => self.b.ins().fmul(x, yf),
+            _ => self.b.ins().fdiv(x, yf),
+        };
+        let (r, bits) = self.float_result(fmt, r);
+        if matches!(op, FBinOp::Add | FBinOp::Sub) {
+            let fin = self.finite(fmt, bits);
+            let ok = self.and(ok, fin);
+            return self.guarded(ok, r, |_| None, &slow);
+        }
+        let normal = self.above_min_normal(fmt, bits);
+        let ok = self.and(ok, normal);
+        self.guarded(
+            ok,
+            r,
+            |l| {
+                // An exact zero: 0 * finite, 0 / nonzero (a NaN or an
+                // infinite product would not be zero).
+                let rz = l.is_zero(fmt, bits);
+                let az = l.is_zero(fmt, a);
+                let zero_in = if op == FBinOp::Mul {
+                    let yz = l.is_zero(fmt, y);
+                    l.b.ins().bor(az, yz)
+                } else {
+                    az
+                };
+                let t = l.and(rz, zero_in);
+                let boxed = l.boxed(fmt, &[a, y]);
+                Some(l.and_opt(t, boxed))
+            },
+            &slow,
+        )
     }
 
     /// `op.fmt.rm a` (see [`vm_ir::Inst::FUnary`]).
@@ -330,7 +336,8 @@ impl FpLower<'_, '_> {
     }
 
     /// Float to integer, truncating: inline when the operand is boxed (for
-    /// `S`), the truncated value is in range (no NV) and NX is already set.
+    /// `S`), the truncated value is in range (no NV) and NX is already set
+    /// or the conversion is exact.
     fn fp_to_int(&mut self, to: CvtTy, from: CvtTy, a: V, slow: Slow) -> V {
         let fmt = if from == CvtTy::S { FpFmt::S } else { FpFmt::D };
         let x = self.as_float(fmt, a);
@@ -365,22 +372,38 @@ impl FpLower<'_, '_> {
         let above = self.b.ins().fcmp(lo_cc, xd, lo);
         let below = self.b.ins().fcmp(FloatCC::LessThan, xd, hi);
         let in_range = self.and(above, below);
-        let nx = self.nx_set();
-        let ok = self.and(in_range, nx);
         let boxed = self.boxed(fmt, &[a]);
-        let ok = self.and_opt(ok, boxed);
-        let r = if signed {
+        let valid = self.and_opt(in_range, boxed);
+        let nx = self.nx_set();
+        let ok = self.and(valid, nx);
+        let t = if signed {
             self.b.ins().fcvt_to_sint_sat(int_ty, x)
         } else {
             self.b.ins().fcvt_to_uint_sat(int_ty, x)
         };
         // 32-bit results are sign-extended, also for `wu`.
         let r = if int_ty == I32 {
-            self.b.ins().sextend(I64, r)
+            self.b.ins().sextend(I64, t)
         } else {
-            r
+            t
         };
-        self.guarded(ok, r, |_| None, &slow)
+        self.guarded(
+            ok,
+            r,
+            |l| {
+                // Without NX: exact when x is an integer, i.e. converting
+                // the result back gives x (a non-integer x is below 2^52,
+                // so its truncation converts back exactly, to another value).
+                let back = if signed {
+                    l.b.ins().fcvt_from_sint(F64, t)
+                } else {
+                    l.b.ins().fcvt_from_uint(F64, t)
+                };
+                let exact = l.b.ins().fcmp(FloatCC::Equal, back, xd);
+                Some(l.and(valid, exact))
+            },
+            &slow,
+        )
     }
 
     /// Comparisons and `fmin`/`fmax`: inline unless an operand is NaN (or

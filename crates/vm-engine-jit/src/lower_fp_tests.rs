@@ -557,7 +557,7 @@ fn conversions_match_the_interpreter() {
 }
 
 /// The fast path runs exactly when the guards say: normal operands under
-/// RNE with NX set; the helper otherwise.
+/// RNE with NX set (or exact results); the helper otherwise.
 #[test]
 fn fast_path_is_taken_in_the_common_case_only() {
     let mem = GuestMemory::new().expect("arena");
@@ -643,5 +643,40 @@ fn fast_path_is_taken_in_the_common_case_only() {
             u64::from(helper),
             "fmul.{fmt}.{rm} {a:#x} {b:#x} {fflags} {frm}"
         );
+    }
+    // fcvt.w.d, rtz: exact or under NX inline; inexact without NX, or out
+    // of range, the helper.
+    let cvt = prepare(
+        &mut c,
+        &block(
+            |_, [a, _, _]| Inst::FCvt {
+                to: CvtTy::W,
+                from: CvtTy::D,
+                rm: RoundMode::Rtz,
+                a,
+            },
+            false,
+        ),
+    );
+    let cases = [
+        (-7.0f64, 0, false),
+        (-7.5, NX, false),
+        (-7.5, 0, true),
+        (2_147_483_647.0, 0, false),
+        (2_147_483_648.0, NX, true),
+        (-2_147_483_648.9, NX, false),
+        (-2_147_483_649.0, NX, true),
+    ];
+    for (x, fflags, helper) in cases {
+        let (slow, runs) = compare(
+            &c,
+            &cvt,
+            &mem,
+            "fcvt",
+            &[[x.to_bits(), 0, 0]],
+            &[(fflags, 0)],
+        );
+        assert_eq!(runs, 1);
+        assert_eq!(slow, u64::from(helper), "fcvt.w.d.rtz {x} fflags {fflags}");
     }
 }
