@@ -610,15 +610,19 @@ impl FpLower<'_, '_> {
         self.b.set_cold_block(cold);
         let r = self.b.append_block_param(join, I64);
         self.b.ins().brif(ok, join, &[fast.into()], cold, &[]);
+        // Each new block is sealed as soon as its predecessors are all known.
+        self.b.seal_block(cold);
         self.b.switch_to_block(cold);
         if let Some(again) = retry(self) {
             let call = self.b.create_block();
             self.b.set_cold_block(call);
             self.b.ins().brif(again, join, &[fast.into()], call, &[]);
+            self.b.seal_block(call);
             self.b.switch_to_block(call);
         }
         let v = self.call(slow);
         self.b.ins().jump(join, &[v.into()]);
+        self.b.seal_block(join);
         self.b.switch_to_block(join);
         r
     }
