@@ -810,6 +810,7 @@ impl<'a> Lower<'a, '_> {
             b: &mut self.b,
             cpu: self.cpu,
             call_conv: self.call_conv,
+            sigs: &mut self.helper_sigs,
             has_fma: self.has_fma,
         }
     }

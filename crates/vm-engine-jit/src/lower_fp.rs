@@ -55,7 +55,7 @@ use crate::helpers;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F64, I32, I64};
 use cranelift_codegen::ir::{
-    AbiParam, InstBuilder, MemFlagsData, Signature, Type, Value as V, immediates::Ieee64,
+    AbiParam, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value as V, immediates::Ieee64,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
@@ -126,6 +126,9 @@ pub(crate) struct FpLower<'l, 'a> {
     pub cpu: V,
     /// The calling convention of helpers.
     pub call_conv: CallConv,
+    /// Helper signatures already imported into the function, by parameter
+    /// types (shared with the rest of the lowering).
+    pub sigs: &'l mut Vec<(Vec<Type>, SigRef)>,
     /// Whether the host has a fused multiply-add instruction (else `fma`
     /// would be a libcall, which compiled code cannot make).
     pub has_fma: bool,
@@ -629,12 +632,19 @@ impl FpLower<'_, '_> {
 
     /// Call the helper `slow` names, returning its u64.
     fn call(&mut self, slow: &Slow) -> V {
-        let mut sig = Signature::new(self.call_conv);
-        sig.params.push(AbiParam::new(I64));
-        sig.params
-            .extend(slow.params.iter().map(|&t| AbiParam::new(t)));
-        sig.returns.push(AbiParam::new(I64));
-        let sig = self.b.import_signature(sig);
+        let mut params = vec![I64];
+        params.extend_from_slice(slow.params);
+        let sig = match self.sigs.iter().find(|(p, _)| *p == params) {
+            Some(&(_, s)) => s,
+            None => {
+                let mut sig = Signature::new(self.call_conv);
+                sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+                sig.returns.push(AbiParam::new(I64));
+                let s = self.b.import_signature(sig);
+                self.sigs.push((params, s));
+                s
+            }
+        };
         let packed = self.b.ins().iconst(I32, i64::from(slow.packed));
         let mut args = vec![self.cpu, packed];
         args.extend_from_slice(&slow.operands);
