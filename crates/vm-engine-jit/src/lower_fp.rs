@@ -12,7 +12,8 @@
 //! so a host result is bit-identical to RISC-V's whenever
 //!
 //! 1. the rounding mode is RNE: a static `rne`, or `dyn` with `frm == 0`
-//!    (any other static mode always takes the helper);
+//!    (any other static mode always takes the helper), or the result is
+//!    exact (exact zeros of products and quotients, exact conversions);
 //! 2. no NaN is involved: the host propagates payloads where RISC-V returns
 //!    the canonical NaN, and NaN operands raise NV;
 //! 3. single-precision operands are properly NaN-boxed (an unboxed operand
@@ -21,8 +22,8 @@
 //! and the flags the operation may raise are already set, or cannot be
 //! raised. Flags accumulate in `CpuState::fflags`, so an inexact result
 //! changes nothing once NX is set; the fast path requires NX for every
-//! rounding operation (the first inexact operation, run by the helper, sets
-//! it). NV, DZ, OF and UF are never set by the fast path, so the guards
+//! operation that may round, unless the guard proves the result exact (the
+//! first inexact operation, run by the helper, sets NX). NV, DZ, OF and UF are never set by the fast path, so the guards
 //! exclude every case that could raise them. They are checked on the host
 //! *result*, which is cheaper than classifying the operands and covers them:
 //!
