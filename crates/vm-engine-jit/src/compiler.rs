@@ -210,9 +210,10 @@ impl Compiler {
         let call_conv = self.isa.default_call_conv();
         let cfg = self.isa.frontend_config();
         let single = region.blocks.len() == 1;
+        let has_fma = self.isa.has_native_fma();
         self.finish(pc, single, |func, fctx| {
             func.signature = block_sig();
-            lower::lower(region, func, fctx, call_conv, cfg, addrs);
+            lower::lower(region, func, fctx, call_conv, cfg, addrs, has_fma);
         })
     }
 

@@ -17,7 +17,8 @@
 //! budgets stay exact.
 //!
 //! Pieces: [`abi`] (the compiled code's contract), `region` (which blocks
-//! compile together), `lower` (IR → Cranelift), `helpers` (FP, atomics,
+//! compile together), `lower` (IR → Cranelift), `lower_fp` (FP operations: inline host
+//! fast paths guarded by exactness conditions), `helpers` (FP, atomics,
 //! `time`), `compiler` (ISA, entry trampoline, exit stub), `code_memory`
 //! (executable memory), `code_cache` (entries, tiers, link records),
 //! `engine` ([`JitEngine`]: dispatcher, tier-up, region upgrades, linking,
@@ -38,6 +39,7 @@ mod engine;
 mod exits;
 mod helpers;
 mod lower;
+mod lower_fp;
 mod region;
 
 pub use code_cache::Tier;

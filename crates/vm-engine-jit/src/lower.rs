@@ -40,10 +40,12 @@
 //!
 //! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
 //! (RISC-V division rules, shift masking, `*w` sign extension); floating
-//! point, atomics and the `time` CSR call [`crate::helpers`].
+//! point is [`crate::lower_fp`]'s (inline when exact, else a helper);
+//! atomics and the `time` CSR call [`crate::helpers`].
 
 use crate::abi::{self, JitCtx, LinkData};
 use crate::helpers;
+use crate::lower_fp::FpLower;
 use crate::region::Region;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
@@ -55,8 +57,8 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use vm_core::CpuState;
 use vm_ir::{
-    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, Global, Inst,
-    MemTy, RoundMode, Terminator, TrapKind, UnOp,
+    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, Global, Inst, MemTy, RoundMode, Terminator,
+    TrapKind, UnOp,
 };
 use vm_mem::{GUEST_SPACE_BYTES, PAGE_SIZE};
 
@@ -93,7 +95,7 @@ fn global_of(i: usize) -> Global {
 
 /// Fill `func` (whose signature is already the block one, see
 /// [`crate::abi`]) with the code of `region`; helpers are called in
-/// `call_conv`.
+/// `call_conv`; `has_fma` says whether the host has fused multiply-add.
 pub(crate) fn lower(
     region: &Region,
     func: &mut Function,
@@ -101,6 +103,7 @@ pub(crate) fn lower(
     call_conv: CallConv,
     frontend_config: TargetFrontendConfig,
     addrs: LinkAddrs,
+    has_fma: bool,
 ) {
     // Registers the region reads: loaded at entry. (One it only writes
     // needs no load: the stores of `sync` take values set in the member.)
@@ -163,6 +166,7 @@ pub(crate) fn lower(
         cl_blocks,
         ptr: I64,
         call_conv,
+        has_fma,
         addrs,
         cpu,
         ctx,
@@ -254,6 +258,8 @@ struct Lower<'a, 'b> {
     cl_blocks: Vec<ClBlock>,
     ptr: Type,
     call_conv: CallConv,
+    /// The host has fused multiply-add (see [`crate::lower_fp`]).
+    has_fma: bool,
     addrs: LinkAddrs,
     cpu: V,
     ctx: V,
@@ -299,7 +305,7 @@ fn int_cc(c: Cond) -> IntCC {
     }
 }
 
-impl Lower<'_, '_> {
+impl<'a> Lower<'a, '_> {
     fn val(&self, v: vm_ir::Value) -> V {
         // The verifier guarantees every operand is defined earlier by an
         // instruction with a result.
@@ -817,18 +823,13 @@ impl Lower<'_, '_> {
             }
             Inst::FBinary { op, fmt, rm, a, b } => {
                 self.check_rm(rm);
-                let packed = self.fp_pack(helpers::index_of(FBinOp::ALL, &op), fmt, rm);
-                let args = [self.cpu, packed, self.val(a), self.val(b)];
-                let f =
-                    helpers::fbinary as unsafe extern "C" fn(*mut CpuState, u32, u64, u64) -> u64;
-                Some(self.call(f as usize, &[self.ptr, I32, I64, I64], &args))
+                let (a, b) = (self.val(a), self.val(b));
+                Some(self.fp().fbinary(op, fmt, rm, a, b))
             }
             Inst::FUnary { op, fmt, rm, a } => {
                 self.check_rm(rm);
-                let packed = self.fp_pack(helpers::index_of(FUnOp::ALL, &op), fmt, rm);
-                let args = [self.cpu, packed, self.val(a)];
-                let f = helpers::funary as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
-                Some(self.call(f as usize, &[self.ptr, I32, I64], &args))
+                let a = self.val(a);
+                Some(self.fp().funary(op, fmt, rm, a))
             }
             Inst::Fma {
                 op,
@@ -839,23 +840,13 @@ impl Lower<'_, '_> {
                 c,
             } => {
                 self.check_rm(rm);
-                let packed = self.fp_pack(helpers::index_of(FmaOp::ALL, &op), fmt, rm);
-                let args = [self.cpu, packed, self.val(a), self.val(b), self.val(c)];
-                let f =
-                    helpers::fma as unsafe extern "C" fn(*mut CpuState, u32, u64, u64, u64) -> u64;
-                Some(self.call(f as usize, &[self.ptr, I32, I64, I64, I64], &args))
+                let (a, b, c) = (self.val(a), self.val(b), self.val(c));
+                Some(self.fp().fma(op, fmt, rm, a, b, c))
             }
             Inst::FCvt { to, from, rm, a } => {
                 self.check_rm(rm);
-                let packed = helpers::pack(
-                    helpers::index_of(CvtTy::ALL, &to),
-                    helpers::index_of(CvtTy::ALL, &from),
-                    helpers::index_of(RoundMode::ALL, &rm),
-                );
-                let packed = self.iconst(I32, packed as i64);
-                let args = [self.cpu, packed, self.val(a)];
-                let f = helpers::fcvt as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
-                Some(self.call(f as usize, &[self.ptr, I32, I64], &args))
+                let a = self.val(a);
+                Some(self.fp().fcvt(to, from, rm, a))
             }
             Inst::CsrRead { csr } => Some(self.csr_read(csr)),
             Inst::CsrWrite { csr, arg } => {
@@ -867,13 +858,15 @@ impl Lower<'_, '_> {
         self.vals[i] = result;
     }
 
-    fn fp_pack(&mut self, op: usize, fmt: FpFmt, rm: RoundMode) -> V {
-        let packed = helpers::pack(
-            op,
-            helpers::index_of(FpFmt::ALL, &fmt),
-            helpers::index_of(RoundMode::ALL, &rm),
-        );
-        self.iconst(I32, packed as i64)
+    /// The FP lowering (see [`crate::lower_fp`]) at the current position.
+    fn fp(&mut self) -> FpLower<'_, 'a> {
+        FpLower {
+            b: &mut self.b,
+            cpu: self.cpu,
+            call_conv: self.call_conv,
+            sigs: &mut self.helper_sigs,
+            has_fma: self.has_fma,
+        }
     }
 
     fn load(&mut self, ty: MemTy, host: V) -> V {
