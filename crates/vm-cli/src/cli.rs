@@ -56,6 +56,12 @@ pub struct EngineChoice {
     /// which it is compiled.
     #[arg(long, value_name = "N", default_value_t = vm_engine_jit::DEFAULT_THRESHOLD)]
     pub jit_threshold: u64,
+
+    /// With `--engine tiered`: compile hot blocks before they run again,
+    /// on the thread that runs them, instead of on the background compile
+    /// thread (for debugging; results are the same).
+    #[arg(long)]
+    pub jit_sync: bool,
 }
 
 impl EngineChoice {

@@ -1,23 +1,53 @@
-//! Choosing the execution engine named by `--engine`.
+//! Choosing the execution engine named by `--engine`, for the main thread
+//! and for every further guest thread.
 
+use std::sync::Arc;
 use vm_engine::{Engine, EngineConfig, Interpreter};
-use vm_engine_jit::JitEngine;
+use vm_engine_jit::{JitConfig, JitEngine, Mode, SharedJit};
+use vm_linux::syscall::thread::EngineFactory;
 
 use crate::cli::{EngineChoice, EngineKind};
 
-/// A new engine as `choice` says. When the JIT cannot run on this host the
-/// interpreter is used instead, with a warning.
-pub fn make_engine(choice: EngineChoice, config: EngineConfig) -> Box<dyn Engine> {
-    let jit = match choice.kind {
-        EngineKind::Interp => return Box::new(Interpreter::new(config)),
-        EngineKind::Jit => JitEngine::new(config.clone()),
-        EngineKind::Tiered => JitEngine::tiered(config.clone(), choice.jit_threshold),
+/// The main thread's engine as `choice` says, and the factory for the
+/// engines of the guest threads it starts. JIT engines share one
+/// translation cache (and compile worker): what one thread compiled runs
+/// in all of them. When the JIT cannot run on this host the interpreter is
+/// used instead, with a warning.
+pub fn make_engines(
+    choice: EngineChoice,
+    config: EngineConfig,
+) -> (Box<dyn Engine>, EngineFactory) {
+    let mode = match choice.kind {
+        EngineKind::Interp => return interpreters(config),
+        EngineKind::Jit => Mode::Jit,
+        EngineKind::Tiered => Mode::Tiered {
+            threshold: choice.jit_threshold,
+        },
     };
-    match jit {
-        Ok(j) => Box::new(j),
+    let jit = JitConfig {
+        engine: config.clone(),
+        mode,
+        background: !choice.jit_sync,
+        ..JitConfig::default()
+    };
+    match SharedJit::new(jit) {
+        Ok(shared) => {
+            let main = Box::new(JitEngine::with_shared(&shared));
+            let factory: EngineFactory =
+                Arc::new(move || Box::new(JitEngine::with_shared(&shared)) as Box<dyn Engine>);
+            (main, factory)
+        }
         Err(e) => {
             eprintln!("vm: warning: {e}; using the interpreter");
-            Box::new(Interpreter::new(config))
+            interpreters(config)
         }
     }
+}
+
+/// An interpreter for the main thread and one for each further thread.
+fn interpreters(config: EngineConfig) -> (Box<dyn Engine>, EngineFactory) {
+    let main = Box::new(Interpreter::new(config.clone()));
+    let factory: EngineFactory =
+        Arc::new(move || Box::new(Interpreter::new(config.clone())) as Box<dyn Engine>);
+    (main, factory)
 }

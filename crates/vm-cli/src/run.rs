@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -16,7 +15,7 @@ use vm_linux::{Args, GuestEnd, Linux, LinuxConfig, Program, RunLimits};
 use vm_mem::GuestMemory;
 
 use crate::cli::RunArgs;
-use crate::engine::make_engine;
+use crate::engine::make_engines;
 use crate::env::guest_env;
 
 /// Run the program; never returns on success (the VM exits as the guest did).
@@ -66,7 +65,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         .collect();
 
     let engine_config = EngineConfig { trace: opts.trace };
-    let mut engine = make_engine(opts.engine, engine_config.clone());
+    let (mut engine, make_engine) = make_engines(opts.engine, engine_config);
     let mut linux = Linux::new(LinuxConfig {
         exe_path,
         // Under --fs-root the guest sees only the root (-L serves the loader).
@@ -77,9 +76,8 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
         cmdline,
         auxv: vm_linux::auxv_at(mem, loaded.sp),
     });
-    let kind = opts.engine;
     linux.set_thread_support(ThreadSupport {
-        make_engine: Arc::new(move || make_engine(kind, engine_config.clone())),
+        make_engine,
         mem,
         limits: RunLimits::default(),
     });
@@ -179,6 +177,9 @@ fn exec_options(opts: &RunArgs) -> Vec<OsString> {
     }
     if opts.trace {
         v.push("--trace".into());
+    }
+    if opts.engine.jit_sync {
+        v.push("--jit-sync".into());
     }
     v
 }

@@ -1,34 +1,43 @@
-//! The JIT's translation cache: one entry per guest block, holding its tier
-//! (interpreted or compiled), its host code (of the block alone or of a
-//! region headed by it) and size, its execution counts,
-//! its link data, and the list of link slots elsewhere that point at it.
+//! The process-wide translation cache: one entry per guest block, holding
+//! its tier (interpreted or compiled), its host code (of the block alone or
+//! of a region headed by it) and size, its link data, and the list of link
+//! slots elsewhere that point at it. Every guest thread's engine reads and
+//! fills this one cache (under the lock of `crate::shared::SharedJit`), so
+//! a block translated or compiled by one thread runs in all of them.
 //!
-//! Lookup is a direct-mapped table in front of a hash map, as in
-//! `vm_engine::cache`; entries live in a slab and are named by index. An
-//! index held across a removal (a link record) is re-checked with
-//! [`CodeCache::get_if_mut`] and the PC it expects.
+//! What threads read without the lock is split out into [`Published`]
+//! (`Arc`'d): the block's bounds, its interpreter form, the current code
+//! pointer (an atomic, 0 while there is none) and the execution counter
+//! that triggers compilation. Each thread keeps its own PC → `Published`
+//! front table (`crate::local`), so the common lookup takes no lock.
+//!
+//! Entries live in a slab and are named by index plus a serial number
+//! that is never reused, so a stale reference (a link record, a compile
+//! request) is recognised with [`CodeCache::get_live`].
 //!
 //! Invariant: every filled link slot (or inline cache) pointing at an
 //! entry's code is recorded in that entry's `incoming`; removing the entry
-//! resets those slots to the exit stub ([`CodeCache::remove_overlapping`]
-//! returns the entries so the engine can do that), so no compiled code ever
-//! jumps into code of a dropped translation.
+//! resets those slots to the exit stub, so no live compiled code jumps into
+//! code of a dropped translation (code already running in another thread
+//! may finish its run: dropped code and link data are freed only once no
+//! thread can be inside them, see `crate::shared`).
 
 use crate::abi::LinkData;
 use crate::compiler::Code;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use vm_engine::interp::InterpBlock;
 
-const FAST_BITS: u32 = 12;
-const FAST_LEN: usize = 1 << FAST_BITS;
-
-/// A link slot of some translation: the owner's index and start PC, the
-/// member block, and which slot ([`crate::abi::LINK_TAKEN`],
-/// `LINK_FALLTHROUGH` or `LINK_IC`).
+/// A link slot of some translation: the owner's index, serial and start
+/// PC, the address of the `LinkData` the slot is in, the member block, and
+/// which slot ([`crate::abi::LINK_TAKEN`], `LINK_FALLTHROUGH` or
+/// `LINK_IC`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SlotRef {
     pub idx: u32,
     pub pc: u64,
+    pub link: usize,
     pub block: usize,
     pub kind: usize,
 }
@@ -44,25 +53,51 @@ pub enum Tier {
     Failed,
 }
 
-/// One cached guest block.
-pub(crate) struct Entry {
+/// The part of an entry every thread reads without the cache lock.
+pub(crate) struct Published {
+    /// Guest PC of the block.
     pub start: u64,
     /// End of the block at `start`.
     pub end: u64,
+    /// Cache index of the entry.
+    pub idx: u32,
+    /// Never-reused serial of the entry (see [`CodeCache::get_live`]).
+    pub serial: u64,
+    /// Entry point of its compiled code, 0 while there is none (set when
+    /// code is installed, reset when the entry is dropped).
+    pub code: AtomicUsize,
+    /// The interpreter's form, made when first needed.
+    pub interp: OnceLock<InterpBlock>,
+    /// Interpreted executions, by every thread (compiled ones are counted
+    /// by the code in `LinkData::exec_count`).
+    pub count: AtomicU64,
+    /// A compile was requested (or is not wanted): do not request again.
+    pub requested: AtomicBool,
+}
+
+impl Published {
+    /// The compiled code, if any.
+    #[inline(always)]
+    pub fn code(&self) -> usize {
+        self.code.load(Ordering::Acquire)
+    }
+}
+
+/// One cached guest block.
+pub(crate) struct Entry {
+    /// What threads read without the lock.
+    pub cell: Arc<Published>,
     /// Guest range every member of the compiled region lies in (what
     /// invalidation tests).
     pub span: (u64, u64),
     /// Guest blocks in the compiled region (0 unless compiled).
     pub members: u32,
     pub tier: Tier,
-    /// The interpreter's form (interpreted and failed tiers).
-    pub interp: Option<InterpBlock>,
     /// Host code (compiled tier).
     pub code: Option<Code>,
-    /// Data the compiled code addresses (stable while the entry lives).
+    /// Data the compiled code addresses (stable while the entry lives, and
+    /// after that until it is reclaimed).
     pub link: Box<LinkData>,
-    /// Interpreted executions (compiled ones count in `link.exec_count`).
-    pub interp_count: u64,
     /// Link slots pointing at this entry's code.
     pub incoming: Vec<SlotRef>,
 }
@@ -70,8 +105,18 @@ pub(crate) struct Entry {
 impl Entry {
     /// Executions in any tier.
     pub fn exec_count(&self) -> u64 {
-        self.interp_count + self.link.exec_count
+        self.cell.count.load(Ordering::Relaxed) + link_execs(&self.link)
     }
+}
+
+/// Entries of the compiled code of `link` (a counter compiled code
+/// updates without synchronisation: approximate when threads race).
+pub(crate) fn link_execs(link: &LinkData) -> u64 {
+    let p = &raw const link.exec_count;
+    // SAFETY: `p` points at a live, aligned u64; compiled code in other
+    // threads may store to it concurrently, and an atomic load tolerates
+    // that (a torn read cannot happen for an aligned word on x86-64).
+    unsafe { AtomicU64::from_ptr(p.cast_mut()).load(Ordering::Relaxed) }
 }
 
 /// Cache of [`Entry`]s keyed by start PC.
@@ -79,13 +124,7 @@ pub(crate) struct CodeCache {
     slab: Vec<Option<Entry>>,
     free: Vec<u32>,
     map: HashMap<u64, u32>,
-    /// `(pc, index + 1)`; 0 means empty.
-    fast: Box<[(u64, u32)]>,
-}
-
-#[inline(always)]
-fn fast_slot(pc: u64) -> usize {
-    ((pc >> 1) ^ (pc >> (FAST_BITS + 1))) as usize & (FAST_LEN - 1)
+    next_serial: u64,
 }
 
 impl CodeCache {
@@ -94,21 +133,13 @@ impl CodeCache {
             slab: Vec::new(),
             free: Vec::new(),
             map: HashMap::new(),
-            fast: vec![(0, 0); FAST_LEN].into_boxed_slice(),
+            next_serial: 1,
         }
     }
 
     /// Index of the entry starting at `pc`.
-    #[inline]
-    pub fn lookup(&mut self, pc: u64) -> Option<u32> {
-        let f = fast_slot(pc);
-        let (fpc, fidx) = self.fast[f];
-        if fidx != 0 && fpc == pc {
-            return Some(fidx - 1);
-        }
-        let idx = *self.map.get(&pc)?;
-        self.fast[f] = (pc, idx + 1);
-        Some(idx)
+    pub fn lookup(&self, pc: u64) -> Option<u32> {
+        self.map.get(&pc).copied()
     }
 
     /// The live entry at `idx` (an index from `lookup`/`insert`).
@@ -124,15 +155,22 @@ impl CodeCache {
     /// The entry at `idx` if it still translates `pc`.
     pub fn get_if_mut(&mut self, idx: u32, pc: u64) -> Option<&mut Entry> {
         match self.slab.get_mut(idx as usize) {
-            Some(Some(e)) if e.start == pc => Some(e),
+            Some(Some(e)) if e.cell.start == pc => Some(e),
             _ => None,
         }
     }
 
-    /// Add `e` (no entry for its start PC may exist); its link data learns
-    /// its index.
-    pub fn insert(&mut self, mut e: Entry) -> u32 {
-        let start = e.start;
+    /// The entry at `idx` if it is still the one with `serial`.
+    pub fn get_live(&mut self, idx: u32, serial: u64) -> Option<&mut Entry> {
+        match self.slab.get_mut(idx as usize) {
+            Some(Some(e)) if e.cell.serial == serial => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Add an entry for the block `[start, end)` (none may exist for
+    /// `start`) with placeholder link data `link`; returns its index.
+    pub fn insert(&mut self, start: u64, end: u64, mut link: Box<LinkData>) -> u32 {
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -140,15 +178,36 @@ impl CodeCache {
                 (self.slab.len() - 1) as u32
             }
         };
-        e.link.owner_idx = idx;
-        e.link.owner_pc = start;
-        self.slab[idx as usize] = Some(e);
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        link.owner_idx = idx;
+        link.owner_pc = start;
+        let cell = Arc::new(Published {
+            start,
+            end,
+            idx,
+            serial,
+            code: AtomicUsize::new(0),
+            interp: OnceLock::new(),
+            count: AtomicU64::new(0),
+            requested: AtomicBool::new(false),
+        });
+        self.slab[idx as usize] = Some(Entry {
+            cell,
+            span: (start, end),
+            members: 0,
+            tier: Tier::Interpreted,
+            code: None,
+            link,
+            incoming: Vec::new(),
+        });
         if let Some(old) = self.map.insert(start, idx) {
             // Not expected; keep the cache consistent anyway.
-            self.slab[old as usize] = None;
+            if let Some(e) = self.slab[old as usize].take() {
+                e.cell.code.store(0, Ordering::Release);
+            }
             self.free.push(old);
         }
-        self.fast[fast_slot(start)] = (start, idx + 1);
         idx
     }
 
@@ -158,8 +217,7 @@ impl CodeCache {
             .map
             .iter()
             .filter(|&(_, &i)| {
-                let e = self.get(i);
-                let (lo, hi) = e.span;
+                let (lo, hi) = self.get(i).span;
                 lo < end && start < hi.max(lo + 1)
             })
             .map(|(&pc, &i)| (pc, i))
@@ -168,10 +226,6 @@ impl CodeCache {
             .into_iter()
             .filter_map(|(pc, i)| {
                 self.map.remove(&pc);
-                let f = fast_slot(pc);
-                if self.fast[f].1 == i + 1 {
-                    self.fast[f] = (0, 0);
-                }
                 self.free.push(i);
                 self.slab[i as usize].take()
             })
@@ -193,41 +247,32 @@ impl CodeCache {
 mod tests {
     use super::*;
 
-    fn entry(start: u64, end: u64) -> Entry {
-        Entry {
-            start,
-            end,
-            span: (start, end),
-            members: 0,
-            tier: Tier::Interpreted,
-            interp: None,
-            code: None,
-            link: Box::new(LinkData::new(0, 0, 0, 0)),
-            interp_count: 0,
-            incoming: Vec::new(),
-        }
+    fn link() -> Box<LinkData> {
+        Box::new(LinkData::new(0, 0, 0, 0))
     }
 
     #[test]
     fn insert_lookup_remove() {
         let mut c = CodeCache::new();
-        let a = c.insert(entry(0x1000, 0x1010));
-        let b = c.insert(entry(0x2000, 0x2008));
+        let a = c.insert(0x1000, 0x1010, link());
+        let b = c.insert(0x2000, 0x2008, link());
         assert_eq!(c.lookup(0x1000), Some(a));
         assert_eq!(c.lookup(0x2000), Some(b));
         assert_eq!(c.get(b).link.owner_idx, b);
         assert_eq!(c.get(b).link.owner_pc, 0x2000);
+        let a_serial = c.get(a).cell.serial;
         let gone = c.remove_overlapping(0x100c, 0x100d);
         assert_eq!(gone.len(), 1);
-        assert_eq!(gone[0].start, 0x1000);
+        assert_eq!(gone[0].cell.start, 0x1000);
         assert_eq!(c.lookup(0x1000), None);
         assert!(c.get_if_mut(a, 0x1000).is_none());
-        let d = c.insert(entry(0x5000, 0x5004));
+        let d = c.insert(0x1000, 0x1010, link());
         assert_eq!(d, a, "slot reused");
         assert!(
-            c.get_if_mut(d, 0x1000).is_none(),
-            "stale reference rejected"
+            c.get_live(d, a_serial).is_none(),
+            "stale reference rejected although index and PC match"
         );
+        assert!(c.get_live(d, c.get(d).cell.serial).is_some());
         assert_eq!(c.iter().count(), 2);
         assert_eq!(c.clear().len(), 2);
         assert_eq!(c.iter().count(), 0);

@@ -1,32 +1,41 @@
-//! [`JitEngine`]: the dispatcher loop over the code cache, tier-up from
-//! interpreter counters (tiered: straight to a region), region upgrades of
-//! hot compiled blocks (jit: on [`abi::EXIT_HOT`]), filling link slots and
-//! the jump cache, invalidation and statistics.
+//! [`JitEngine`]: one guest thread's dispatcher over the process-wide
+//! translation cache ([`SharedJit`]): lookups through the thread's own
+//! front table, tier-up from the shared execution counters (tiered: a
+//! region, compiled by the background worker or, with
+//! [`crate::JitConfig::background`] off, right here), region upgrades of
+//! hot compiled blocks (jit: on [`abi::EXIT_HOT`]), filling link slots
+//! and the jump cache, and statistics.
 //!
 //! The dispatcher runs one block at a time only when it must: compiled
 //! code chains to its successors by itself once their link slots are
 //! filled, and comes back only at the budget check point, at a link not yet
 //! filled (or an inline-cache and jump-cache miss), at a region request, or
 //! at an exit for the runtime.
-//! Interpreted blocks (tiered mode, and blocks that failed to compile) are
-//! run here one by one through [`InterpBlock`], with the guest registers
-//! kept in the interpreter's [`Slots`]; they move to and from the
-//! `CpuState` only when execution changes tier.
+//! Interpreted blocks (tiered mode, blocks that failed to compile, and
+//! blocks whose compile is still pending) are run here one by one through
+//! [`InterpBlock`], with the guest registers kept in the interpreter's
+//! [`Slots`]; they move to and from the `CpuState` only when execution
+//! changes tier.
+//!
+//! Per thread: the CPU state, the `JitCtx`, the front table, the jump
+//! cache, the interpreter's slots and the counters of this thread's
+//! execution. Everything else is shared (see `crate::shared` for how code
+//! is changed safely under running threads).
 
-use crate::abi::{self, JitCtx, JumpCache, LINK_IC, LinkData};
-use crate::code_cache::{CodeCache, Entry, SlotRef, Tier};
-use crate::compiler::{Compiler, JitError};
+use crate::abi::{self, JitCtx, JumpCache, LINK_IC};
+use crate::code_cache::{Published, SlotRef, Tier};
+use crate::compiler::JitError;
 use crate::exits::exit_of;
-use crate::region::Region;
+use crate::local::LocalCache;
+use crate::shared::{self, SharedJit, ThreadFlag, interp_form};
 use crate::{JitConfig, Mode};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use vm_core::{CpuState, Exit};
-use vm_engine::interp::{self, BlockEnd, InterpBlock, Slots};
+use vm_engine::interp::{self, BlockEnd, Slots};
 use vm_engine::{Engine, EngineStats};
 use vm_mem::GuestMemory;
-
-/// One line per process for blocks that fail to compile.
-static COMPILE_FAILURE_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// What the cache says about one block (for tests and diagnostics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,43 +53,58 @@ pub struct BlockInfo {
     pub region_blocks: u32,
 }
 
-/// The baseline JIT, eager (`jit`) or tiered over the interpreter.
+/// The baseline JIT, eager (`jit`) or tiered over the interpreter: the
+/// engine of one guest thread.
 pub struct JitEngine {
-    config: JitConfig,
-    compiler: Compiler,
-    cache: CodeCache,
+    /// Never dropped in a forked child (see `after_fork`).
+    shared: ManuallyDrop<Arc<SharedJit>>,
+    flag: Arc<ThreadFlag>,
+    /// The shared generation `local` and `jump_cache` are from.
+    seen_gen: u64,
+    /// `shared::fork_gen()` when `shared` was made or adopted.
+    fork_gen: u64,
+    local: LocalCache,
     slots: Slots,
+    /// This thread's counters (the process-wide ones live in `shared`).
     stats: EngineStats,
-    /// Executions of compiled blocks already dropped from the cache.
-    dropped_execs: u64,
     /// PC → code for indirect jumps that miss their inline cache.
     jump_cache: JumpCache,
-    /// Set when code memory could not be set up again after a flush:
-    /// everything is interpreted from then on.
-    compiling_disabled: bool,
 }
 
 impl JitEngine {
-    /// An engine with explicit settings.
+    /// An engine with explicit settings and a cache of its own.
     pub fn with_config(config: JitConfig) -> Result<JitEngine, JitError> {
-        Ok(JitEngine {
-            compiler: Compiler::from_config(&config)?,
-            config,
-            cache: CodeCache::new(),
+        Ok(Self::with_shared(&SharedJit::new(config)?))
+    }
+
+    /// An engine for another thread of the process that `shared` serves:
+    /// it finds and runs what the other engines translated and compiled.
+    pub fn with_shared(shared: &Arc<SharedJit>) -> JitEngine {
+        let (flag, seen_gen) = shared.register();
+        JitEngine {
+            shared: ManuallyDrop::new(Arc::clone(shared)),
+            flag,
+            seen_gen,
+            fork_gen: shared::fork_gen(),
+            local: LocalCache::new(),
             slots: Slots::new(),
             stats: EngineStats::default(),
-            dropped_execs: 0,
             jump_cache: JumpCache::new(),
-            compiling_disabled: false,
-        })
+        }
+    }
+
+    /// The state this engine shares with the other threads' engines.
+    pub fn shared(&self) -> &Arc<SharedJit> {
+        &self.shared
     }
 
     /// Every cached block (unordered).
     pub fn blocks(&self) -> Vec<BlockInfo> {
-        self.cache
+        let st = self.shared.lock();
+        st.cache
             .iter()
             .map(|e| BlockInfo {
-                pc: e.start,
+                pc: e.cell.start,
                 tier: e.tier,
                 code_bytes: e.code.map_or(0, |c| c.bytes),
                 exec_count: e.exec_count(),
@@ -98,356 +122,243 @@ impl JitEngine {
     /// code memory is full it is flushed, dropping every translation as a
     /// full code memory always does, and the block is compiled once more.
     pub fn compile_detached(&mut self, block: vm_ir::Block) -> Result<u32, JitError> {
-        let pc = block.start_pc;
-        let region = Region::single(block);
-        for _ in 0..2 {
-            let mut link = Box::new(LinkData::new(self.compiler.stub(), 1, u32::MAX, pc));
-            match self.compiler.compile(&region, &mut link, 0) {
-                Err(JitError::Full) => self.flush(),
-                r => return r.map(|code| code.bytes),
-            }
+        self.after_fork();
+        self.shared.compile_detached(block)
+    }
+
+    /// In a forked child: start over with fresh shared state (the parent's
+    /// may be locked by a thread that does not exist here).
+    fn after_fork(&mut self) {
+        let f = shared::fork_gen();
+        if f == self.fork_gen {
+            return;
         }
-        Err(JitError::Full)
-    }
-
-    fn threshold(&self) -> u64 {
-        match self.config.mode {
-            Mode::Jit => 0,
-            Mode::Tiered { threshold } => threshold,
-        }
-    }
-
-    /// Translate the block at `pc` into the cache: compiled at once in
-    /// `jit` mode, interpreted otherwise.
-    fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
-        let block = interp::translate(pc, mem, self.config.engine.trace)?;
-        self.stats.blocks_translated += 1;
-        let eager = self.threshold() == 0 && !self.compiling_disabled;
-        let idx = self.cache.insert(Entry {
-            start: block.start_pc,
-            end: block.end_pc,
-            span: (block.start_pc, block.end_pc),
-            members: 0,
-            tier: Tier::Interpreted,
-            interp: None,
-            code: None,
-            link: Box::new(LinkData::new(self.compiler.stub(), 0, 0, 0)),
-            interp_count: 0,
-            incoming: Vec::new(),
-        });
-        if eager {
-            // A flush here empties the cache: translate again (into empty
-            // code memory, where the block fits).
-            let hot_at = self.config.region_threshold;
-            if self.compile(idx, Region::single(block), hot_at).is_err() {
-                return self.translate(pc, mem);
+        self.fork_gen = f;
+        let fresh = match SharedJit::new(self.shared.config.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("vm: jit: cannot start again after fork: {e}");
+                std::process::exit(1);
             }
-        } else {
-            self.give_interp_form(idx, &block);
-        }
-        Ok(idx)
-    }
-
-    fn give_interp_form(&mut self, idx: u32, block: &vm_ir::Block) {
-        let ib = InterpBlock::from_ir(block);
-        self.slots.reserve(ib.slots_needed());
-        self.cache.get_mut(idx).interp = Some(ib);
-    }
-
-    /// Compile entry `idx` as the head of `region`, returning
-    /// [`abi::EXIT_HOT`] on its `hot_at`-th entry (0: never). Code the
-    /// entry had before is replaced (slots linked to it are pointed at the
-    /// new code). `Err` means the code memory was full and has been flushed
-    /// (every index is stale).
-    fn compile(&mut self, idx: u32, region: Region, hot_at: u64) -> Result<(), Flushed> {
-        let start = self.cache.get(idx).start;
-        let mut link = Box::new(LinkData::new(
-            self.compiler.stub(),
-            region.blocks.len(),
-            idx,
-            start,
-        ));
-        match self.compiler.compile(&region, &mut link, hot_at) {
-            Ok(code) => {
-                let ns = code.time.as_nanos() as u64;
-                self.stats.blocks_compiled += 1;
-                self.stats.compile_time_ns += ns;
-                self.stats.compile_time_max_ns = self.stats.compile_time_max_ns.max(ns);
-                self.stats.code_bytes += code.bytes as u64;
-                let e = self.cache.get_mut(idx);
-                let old = e.code.replace(code);
-                let old_link = std::mem::replace(&mut e.link, link);
-                e.tier = Tier::Compiled;
-                e.interp = None;
-                e.members = region.blocks.len() as u32;
-                let (lo, hi) = region.span();
-                e.span = (e.span.0.min(lo), e.span.1.max(hi));
-                self.dropped_execs += old_link.exec_count;
-                if let Some(old) = old {
-                    self.jump_cache.clear();
-                    self.stats.code_bytes -= old.bytes as u64;
-                    self.repoint(idx, old.ptr as usize, code.ptr as usize);
-                }
-                Ok(())
-            }
-            Err(JitError::Full) => {
-                self.flush();
-                Err(Flushed)
-            }
-            Err(err) => {
-                if !COMPILE_FAILURE_WARNED.swap(true, Ordering::Relaxed) {
-                    eprintln!("vm: warning: jit: {err}; interpreting such blocks");
-                }
-                self.stats.compile_failures += 1;
-                if self.cache.get(idx).code.is_some() {
-                    // A region that failed: keep the block's code.
-                    return Ok(());
-                }
-                self.cache.get_mut(idx).tier = Tier::Failed;
-                if self.cache.get(idx).interp.is_none() {
-                    self.give_interp_form(idx, region.head());
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// The region headed by `head`: it and the blocks that join it (those
-    /// with a cache entry whose translation still matches memory).
-    fn plan_region(&mut self, head: vm_ir::Block, mem: &GuestMemory) -> Region {
-        let mut region = Region::single(head);
-        let cache = &mut self.cache;
-        region.grow(|pc| {
-            let idx = cache.lookup(pc)?;
-            let end = cache.get(idx).end;
-            let b = interp::translate(pc, mem, false).ok()?;
-            (b.end_pc == end).then_some(b)
-        });
-        region
-    }
-
-    /// Tier up entry `idx` (at `pc`): translate again and compile the
-    /// region it heads.
-    fn tier_up(&mut self, idx: u32, pc: u64, mem: &GuestMemory) -> Result<(), Flushed> {
-        match interp::translate(pc, mem, false) {
-            Ok(block) if block.end_pc == self.cache.get(idx).end => {
-                let region = self.plan_region(block, mem);
-                self.compile(idx, region, 0)?;
-                // This execution will be counted by the compiled code.
-                let e = self.cache.get_mut(idx);
-                if e.tier == Tier::Compiled {
-                    e.interp_count -= 1;
-                }
-                Ok(())
-            }
-            // The code changed without a flush since the block was
-            // translated: keep running the translation the guest has seen.
-            _ => {
-                self.cache.get_mut(idx).tier = Tier::Failed;
-                Ok(())
-            }
-        }
-    }
-
-    /// Compiled entry `idx` at `pc` got hot: compile the region it heads
-    /// (if any block joins it) in place of its code.
-    fn upgrade(&mut self, pc: u64, mem: &GuestMemory) -> Result<(), Flushed> {
-        let Some(idx) = self.cache.lookup(pc) else {
-            return Ok(());
         };
-        let Ok(block) = interp::translate(pc, mem, false) else {
-            return Ok(());
-        };
-        if block.end_pc != self.cache.get(idx).end {
-            return Ok(());
-        }
-        let region = self.plan_region(block, mem);
-        if region.blocks.len() < 2 {
-            return Ok(());
-        }
-        self.compile(idx, region, 0)
-    }
-
-    /// Point every recorded slot that links to `old` (the former code of
-    /// entry `idx`) at `new`.
-    fn repoint(&mut self, idx: u32, old: usize, new: usize) {
-        let incoming = std::mem::take(&mut self.cache.get_mut(idx).incoming);
-        for s in &incoming {
-            let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
-                continue;
-            };
-            let word = LinkData::word(s.block, s.kind);
-            if let Some(w) = owner.link.slots.get_mut(word)
-                && *w == old
-            {
-                *w = new;
-            }
-        }
-        self.cache.get_mut(idx).incoming = incoming;
-    }
-
-    /// Drop every translation and free all code.
-    fn flush(&mut self) {
+        let (flag, g) = fresh.register();
+        // Never touch (or drop) the parent's state again.
+        let _parent = std::mem::replace(&mut self.shared, ManuallyDrop::new(fresh));
+        std::mem::forget(std::mem::replace(&mut self.flag, flag));
+        self.seen_gen = g;
+        self.local.clear();
         self.jump_cache.clear();
-        for e in self.cache.clear() {
-            self.retire(&e);
-        }
-        self.stats.code_flushes += 1;
-        if let Err(e) = self.compiler.reset() {
-            eprintln!("vm: warning: jit: {e}; interpreting from now on");
-            self.compiling_disabled = true;
-        }
     }
 
-    /// Account for a removed entry.
-    fn retire(&mut self, e: &Entry) {
-        self.dropped_execs += e.exec_count();
-        if let Some(c) = e.code {
-            self.stats.code_bytes -= c.bytes as u64;
+    /// Drop local copies if anything was retired since they were made.
+    #[inline]
+    fn sync_gen(&mut self) -> bool {
+        let g = self.shared.generation();
+        if g == self.seen_gen {
+            return false;
         }
+        self.seen_gen = g;
+        self.flag.seen_gen.store(g, Ordering::SeqCst);
+        self.local.clear();
+        self.jump_cache.clear();
+        true
     }
 
-    /// The slot a stub return came from.
-    fn slot_of(from: usize) -> SlotRef {
-        let (link, block, kind) = abi::split_from(from);
-        let link = link as *const LinkData;
-        // SAFETY: `from` was produced by the code that just returned: its
-        // entry (owner of this boxed `LinkData`) is live, as nothing has
-        // been removed from the cache or recompiled since it ran.
-        let (idx, pc) = unsafe { ((*link).owner_idx, (*link).owner_pc) };
-        SlotRef {
-            idx,
-            pc,
-            block,
-            kind,
+    /// The entry for `pc`: from the shared cache, or translated (and then
+    /// also returned as IR). Counts a hit or a miss.
+    fn fetch(
+        &mut self,
+        pc: u64,
+        mem: &GuestMemory,
+    ) -> Result<(*const Published, Option<vm_ir::Block>), Exit> {
+        {
+            let st = self.shared.lock();
+            if let Some(idx) = st.cache.lookup(pc) {
+                let cell = Arc::clone(&st.cache.get(idx).cell);
+                drop(st);
+                self.stats.cache_hits += 1;
+                return Ok((self.local.insert(cell), None));
+            }
         }
-    }
-
-    /// Point slot `s` at compiled entry `target`, and record it there.
-    fn link(&mut self, s: SlotRef, target: u32) {
-        let (t_pc, t_code) = {
-            let t = self.cache.get(target);
-            match t.code {
-                Some(c) => (t.start, c.ptr as usize),
-                None => return,
+        let block = interp::translate(pc, mem, self.shared.config.engine.trace)?;
+        self.stats.cache_misses += 1;
+        // Interpreted first (tiered): make its interpreter form now,
+        // outside the lock.
+        let ib = (self.shared.threshold() > 0).then(|| interp::InterpBlock::from_ir(&block));
+        let mut st = self.shared.lock();
+        let idx = match st.cache.lookup(pc) {
+            // Another thread was quicker.
+            Some(idx) => idx,
+            None => {
+                st.stats.blocks_translated += 1;
+                let link = Box::new(abi::LinkData::new(self.shared.stub(), 0, 0, 0));
+                st.cache.insert(pc, block.end_pc, link)
             }
         };
-        let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
-            return;
-        };
-        let word = LinkData::word(s.block, s.kind);
-        let last = if s.kind == LINK_IC { word + 2 } else { word };
-        if last >= owner.link.slots.len() {
-            return;
+        let cell = Arc::clone(&st.cache.get(idx).cell);
+        drop(st);
+        if let Some(ib) = ib {
+            let _ = cell.interp.set(ib);
         }
-        owner.link.slots[word] = t_code;
-        if s.kind == LINK_IC {
-            owner.link.slots[word + 2] = t_pc as usize;
-        }
-        let incoming = &mut self.cache.get_mut(target).incoming;
-        if !incoming.contains(&s) {
-            incoming.push(s);
-        }
+        Ok((self.local.insert(cell), Some(block)))
     }
 
-    /// Reset every slot still pointing at the code of removed entry `e`.
-    fn unlink(&mut self, e: &Entry) {
-        let Some(code) = e.code else { return };
-        let (code, stub) = (code.ptr as usize, self.compiler.stub());
-        for s in &e.incoming {
-            let Some(owner) = self.cache.get_if_mut(s.idx, s.pc) else {
-                continue;
-            };
-            let word = LinkData::word(s.block, s.kind);
-            let slots = &mut owner.link.slots;
-            if slots.get(word) != Some(&code) {
-                continue;
-            }
-            slots[word] = stub;
-            if s.kind == LINK_IC
-                && let Some(w) = slots.get_mut(word + 2)
-            {
-                *w = abi::IC_EMPTY as usize;
-            }
+    /// The entry of `cell` at `pc` has run often enough: compile it (jit:
+    /// the block; tiered: the region it heads), here or in the background.
+    /// Returns true if code memory was flushed.
+    fn request(
+        &mut self,
+        cell: &Published,
+        mem: &GuestMemory,
+        fresh: Option<vm_ir::Block>,
+    ) -> bool {
+        if cell.requested.swap(true, Ordering::AcqRel) {
+            return false;
         }
+        let (grow, hot_at) = match self.shared.config.mode {
+            Mode::Jit => (false, self.shared.config.region_threshold),
+            Mode::Tiered { .. } => (true, 0),
+        };
+        let Some(req) = self.shared.plan(cell, mem, fresh, grow, hot_at) else {
+            return false;
+        };
+        let background = self.shared.config.background && grow;
+        if background {
+            self.shared.submit(req);
+            return false;
+        }
+        let mut comp = self.shared.compiler();
+        self.shared.compile_request(&mut comp, req).is_err()
+    }
+
+    /// Compiled entry at `pc` got hot: compile the region it heads (if any
+    /// block joins it) in place of its code. Returns true on a flush.
+    fn upgrade(&mut self, pc: u64, mem: &GuestMemory) -> bool {
+        let mut comp = self.shared.compiler();
+        let Some(req) = self.shared.plan_upgrade(pc, mem) else {
+            return false;
+        };
+        self.shared.compile_request(&mut comp, req).is_err()
     }
 }
 
-/// The code memory was flushed while compiling.
-struct Flushed;
+/// The slot a stub return came from. Call only while the thread is still
+/// marked inside compiled code (the link data cannot be freed then).
+fn slot_of(from: usize) -> SlotRef {
+    let (link, block, kind) = abi::split_from(from);
+    let p = link as *const abi::LinkData;
+    // SAFETY: `from` was produced by the code that just returned, which
+    // addresses this `LinkData`; retired link data is freed only once no
+    // thread that could have entered its code is still marked inside
+    // compiled code, and this thread still is.
+    let (idx, pc) = unsafe { ((*p).owner_idx, (*p).owner_pc) };
+    SlotRef {
+        idx,
+        pc,
+        link,
+        block,
+        kind,
+    }
+}
 
 impl Engine for JitEngine {
     fn run(&mut self, cpu: &mut CpuState, mem: &GuestMemory, budget: u64) -> Exit {
+        self.after_fork();
+        self.sync_gen();
         let start_instret = cpu.instret;
         let limit = start_instret.saturating_add(budget);
         let mut ctx = JitCtx::new(mem);
         ctx.instret_limit = limit;
         ctx.jump_cache = self.jump_cache.as_ptr();
-        let linking = !self.config.engine.trace && self.config.link;
-        let threshold = self.threshold();
+        let linking = !self.shared.config.engine.trace && self.shared.config.link;
+        let threshold = self.shared.threshold();
+        let trace = self.shared.config.engine.trace;
         // Guest registers live in `self.slots` (not `cpu`) while set.
         let mut in_slots = false;
-        // A stub return waiting for its target to be known.
-        let mut pending: Option<SlotRef> = None;
+        // A stub return waiting for its target to be known, with the
+        // reclaim count when it was taken.
+        let mut pending: Option<(SlotRef, u64)> = None;
         let exit = loop {
             let pc = cpu.pc;
-            let idx = match self.cache.lookup(pc) {
-                Some(i) => {
+            let (cellp, fresh) = match self.local.lookup(pc) {
+                Some(p) => {
                     self.stats.cache_hits += 1;
-                    i
+                    (p, None)
                 }
-                None => {
-                    self.stats.cache_misses += 1;
-                    let flushes = self.stats.code_flushes;
-                    let t = self.translate(pc, mem);
-                    if self.stats.code_flushes != flushes {
-                        pending = None;
-                    }
-                    match t {
-                        Ok(i) => i,
-                        Err(e) => break e,
-                    }
-                }
+                None => match self.fetch(pc, mem) {
+                    Ok(x) => x,
+                    Err(e) => break e,
+                },
             };
-            if self.config.engine.trace {
+            if trace {
                 eprintln!("vm: trace: block {pc:#x}");
             }
-            let e = self.cache.get_mut(idx);
-            if e.tier == Tier::Interpreted {
-                e.interp_count += 1;
-                if e.interp_count > threshold
-                    && !self.compiling_disabled
-                    && self.tier_up(idx, pc, mem).is_err()
+            // SAFETY: `self.local` owns the entry (an `Arc`) until its next
+            // `clear`, which only `sync_gen` and `after_fork` do; every
+            // path below that calls them goes straight back to the top of
+            // the loop without using `cell` again.
+            let cell = unsafe { &*cellp };
+            let mut code = cell.code();
+            if code == 0 {
+                let n = cell.count.fetch_add(1, Ordering::Relaxed) + 1;
+                if n > threshold
+                    && !cell.requested.load(Ordering::Relaxed)
+                    && !self.shared.compiling_disabled()
                 {
-                    pending = None;
-                    continue;
+                    let fresh_for_compile = if threshold == 0 { fresh.clone() } else { None };
+                    if self.request(cell, mem, fresh_for_compile) {
+                        // Flushed: everything is gone, `cell` included.
+                        pending = None;
+                        cell.count.fetch_sub(1, Ordering::Relaxed);
+                        self.sync_gen();
+                        continue;
+                    }
+                    code = cell.code();
+                    if code != 0 {
+                        // This execution will be counted by the code.
+                        cell.count.fetch_sub(1, Ordering::Relaxed);
+                    }
                 }
             }
-            let e = self.cache.get(idx);
-            if let Some(code) = e.code {
-                if let Some(s) = pending.take().filter(|_| linking) {
-                    self.link(s, idx);
-                }
-                if linking {
-                    self.jump_cache.insert(pc, code.ptr as usize);
+            if code != 0 {
+                if linking && let Some((s, epoch)) = pending.take() {
+                    self.shared.link(s, epoch, cell);
                 }
                 if in_slots {
                     self.slots.store_to(cpu);
                     in_slots = false;
                 }
+                // Announce, then check: see `crate::shared`.
+                self.flag.in_code.store(true, Ordering::SeqCst);
+                if self.shared.generation() != self.seen_gen {
+                    self.flag.in_code.store(false, Ordering::Release);
+                    self.sync_gen();
+                    pending = None;
+                    continue;
+                }
+                if linking {
+                    self.jump_cache.insert(pc, code);
+                }
+                let enter = self.shared.enter_fn();
                 let before = cpu.instret;
-                let enter = self.compiler.enter();
-                // SAFETY: `code` is a live block compiled for the contract
-                // in `abi`: it reads and writes `*cpu` (exclusively
-                // borrowed), `ctx`, its own and its successors' link data
-                // (boxed in live cache entries: links to removed entries
-                // are reset by `invalidate`/`flush`), and guest memory
-                // only through checked accesses inside the arena of `mem`,
-                // which `ctx` describes and which outlives the call.
-                let r = unsafe { enter(cpu, &mut ctx, code.ptr) };
+                // SAFETY: `code` is compiled code of a translation that was
+                // live when this thread last synchronised with the shared
+                // generation, checked just above after announcing itself
+                // inside code, so neither it nor anything it chains to (its
+                // link data, successors through link slots, inline caches
+                // and this thread's jump cache) is freed before the flag is
+                // cleared. It follows the contract in `abi`: it reads and
+                // writes `*cpu` (exclusively borrowed), `ctx`, link data,
+                // and guest memory only through checked accesses inside
+                // the arena of `mem`, which `ctx` describes and which
+                // outlives the call.
+                let r = unsafe { enter(cpu, &mut ctx, code as *const u8) };
+                let from = std::mem::take(&mut ctx.link_from);
+                let slot = (from != 0).then(|| (slot_of(from), self.shared.reclaims()));
+                self.flag.in_code.store(false, Ordering::Release);
                 self.stats.insns_compiled += cpu.instret - before;
                 if r == abi::EXIT_HOT {
-                    if self.upgrade(cpu.pc, mem).is_err() {
+                    if self.upgrade(cpu.pc, mem) {
                         pending = None;
                     }
                     continue;
@@ -455,23 +366,19 @@ impl Engine for JitEngine {
                 if r != abi::EXIT_NEXT {
                     break exit_of(r, &mut ctx, cpu, mem);
                 }
-                let from = std::mem::take(&mut ctx.link_from);
-                if from != 0 {
-                    let s = Self::slot_of(from);
+                if let Some((s, epoch)) = slot {
                     if s.kind == LINK_IC {
                         self.stats.ic_misses += 1;
                     }
-                    pending = Some(s);
+                    pending = Some((s, epoch));
                 }
             } else {
                 pending = None;
-                let Some(ib) = e.interp.as_ref() else {
-                    // Not reachable: entries without code keep their
-                    // interpreter form.
-                    break Exit::Illegal {
-                        raw: interp::raw_insn(mem, pc),
-                    };
+                let ib = match interp_form(cell, mem, fresh.as_ref()) {
+                    Ok(ib) => ib,
+                    Err(e) => break e,
                 };
+                self.slots.reserve(ib.slots_needed());
                 if !in_slots {
                     self.slots.load_from(cpu);
                     in_slots = true;
@@ -497,27 +404,32 @@ impl Engine for JitEngine {
     }
 
     fn invalidate(&mut self, start: u64, end: u64) {
-        let gone = self.cache.remove_overlapping(start, end);
-        if !gone.is_empty() {
-            self.jump_cache.clear();
-        }
-        for e in &gone {
-            self.unlink(e);
-            self.retire(e);
-        }
+        self.after_fork();
+        self.shared.invalidate(start, end);
     }
 
     fn stats(&self) -> EngineStats {
-        let mut s = self.stats.clone();
-        s.blocks_executed =
-            self.dropped_execs + self.cache.iter().map(Entry::exec_count).sum::<u64>();
-        s
+        if shared::fork_gen() != self.fork_gen {
+            // A fork child not yet run: the parent's state is off limits.
+            return self.stats.clone();
+        }
+        self.shared.stats(&self.stats)
     }
 
     fn name(&self) -> &'static str {
-        match self.config.mode {
+        match self.shared.config.mode {
             Mode::Jit => "jit",
             Mode::Tiered { .. } => "tiered",
+        }
+    }
+}
+
+impl Drop for JitEngine {
+    fn drop(&mut self) {
+        if shared::fork_gen() == self.fork_gen {
+            self.shared.unregister(&self.flag, &self.stats);
+            // SAFETY: dropped once, here; the field is not used again.
+            unsafe { ManuallyDrop::drop(&mut self.shared) };
         }
     }
 }

@@ -21,15 +21,24 @@
 //! fast paths guarded by exactness conditions), `helpers` (FP, atomics,
 //! `time`), `compiler` (ISA, entry trampoline, exit stub), `code_memory`
 //! (executable memory), `code_cache` (entries, tiers, link records),
-//! `engine` ([`JitEngine`]: dispatcher, tier-up, region upgrades, linking,
-//! invalidation), `exits`. Guest-visible results are identical to
+//! `shared` (the process-wide cache, compiling, linking, invalidation and
+//! safe reclamation), `worker` (background compiles), `local` (a thread's
+//! front table), `engine` ([`JitEngine`]: a thread's dispatcher, tier-up,
+//! region upgrades), `exits`. Guest-visible results are identical to
 //! `vm_engine::Interpreter`'s: same registers, memory, `instret`, CSR values
 //! and `Exit`s, including the precise state at faults (budget exits fall on
 //! block boundaries, as in the interpreter run block by block).
 //!
-//! Not yet: compilation on background threads, freeing the code of single
-//! invalidated or replaced translations (their memory is reclaimed by the
-//! next whole flush, when code memory fills up).
+//! All guest threads of a process share one translation cache
+//! ([`SharedJit`], see `shared`): a block translated or compiled by one
+//! thread runs in every thread. Each thread's [`JitEngine`] keeps only
+//! its CPU-side state and a front table. In tiered mode regions can be
+//! compiled by a background worker (`worker`) while the threads keep
+//! interpreting ([`JitConfig::background`]).
+//!
+//! Not yet: freeing the code of single invalidated or replaced
+//! translations (their memory is reclaimed by the next whole flush, when
+//! code memory fills up).
 
 pub mod abi;
 mod code_cache;
@@ -38,13 +47,17 @@ mod compiler;
 mod engine;
 mod exits;
 mod helpers;
+mod local;
 mod lower;
 mod lower_fp;
 mod region;
+mod shared;
+mod worker;
 
 pub use code_cache::Tier;
 pub use compiler::JitError;
 pub use engine::{BlockInfo, JitEngine};
+pub use shared::SharedJit;
 use vm_engine::EngineConfig;
 
 /// Longest block, in guest instructions (as the interpreter's).
@@ -101,6 +114,12 @@ pub struct JitConfig {
     pub link: bool,
     /// Code memory size; when full, every translation is dropped.
     pub code_bytes_max: usize,
+    /// `tiered` mode: compile on the background worker while the block
+    /// keeps being interpreted (off: compile in the dispatcher before the
+    /// block runs again, as `jit` mode always does; deterministic compile
+    /// points, for debugging and the differential tests). Guest-visible
+    /// results are the same either way.
+    pub background: bool,
 }
 
 impl Default for JitConfig {
@@ -119,6 +138,7 @@ impl Default for JitConfig {
             baseline_regalloc: "single_pass",
             link: true,
             code_bytes_max: 64 << 20,
+            background: false,
         }
     }
 }
