@@ -253,4 +253,87 @@ fn kill_processes_with(marker: &str) -> Vec<String> {
         }
     }
     found
+
+const SAME_HOT_CODE: &str = r#"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+static unsigned long hot(unsigned long x, long n) {
+    for (long i = 0; i < n; i++) {
+        if (x & 1) x = x * 3 + 1; else x >>= 1;
+        if ((x & 7) == 5) x ^= (unsigned long)i;
+        x += i % 3;
+    }
+    return x;
+}
+static void *worker(void *arg) { unsigned long *r = arg; *r = hot(*r, 200000); return 0; }
+int main(int argc, char **argv) {
+    int n = atoi(argv[1]);
+    pthread_t t[8];
+    unsigned long r[8], sum = 0;
+    for (int i = 0; i < n; i++) { r[i] = 27 + i; pthread_create(&t[i], 0, worker, &r[i]); }
+    for (int i = 0; i < n; i++) { pthread_join(t[i], 0); sum += r[i]; }
+    printf("%d threads: %lu\n", n, sum);
+    return 0;
+}
+"#;
+
+/// `(guest instructions, blocks translated, blocks compiled)` from
+/// `--stats` output.
+fn stats_counts(err: &str) -> (u64, u64, u64) {
+    let number_before = |what: &str| -> u64 {
+        let at = err
+            .find(what)
+            .unwrap_or_else(|| panic!("no `{what}` in {err}"));
+        let head = err[..at].trim_end();
+        let start = head.rfind(' ').map_or(0, |i| i + 1);
+        head[start..]
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}: {err}"))
+    };
+    (
+        number_before(" guest instructions"),
+        number_before(" blocks translated"),
+        number_before(" blocks compiled"),
+    )
+}
+
+/// Guest threads share one translation cache: four threads running the
+/// same hot function (and the same thread start and exit code) translate
+/// and compile about what one thread does, not four times as much (with
+/// a cache per thread, each thread's ~100 blocks of thread start-up and
+/// the hot function were translated again). `--stats` counts every
+/// thread's work.
+#[test]
+fn threads_share_translations_and_compiled_code() {
+    let d = work("shared-cache");
+    let Some(exe) = compile(&d, "samehot", SAME_HOT_CODE) else {
+        return;
+    };
+    let exe = exe.to_str().unwrap_or_default();
+    for engine in ["tiered", "jit"] {
+        let mut counts = Vec::new();
+        for threads in ["1", "4"] {
+            let o = vm(&["run", "--stats", "--engine", engine, exe, threads]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            assert!(out.starts_with(&format!("{threads} threads: ")), "{out}");
+            counts.push(stats_counts(&stderr(&o)));
+        }
+        let ((i1, t1, c1), (i4, t4, c4)) = (counts[0], counts[1]);
+        assert!(c1 > 0, "{engine}: nothing compiled");
+        // The counts cover every thread (the hot loop dominates).
+        assert!(
+            i4 > 3 * i1,
+            "{engine}: {i1} instructions with one thread, {i4} with four"
+        );
+        assert!(
+            t4 < t1 + 60,
+            "{engine}: translated {t1} blocks with one thread, {t4} with four"
+        );
+        assert!(
+            c4 < c1 + 60,
+            "{engine}: compiled {c1} blocks with one thread, {c4} with four"
+        );
+    }
 }

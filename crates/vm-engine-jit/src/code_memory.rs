@@ -1,18 +1,27 @@
-//! Executable memory for compiled blocks: one reserved host range filled
-//! by a bump pointer, with pages writable only while code is copied in
-//! (W^X), and freed all at once.
+//! Executable memory for compiled blocks: one range of host memory filled
+//! by a bump pointer and freed all at once, mapped twice — writable at one
+//! address and executable at another (W^X without changing protections).
+//!
+//! Why two views: guest threads share compiled code, so while one thread
+//! publishes a function another may be running code on the same page; a
+//! page that is briefly made writable and non-executable (the usual W^X
+//! dance) would fault under it. The views are two shared mappings of one
+//! memfd: bytes written through the writable view are what the executable
+//! view runs (x86-64 keeps instruction fetch coherent with stores, also
+//! across aliases; new code is only reached through a pointer published
+//! after its bytes are written).
 //!
 //! Why not `cranelift-jit`'s module: it maps at least one fresh page per
 //! finalized function (two system calls and 4 KiB per guest block, and
 //! every block on its own page, which hurts the instruction cache and TLB),
-//! and it can only free all of its memory. Blocks have no relocations (helpers
-//! are called through constant addresses), so their bytes can be placed
-//! anywhere: here they are packed densely, and the engine frees code by
-//! resetting the whole range (a code-cache flush), as QEMU does.
+//! and it can only free all of its memory. Blocks have no relocations
+//! (helpers are called through constant addresses), so their bytes can be
+//! placed anywhere: here they are packed densely, and the engine frees code
+//! by resetting the whole range (a code-cache flush), as QEMU does.
 
 use std::ptr::NonNull;
 
-/// Host page size assumed for protection changes (x86-64 Linux).
+/// Host page size assumed (x86-64 Linux).
 const HOST_PAGE: usize = 4096;
 /// Alignment of each function's first byte.
 const FUNC_ALIGN: usize = 16;
@@ -27,42 +36,69 @@ pub struct CodeMemoryError {
 
 /// A range of host memory holding compiled code.
 pub(crate) struct CodeMemory {
-    base: NonNull<u8>,
+    /// The writable view.
+    rw: NonNull<u8>,
+    /// The executable view (what code pointers point into).
+    rx: NonNull<u8>,
+    /// The memfd both views map.
+    fd: libc::c_int,
     capacity: usize,
     /// Bytes in use (the next function goes at `pos` rounded up).
     pos: usize,
 }
 
-// SAFETY: the range is owned by this value alone; moving it to another
-// thread moves that ownership (nothing else points into it but code
-// pointers held by the same engine).
+// SAFETY: the mappings and the descriptor are owned by this value alone;
+// moving it to another thread moves that ownership (code pointers into
+// the executable view are handed out, but never used to write).
 unsafe impl Send for CodeMemory {}
+
+/// Map `len` bytes of `fd` shared with `prot`.
+fn map_view(fd: libc::c_int, len: usize, prot: libc::c_int) -> std::io::Result<NonNull<u8>> {
+    // SAFETY: a new shared mapping of our own memfd at an address of the
+    // kernel's choosing touches no existing memory.
+    let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    NonNull::new(p.cast()).ok_or_else(|| std::io::Error::other("mmap returned null"))
+}
 
 impl CodeMemory {
     /// Reserve `capacity` bytes (rounded up to pages). Pages cost memory
     /// only once written.
     pub(crate) fn new(capacity: usize) -> Result<CodeMemory, CodeMemoryError> {
         let capacity = capacity.div_ceil(HOST_PAGE).max(1) * HOST_PAGE;
-        // SAFETY: an anonymous private mapping at an address of the
-        // kernel's choosing touches no existing memory.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                capacity,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+        let err = |source| CodeMemoryError {
+            bytes: capacity,
+            source,
         };
-        if p == libc::MAP_FAILED {
-            return Err(CodeMemoryError {
-                bytes: capacity,
-                source: std::io::Error::last_os_error(),
-            });
+        // SAFETY: the name is a NUL-terminated string; the flags are valid.
+        let fd = unsafe { libc::memfd_create(c"vm-jit-code".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(err(std::io::Error::last_os_error()));
         }
+        let close = |e: std::io::Error| {
+            // SAFETY: `fd` is ours and not used after this.
+            unsafe { libc::close(fd) };
+            err(e)
+        };
+        // SAFETY: `fd` is a valid memfd.
+        if unsafe { libc::ftruncate(fd, capacity as libc::off_t) } != 0 {
+            return Err(close(std::io::Error::last_os_error()));
+        }
+        let rw = map_view(fd, capacity, libc::PROT_READ | libc::PROT_WRITE).map_err(close)?;
+        let rx = match map_view(fd, capacity, libc::PROT_READ | libc::PROT_EXEC) {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: `rw` was mapped just above with this length.
+                unsafe { libc::munmap(rw.as_ptr().cast(), capacity) };
+                return Err(close(e));
+            }
+        };
         Ok(CodeMemory {
-            base: NonNull::new(p.cast()).expect("mmap does not return null on success"),
+            rw,
+            rx,
+            fd,
             capacity,
             pos: 0,
         })
@@ -74,45 +110,36 @@ impl CodeMemory {
         self.pos
     }
 
-    /// Copy `code` in and make it executable; `None` when full.
+    /// Copy `code` in; returns its executable address, `None` when full.
     pub(crate) fn publish(&mut self, code: &[u8]) -> Option<*const u8> {
         let start = self.pos.next_multiple_of(FUNC_ALIGN);
         let end = start.checked_add(code.len())?;
         if end > self.capacity || code.is_empty() {
             return None;
         }
-        let first = start / HOST_PAGE * HOST_PAGE;
-        let last = end.next_multiple_of(HOST_PAGE);
-        // SAFETY: [first, last) lies inside the mapping (`last` ≤ capacity,
-        // which is page-aligned). No code of this memory runs while the
-        // engine compiles (the dispatcher is single-threaded and not inside
-        // compiled code), so briefly making its last page non-executable
-        // is harmless.
+        // SAFETY: [start, end) lies inside both views (`end` ≤ capacity)
+        // and past every function published so far, so no thread runs
+        // these bytes while they are written.
         unsafe {
-            let page = self.base.as_ptr().add(first).cast();
-            if libc::mprotect(page, last - first, libc::PROT_READ | libc::PROT_WRITE) != 0 {
-                return None;
-            }
-            let dst = self.base.as_ptr().add(start);
-            std::ptr::copy_nonoverlapping(code.as_ptr(), dst, code.len());
-            if libc::mprotect(page, last - first, libc::PROT_READ | libc::PROT_EXEC) != 0 {
-                return None;
-            }
-            // x86-64 keeps instruction fetch coherent with stores and
-            // mprotect serializes; other hosts are refused by `Compiler::new`.
-            self.pos = end;
-            Some(dst)
+            std::ptr::copy_nonoverlapping(code.as_ptr(), self.rw.as_ptr().add(start), code.len());
         }
+        self.pos = end;
+        // SAFETY: as above, in bounds of the executable view.
+        Some(unsafe { self.rx.as_ptr().add(start) })
     }
 
-    /// Forget every function (their pointers must no longer be used).
+    /// Forget every function (their pointers must no longer be used, and
+    /// no thread may be running them).
     pub(crate) fn reset(&mut self) {
-        // SAFETY: the whole range is ours; MADV_DONTNEED on a private
-        // anonymous mapping just returns the pages (they read as zero).
+        // SAFETY: punching a hole in our own memfd returns its pages (they
+        // read as zero afterwards); nothing runs this code any more.
         unsafe {
-            let p = self.base.as_ptr().cast();
-            libc::mprotect(p, self.capacity, libc::PROT_READ | libc::PROT_WRITE);
-            libc::madvise(p, self.pos.next_multiple_of(HOST_PAGE), libc::MADV_DONTNEED);
+            libc::fallocate(
+                self.fd,
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                0,
+                self.pos.next_multiple_of(HOST_PAGE) as libc::off_t,
+            );
         }
         self.pos = 0;
     }
@@ -120,11 +147,13 @@ impl CodeMemory {
 
 impl Drop for CodeMemory {
     fn drop(&mut self) {
-        // SAFETY: the mapping was created in `new` with this size; the
-        // engine that owns this value holds every code pointer into it and
-        // is being dropped too.
+        // SAFETY: both views were created in `new` with this size and the
+        // descriptor is ours; the owner of this value holds every code
+        // pointer into it and is being dropped too.
         unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.capacity);
+            libc::munmap(self.rw.as_ptr().cast(), self.capacity);
+            libc::munmap(self.rx.as_ptr().cast(), self.capacity);
+            libc::close(self.fd);
         }
     }
 }
@@ -145,6 +174,8 @@ mod tests {
         assert_eq!(m.used(), 116);
         m.reset();
         assert_eq!(m.used(), 0);
+        // SAFETY: the first page is still mapped; its bytes were returned.
+        assert_eq!(unsafe { *a }, 0, "reset returns the pages");
         assert!(m.publish(&[0; 8000]).is_some());
     }
 }

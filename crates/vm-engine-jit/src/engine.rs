@@ -65,7 +65,8 @@ pub struct JitEngine {
     fork_gen: u64,
     local: LocalCache,
     slots: Slots,
-    /// This thread's counters (the process-wide ones live in `shared`).
+    /// This thread's counters during a run (added to `shared`'s at its
+    /// end).
     stats: EngineStats,
     /// PC → code for indirect jumps that miss their inline cache.
     jump_cache: JumpCache,
@@ -400,6 +401,8 @@ impl Engine for JitEngine {
         }
         self.stats.ic_lookups += ctx.ic_lookups;
         self.stats.insns += cpu.instret - start_instret;
+        self.shared
+            .add_thread_stats(&std::mem::take(&mut self.stats));
         exit
     }
 
@@ -427,7 +430,7 @@ impl Engine for JitEngine {
 impl Drop for JitEngine {
     fn drop(&mut self) {
         if shared::fork_gen() == self.fork_gen {
-            self.shared.unregister(&self.flag, &self.stats);
+            self.shared.unregister(&self.flag);
             // SAFETY: dropped once, here; the field is not used again.
             unsafe { ManuallyDrop::drop(&mut self.shared) };
         }

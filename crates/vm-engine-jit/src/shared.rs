@@ -88,8 +88,6 @@ pub(crate) struct State {
     pub cache: CodeCache,
     /// Process-wide counters: translations, compiles, code bytes, flushes.
     pub stats: EngineStats,
-    /// Per-thread counters of engines already dropped (exited threads).
-    pub exited: EngineStats,
     /// Executions of compiled code already dropped from the cache.
     pub dropped_execs: u64,
     /// Retired link data with the generation that retired it.
@@ -116,6 +114,10 @@ pub struct SharedJit {
     enter: AtomicUsize,
     stub: AtomicUsize,
     threads: Mutex<Vec<Arc<ThreadFlag>>>,
+    /// Per-thread counters of every engine, added at the end of each run
+    /// (so a thread's work is counted once it returned to the runtime,
+    /// e.g. for the exit that another thread's join waits for).
+    thread_stats: Mutex<EngineStats>,
     pub(crate) queue: Arc<Queue>,
     /// Set when code memory could not be set up again after a flush.
     compiling_disabled: AtomicBool,
@@ -166,7 +168,6 @@ impl SharedJit {
             state: Mutex::new(State {
                 cache: CodeCache::new(),
                 stats: EngineStats::default(),
-                exited: EngineStats::default(),
                 dropped_execs: 0,
                 graveyard: Vec::new(),
                 pending_reset: None,
@@ -178,6 +179,7 @@ impl SharedJit {
             enter: AtomicUsize::new(enter),
             stub: AtomicUsize::new(stub),
             threads: Mutex::new(Vec::new()),
+            thread_stats: Mutex::new(EngineStats::default()),
             queue: Arc::new(Queue::default()),
             compiling_disabled: AtomicBool::new(false),
         }))
@@ -231,10 +233,14 @@ impl SharedJit {
         (flag, g)
     }
 
-    /// A thread is done: forget its flag, keep its counters.
-    pub(crate) fn unregister(&self, flag: &Arc<ThreadFlag>, stats: &EngineStats) {
-        add_thread_stats(&mut self.lock().exited, stats);
+    /// A thread is done: forget its flag.
+    pub(crate) fn unregister(&self, flag: &Arc<ThreadFlag>) {
         lock(&self.threads).retain(|f| !Arc::ptr_eq(f, flag));
+    }
+
+    /// Add a thread's counters (since it last did) to the totals.
+    pub(crate) fn add_thread_stats(&self, s: &EngineStats) {
+        add_thread_stats(&mut lock(&self.thread_stats), s);
     }
 
     /// Bump the generation after retiring something; returns the new one.
@@ -513,13 +519,13 @@ impl SharedJit {
         }
     }
 
-    /// Every counter: `own` (the asking thread's), those of exited
-    /// threads, and the process-wide ones.
+    /// Every counter: `own` (the asking thread's, not yet added), every
+    /// thread's, and the process-wide ones.
     pub(crate) fn stats(&self, own: &EngineStats) -> EngineStats {
         let st = self.lock();
         let mut s = st.stats.clone();
         add_thread_stats(&mut s, own);
-        add_thread_stats(&mut s, &st.exited);
+        add_thread_stats(&mut s, &lock(&self.thread_stats));
         s.blocks_executed = st.dropped_execs + st.cache.iter().map(Entry::exec_count).sum::<u64>();
         s
     }
