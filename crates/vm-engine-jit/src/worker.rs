@@ -51,19 +51,12 @@ impl Queue {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stop the worker once the queue is empty... or now: pending
-    /// requests are dropped.
+    /// Stop the worker; requests not yet taken are dropped.
     pub fn close(&self) {
         let mut q = self.lock();
         q.closed = true;
         q.reqs.clear();
         self.ready.notify_all();
-    }
-
-    /// Requests not yet taken (for tests).
-    #[cfg(test)]
-    pub fn pending(&self) -> usize {
-        self.lock().reqs.len()
     }
 }
 
