@@ -253,6 +253,7 @@ fn kill_processes_with(marker: &str) -> Vec<String> {
         }
     }
     found
+}
 
 const SAME_HOT_CODE: &str = r#"
 #include <pthread.h>
