@@ -81,9 +81,11 @@ impl JitEngine {
     /// An engine for another thread of the process that `shared` serves:
     /// it finds and runs what the other engines translated and compiled.
     pub fn with_shared(shared: &Arc<SharedJit>) -> JitEngine {
+        // In a forked child, `shared` is the parent's: use the child's.
+        let shared = shared::for_this_process(shared);
         let (flag, seen_gen) = shared.register();
         JitEngine {
-            shared: ManuallyDrop::new(Arc::clone(shared)),
+            shared: ManuallyDrop::new(shared),
             flag,
             seen_gen,
             fork_gen: shared::fork_gen(),
@@ -135,13 +137,7 @@ impl JitEngine {
             return;
         }
         self.fork_gen = f;
-        let fresh = match SharedJit::new(self.shared.config.clone()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("vm: jit: cannot start again after fork: {e}");
-                std::process::exit(1);
-            }
-        };
+        let fresh = shared::for_this_process(&self.shared);
         let (flag, g) = fresh.register();
         // Never touch (or drop) the parent's state again.
         let _parent = std::mem::replace(&mut self.shared, ManuallyDrop::new(fresh));

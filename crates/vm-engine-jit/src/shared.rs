@@ -46,7 +46,7 @@ use crate::compiler::{Compiler, JitError};
 use crate::region::Region;
 use crate::worker::{self, Queue, Request};
 use crate::{JitConfig, Mode};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Once};
 use vm_engine::EngineStats;
 use vm_engine::interp;
@@ -70,6 +70,49 @@ extern "C" fn forked_child() {
 /// How many host forks this process is away from its parent's state.
 pub(crate) fn fork_gen() -> u64 {
     FORK_GEN.load(Ordering::Relaxed)
+}
+
+/// The state a forked child made for itself (a leaked `Arc`), found
+/// without a lock by every engine the child creates later (its threads'
+/// engines come from a factory that still holds the parent's state).
+static CHILD_SHARED: AtomicPtr<SharedJit> = AtomicPtr::new(std::ptr::null_mut());
+
+/// `shared` if it belongs to this process, else (in a forked child) the
+/// child's own state, made on first use.
+pub(crate) fn for_this_process(shared: &Arc<SharedJit>) -> Arc<SharedJit> {
+    let f = fork_gen();
+    if shared.fork_gen == f {
+        return Arc::clone(shared);
+    }
+    loop {
+        let p = CHILD_SHARED.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer here came from `Arc::into_raw` below
+        // and that reference is never released, so it is live.
+        if !p.is_null() && unsafe { (*p).fork_gen } == f {
+            // SAFETY: as above; taking one more reference for the caller.
+            unsafe {
+                Arc::increment_strong_count(p);
+                return Arc::from_raw(p);
+            }
+        }
+        let fresh = match SharedJit::new(shared.config.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("vm: jit: cannot start again after fork: {e}");
+                std::process::exit(1);
+            }
+        };
+        let raw = Arc::into_raw(Arc::clone(&fresh)).cast_mut();
+        if CHILD_SHARED
+            .compare_exchange(p, raw, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // (An older generation's state, if any, stays leaked.)
+            return fresh;
+        }
+        // SAFETY: `raw` was not published; release the reference it holds.
+        drop(unsafe { Arc::from_raw(raw) });
+    }
 }
 
 /// A thread's announcement to reclaimers (own cache line: written on
@@ -103,6 +146,8 @@ pub(crate) struct State {
 /// shared by the engines of all its guest threads.
 pub struct SharedJit {
     pub(crate) config: JitConfig,
+    /// `fork_gen()` of the process that made it.
+    fork_gen: u64,
     state: Mutex<State>,
     compiler: Mutex<Compiler>,
     /// Bumped whenever something is retired; see the module docs.
@@ -165,6 +210,7 @@ impl SharedJit {
         let (enter, stub) = (compiler.enter() as usize, compiler.stub());
         Ok(Arc::new(SharedJit {
             config,
+            fork_gen: fork_gen(),
             state: Mutex::new(State {
                 cache: CodeCache::new(),
                 stats: EngineStats::default(),
