@@ -25,11 +25,15 @@
 //!   ([`super::thread::Shared`]: dispositions, invalidation log, thread
 //!   ids), and the limits' count of threads in a call;
 //! - per thread, so nothing to do: the signal bookkeeping of
-//!   [`super::hostsig`] (thread-locals), each thread's engine and
-//!   translation cache, SoftFloat's rounding mode and flags;
+//!   [`super::hostsig`] (thread-locals), SoftFloat's rounding mode and
+//!   flags;
+//! - the JIT's process-wide translation cache and its compile worker: a
+//!   `pthread_atfork` handler in vm-engine-jit makes the child's engines
+//!   start from a fresh cache, never touching the parent's locks;
 //! - glibc's own (malloc, stdio) are reset by glibc's fork; Rust's stdout
 //!   lock is not used by the VM (guest output is write(2)), and process
 //!   exit only try-locks it.
+//!
 //! `tests/guest/fork_stress.c` forks while other threads are in those paths.
 
 use std::ffi::{CString, OsString};
