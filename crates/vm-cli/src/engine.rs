@@ -2,6 +2,7 @@
 //! and for every further guest thread.
 
 use std::sync::Arc;
+use vm_engine::interp::SharedTranslations;
 use vm_engine::{Engine, EngineConfig, Interpreter};
 use vm_engine_jit::{JitConfig, JitEngine, Mode, SharedJit};
 use vm_linux::syscall::thread::EngineFactory;
@@ -11,7 +12,7 @@ use crate::cli::{EngineChoice, EngineKind};
 /// The main thread's engine as `choice` says, and the factory for the
 /// engines of the guest threads it starts. JIT engines share one
 /// translation cache (and compile worker): what one thread compiled runs
-/// in all of them. When the JIT cannot run on this host the interpreter is
+/// in all of them; interpreters share their translations the same way. When the JIT cannot run on this host the interpreter is
 /// used instead, with a warning.
 pub fn make_engines(
     choice: EngineChoice,
@@ -44,10 +45,13 @@ pub fn make_engines(
     }
 }
 
-/// An interpreter for the main thread and one for each further thread.
+/// An interpreter for the main thread and one for each further thread,
+/// all sharing one translation map.
 fn interpreters(config: EngineConfig) -> (Box<dyn Engine>, EngineFactory) {
-    let main = Box::new(Interpreter::new(config.clone()));
-    let factory: EngineFactory =
-        Arc::new(move || Box::new(Interpreter::new(config.clone())) as Box<dyn Engine>);
+    let shared = SharedTranslations::new();
+    let main = Box::new(Interpreter::with_shared(config.clone(), &shared));
+    let factory: EngineFactory = Arc::new(move || {
+        Box::new(Interpreter::with_shared(config.clone(), &shared)) as Box<dyn Engine>
+    });
     (main, factory)
 }

@@ -9,6 +9,7 @@
 mod compile;
 mod exec;
 mod ops;
+mod shared;
 
 use crate::cache::BlockCache;
 use crate::{Engine, EngineConfig, EngineStats};
@@ -16,7 +17,10 @@ use compile::CompiledBlock;
 use exec::exec_block;
 pub use exec::raw_insn;
 pub use exec::{BlockEnd, Slots};
+use shared::SharedBlock;
+pub use shared::SharedTranslations;
 use std::cell::Cell;
+use std::sync::Arc;
 use vm_core::{CpuState, Exit, FaultAccess};
 use vm_ir::Terminator;
 use vm_mem::GuestMemory;
@@ -91,7 +95,7 @@ pub fn translate(pc: u64, mem: &GuestMemory, trace: bool) -> Result<vm_ir::Block
 
 /// A cached block with its profile and successor links.
 struct Cached {
-    code: CompiledBlock,
+    code: Arc<CompiledBlock>,
     /// Times the block was entered.
     exec_count: Cell<u64>,
     /// Cache index + 1 of the block at the jump/taken target (0), the
@@ -106,17 +110,52 @@ pub struct Interpreter {
     cache: BlockCache<Cached>,
     slots: Slots,
     stats: EngineStats,
+    /// The translations shared with the process's other guest threads.
+    shared: Option<Arc<SharedTranslations>>,
+    /// The part of `stats` already added to `shared`.
+    reported: EngineStats,
 }
 
 impl Interpreter {
-    /// A new interpreter with an empty cache.
+    /// A new interpreter with an empty cache of its own.
     pub fn new(config: EngineConfig) -> Self {
         Interpreter {
             config,
             cache: BlockCache::new(),
             slots: Slots::new(),
             stats: EngineStats::default(),
+            shared: None,
+            reported: EngineStats::default(),
         }
+    }
+
+    /// A new interpreter (for one guest thread) whose translations are
+    /// shared with every other interpreter made with the same `shared`.
+    pub fn with_shared(config: EngineConfig, shared: &Arc<SharedTranslations>) -> Self {
+        Interpreter {
+            shared: Some(shared.clone()),
+            ..Interpreter::new(config)
+        }
+    }
+
+    /// The shared map, unless this is a forked child of the process that
+    /// made it (see [`SharedTranslations`]).
+    fn shared(&self) -> Option<&SharedTranslations> {
+        self.shared.as_deref().filter(|s| s.usable())
+    }
+
+    /// Cache `block` (translated here or by another thread) for `pc`.
+    fn insert(&mut self, block: SharedBlock) -> u32 {
+        let code = block.code;
+        self.slots.reserve(code.slots_needed);
+        let (start, end) = (code.start_pc, code.end_pc);
+        let succ = (0..2 + code.exits.len()).map(|_| Cell::new(0)).collect();
+        let cached = Cached {
+            code,
+            exec_count: Cell::new(0),
+            succ,
+        };
+        self.cache.insert(start, end, cached)
     }
 
     /// Translate the superblock at `pc` into the cache: the block at `pc`
@@ -124,6 +163,15 @@ impl Interpreter {
     /// fallthrough, the blocks after it (see [`CHAIN_BLOCKS_MAX`]). Fewer,
     /// longer blocks mean fewer dispatches and link checks.
     fn translate(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
+        let generation = match self.shared() {
+            Some(sh) => {
+                if let Some(block) = sh.get(pc) {
+                    return Ok(self.insert(block));
+                }
+                Some(sh.generation())
+            }
+            None => None,
+        };
         let mut chain = vec![translate(pc, mem, self.config.trace)?];
         let mut insns = chain[0].guest_insn_count();
         while chain.len() < CHAIN_BLOCKS_MAX && insns < CHAIN_INSNS_MAX {
@@ -143,17 +191,15 @@ impl Interpreter {
             insns += block.guest_insn_count();
             chain.push(block);
         }
-        let code = compile::compile_chain(&chain);
-        self.slots.reserve(code.slots_needed);
-        self.stats.blocks_translated += chain.len() as u64;
-        let (start, end) = (code.start_pc, code.end_pc);
-        let succ = (0..2 + code.exits.len()).map(|_| Cell::new(0)).collect();
-        let cached = Cached {
-            code,
-            exec_count: Cell::new(0),
-            succ,
+        let block = SharedBlock {
+            code: Arc::new(compile::compile_chain(&chain)),
+            blocks: chain.len() as u64,
         };
-        Ok(self.cache.insert(start, end, cached))
+        self.stats.blocks_translated += block.blocks;
+        if let (Some(sh), Some(g)) = (self.shared(), generation) {
+            sh.publish(g, pc, block.clone());
+        }
+        Ok(self.insert(block))
     }
 
     fn find(&mut self, pc: u64, mem: &GuestMemory) -> Result<u32, Exit> {
@@ -215,15 +261,32 @@ impl Engine for Interpreter {
         };
         self.slots.store_to(cpu);
         self.stats.insns += cpu.instret - start_instret;
+        if let Some(sh) = self.shared() {
+            let s = &self.stats;
+            let r = &self.reported;
+            sh.add_stats(&EngineStats {
+                insns: s.insns - r.insns,
+                blocks_executed: s.blocks_executed - r.blocks_executed,
+                blocks_translated: s.blocks_translated - r.blocks_translated,
+                ..EngineStats::default()
+            });
+            self.reported = self.stats.clone();
+        }
         exit
     }
 
     fn invalidate(&mut self, start: u64, end: u64) {
         self.cache.invalidate(start, end);
+        if let Some(sh) = self.shared() {
+            sh.invalidate(start, end);
+        }
     }
 
     fn stats(&self) -> EngineStats {
-        self.stats.clone()
+        match self.shared() {
+            Some(sh) => sh.stats(),
+            None => self.stats.clone(),
+        }
     }
 
     fn name(&self) -> &'static str {
