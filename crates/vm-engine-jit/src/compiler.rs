@@ -209,7 +209,12 @@ impl Compiler {
         };
         let call_conv = self.isa.default_call_conv();
         let cfg = self.isa.frontend_config();
-        let single = region.blocks.len() == 1;
+        // The baseline tier (a block compiled before it is hot, which asks
+        // for its region once hot: `hot_at != 0`) gets the fast allocator;
+        // everything compiled because it is hot — regions, including a
+        // one-block loop — the better one. (Choosing by block count gave
+        // hot one-block loops the baseline's spill-everything code.)
+        let single = hot_at != 0;
         let has_fma = self.isa.has_native_fma();
         self.finish(pc, single, |func, fctx| {
             func.signature = block_sig();

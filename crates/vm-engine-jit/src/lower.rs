@@ -441,7 +441,14 @@ impl<'a> Lower<'a, '_> {
     /// not a member).
     fn link_exit(&mut self, target: u64, which: usize) {
         let pc = Pc::Const(target);
-        let inner = self.region.member(target);
+        // Baseline code (it asks for its region once hot) leaves even for
+        // its own start, so that a loop re-enters the function and its
+        // entries reach the hot count; hot code loops inside.
+        let inner = if self.addrs.hot_at != 0 {
+            None
+        } else {
+            self.region.member(target)
+        };
         let word = LinkData::word(self.cur, which);
         self.leave(pc, inner, which, |l| {
             let at = l.slot_addr(word);

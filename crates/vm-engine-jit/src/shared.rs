@@ -417,7 +417,9 @@ impl SharedJit {
     }
 
     /// The region headed by the compiled entry at `pc`, for an upgrade
-    /// (`jit` mode, on `EXIT_HOT`): `None` unless at least two blocks join.
+    /// (`jit` mode, on `EXIT_HOT`): `None` unless at least two blocks join
+    /// or the block alone gets better code as a region (another register
+    /// allocator than the baseline's).
     pub(crate) fn plan_upgrade(&self, pc: u64, mem: &GuestMemory) -> Option<Request> {
         let cell = {
             let st = self.lock();
@@ -429,7 +431,8 @@ impl SharedJit {
             Arc::clone(&e.cell)
         };
         let req = self.plan(&cell, mem, None, true, 0)?;
-        (req.region.blocks.len() >= 2).then_some(req)
+        let better_alone = self.config.baseline_regalloc != self.config.regalloc;
+        (req.region.blocks.len() >= 2 || better_alone).then_some(req)
     }
 
     /// Hand `req` to the compile worker (started on first use).
@@ -584,7 +587,7 @@ impl SharedJit {
         let mut comp = self.compiler();
         for _ in 0..2 {
             let mut link = Box::new(LinkData::new(comp.stub(), 1, u32::MAX, pc));
-            match comp.compile(&region, &mut link, 0) {
+            match comp.compile(&region, &mut link, u64::MAX) {
                 Err(JitError::Full) => {
                     let mut st = self.lock();
                     self.flush(&mut comp, &mut st);

@@ -736,3 +736,41 @@ fn recursion_matches_the_interpreter_in_every_mode() {
         }
     }
 }
+
+/// A hot loop of one block, under `jit`: its baseline code (fast register
+/// allocator, compiled before the first run) leaves and re-enters for the
+/// back edge so its entries reach the hot count, and it is then compiled
+/// again as hot code (regression: a one-block loop kept its baseline code
+/// forever, its entries counted once per run of the whole loop, and in
+/// `tiered` it got the baseline allocator too, which spilled every value:
+/// CRC-32 ran 2.5x slower).
+#[test]
+fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
+    let code = [
+        i_type(2000, 0, 0, 5, 0x13), // addi x5, x0, 2000
+        i_type(3, 6, 0, 6, 0x13),    // L: addi x6, x6, 3
+        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
+        b_type(-8, 0, 5, 1),         // bne x5, x0, L
+        0x0000_0073,                 // ecall
+    ];
+    let mem = setup(&code, &[]);
+    let mut reference = vm_engine::Interpreter::new(Default::default());
+    let mut cpu = CpuState {
+        pc: CODE,
+        ..CpuState::default()
+    };
+    assert_eq!(reference.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
+    assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000), "interp");
+    let mut engine = jit();
+    let mut cpu = CpuState {
+        pc: CODE,
+        ..CpuState::default()
+    };
+    assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
+    assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000));
+    let s = engine.stats();
+    // The entry block, the loop, the exit block: three translations, and
+    // the loop compiled twice (baseline, then hot).
+    assert_eq!(s.blocks_translated, 3, "{s:?}");
+    assert_eq!(s.blocks_compiled, 4, "{s:?}");
+}
