@@ -195,9 +195,14 @@ impl Interpreter {
             code: Arc::new(compile::compile_chain(&chain)),
             blocks: chain.len() as u64,
         };
-        self.stats.blocks_translated += block.blocks;
-        if let (Some(sh), Some(g)) = (self.shared(), generation) {
-            sh.publish(g, pc, block.clone());
+        // Counted unless another thread translated the same block at the
+        // same time and published first (then its translation is run).
+        let (block, own) = match (self.shared(), generation) {
+            (Some(sh), Some(g)) => sh.publish(g, pc, block),
+            _ => (block, true),
+        };
+        if own {
+            self.stats.blocks_translated += block.blocks;
         }
         Ok(self.insert(block))
     }

@@ -87,13 +87,27 @@ impl SharedTranslations {
     }
 
     /// Publish `block` for `pc` unless an invalidation happened since
-    /// `generation` was read (or another thread published one first).
-    pub(crate) fn publish(&self, generation: u64, pc: u64, block: SharedBlock) {
+    /// `generation` was read. Returns the block to run and whether it is
+    /// this translation: when another thread published one for `pc` first
+    /// (both translated at once), that one is returned and shared instead.
+    pub(crate) fn publish(
+        &self,
+        generation: u64,
+        pc: u64,
+        block: SharedBlock,
+    ) -> (SharedBlock, bool) {
         let mut map = self.lock();
         // Invalidations bump the generation while holding the lock, so
         // this check and the insert are atomic with respect to them.
-        if self.generation.load(Ordering::Acquire) == generation {
-            map.entry(pc).or_insert(block);
+        if self.generation.load(Ordering::Acquire) != generation {
+            return (block, true);
+        }
+        match map.get(&pc) {
+            Some(first) => (first.clone(), false),
+            None => {
+                map.insert(pc, block.clone());
+                (block, true)
+            }
         }
     }
 
@@ -153,18 +167,29 @@ mod tests {
         // Another thread invalidates while this one translates from the
         // memory as it was before.
         sh.invalidate(0x2000, 0x3000);
-        sh.publish(g, 0x1000, block_at(0x1000));
+        let (_, own) = sh.publish(g, 0x1000, block_at(0x1000));
+        assert!(own, "the translation is still run by its thread");
         assert!(sh.get(0x1000).is_none());
         // Translated after the invalidation: published.
-        sh.publish(sh.generation(), 0x1000, block_at(0x1000));
+        let _ = sh.publish(sh.generation(), 0x1000, block_at(0x1000));
         assert!(sh.get(0x1000).is_some());
+    }
+
+    #[test]
+    fn the_first_of_two_simultaneous_translations_is_shared() {
+        let sh = SharedTranslations::new();
+        let g = sh.generation();
+        let (first, own1) = sh.publish(g, 0x1000, block_at(0x1000));
+        let (second, own2) = sh.publish(g, 0x1000, block_at(0x1000));
+        assert!(own1 && !own2);
+        assert!(Arc::ptr_eq(&first.code, &second.code));
     }
 
     #[test]
     fn invalidation_drops_exactly_the_overlapping_translations() {
         let sh = SharedTranslations::new();
         for pc in [0x1000, 0x1004, 0x1008] {
-            sh.publish(sh.generation(), pc, block_at(pc));
+            let _ = sh.publish(sh.generation(), pc, block_at(pc));
         }
         // [0x1004, 0x1008) overlaps only the block at 0x1004.
         sh.invalidate(0x1004, 0x1008);
