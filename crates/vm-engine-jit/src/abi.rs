@@ -36,8 +36,6 @@ pub type EnterFn =
 pub struct JitCtx {
     /// Host address of guest address 0 (`GuestMemory::base`).
     pub mem_base: *mut u8,
-    /// The permission table (`GuestMemory::perm_table`).
-    pub perm_table: *const u8,
     /// The guest memory, for helpers (atomics).
     pub mem: *const GuestMemory,
     /// Guest address of a failed access (set by compiled code or a helper).
@@ -54,6 +52,9 @@ pub struct JitCtx {
     pub ic_lookups: u64,
     /// The jump cache (see [`JumpCache`]): [`JUMP_CACHE_LEN`] entries.
     pub jump_cache: *const JumpCacheEntry,
+    /// The site number of the guest memory access compiled code is making
+    /// or made last (see `crate::sites`), for [`EXIT_HOST_FAULT`].
+    pub site: u32,
 }
 
 /// One jump cache entry: a guest PC and the compiled code starting there.
@@ -132,7 +133,6 @@ impl JitCtx {
     pub fn new(mem: &GuestMemory) -> JitCtx {
         JitCtx {
             mem_base: mem.base(),
-            perm_table: mem.perm_table(),
             mem,
             fault_addr: 0,
             helper_fault: 0,
@@ -140,6 +140,7 @@ impl JitCtx {
             link_from: 0,
             ic_lookups: 0,
             jump_cache: std::ptr::null(),
+            site: 0,
         }
     }
 }
@@ -256,6 +257,11 @@ pub const EXIT_ILLEGAL_RM: u64 = 8;
 /// The translation's entry count reached the region threshold: `cpu.pc`
 /// is its start and nothing ran; the dispatcher may compile a region.
 pub const EXIT_HOT: u64 = 9;
+/// The host refused a guest access (see `crate::hostfault`): the access
+/// is site [`JitCtx::site`]; registers are in sync and `cpu.instret` holds
+/// the count at the start of the site's member block. Never returned by
+/// the code itself: the fault handler makes the entry return it.
+pub const EXIT_HOST_FAULT: u64 = 10;
 
 /// Byte offset of integer register `r` in [`CpuState`].
 pub fn x_offset(r: u8) -> i32 {
@@ -279,7 +285,7 @@ pub const INSTRET: i32 = offset_of!(CpuState, instret) as i32;
 /// Offsets of [`JitCtx`] fields.
 pub const CTX_MEM_BASE: i32 = offset_of!(JitCtx, mem_base) as i32;
 /// See [`CTX_MEM_BASE`].
-pub const CTX_PERM_TABLE: i32 = offset_of!(JitCtx, perm_table) as i32;
+pub const CTX_SITE: i32 = offset_of!(JitCtx, site) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_FAULT_ADDR: i32 = offset_of!(JitCtx, fault_addr) as i32;
 /// See [`CTX_MEM_BASE`].

@@ -110,6 +110,12 @@ impl CodeMemory {
         self.pos
     }
 
+    /// The executable view, `[start, end)`.
+    pub(crate) fn range(&self) -> (usize, usize) {
+        let start = self.rx.as_ptr() as usize;
+        (start, start + self.capacity)
+    }
+
     /// Copy `code` in; returns its executable address, `None` when full.
     pub(crate) fn publish(&mut self, code: &[u8]) -> Option<*const u8> {
         let start = self.pos.next_multiple_of(FUNC_ALIGN);

@@ -4,14 +4,16 @@
 
 use crate::abi::{self, EnterFn, LinkData};
 use crate::code_memory::{CodeMemory, CodeMemoryError};
-use crate::lower::{self, LinkAddrs};
+use crate::lower::{self, HostTarget, LinkAddrs, NewSites};
 use crate::region::Region;
+use crate::sites::{Site, SiteTable};
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, types::I64};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why the JIT could not be set up or could not compile a block.
@@ -63,6 +65,10 @@ pub(crate) struct Compiler {
     mem: CodeMemory,
     enter: EnterFn,
     stub: usize,
+    /// Sites of the published code (see `crate::sites`).
+    sites: Arc<SiteTable>,
+    /// Sites of the function being compiled.
+    new_sites: Vec<Site>,
 }
 
 /// The signature of compiled blocks and the exit stub.
@@ -116,6 +122,8 @@ impl Compiler {
             mem: CodeMemory::new(code_bytes)?,
             enter: fallback_enter,
             stub: 0,
+            sites: Arc::default(),
+            new_sites: Vec::new(),
         };
         c.install_fixed()?;
         Ok(c)
@@ -131,10 +139,22 @@ impl Compiler {
         self.stub
     }
 
+    /// The access sites of the published code.
+    pub(crate) fn sites(&self) -> Arc<SiteTable> {
+        self.sites.clone()
+    }
+
+    /// The executable code memory, `[start, end)`: every code pointer
+    /// handed out lies in it.
+    pub(crate) fn code_range(&self) -> (usize, usize) {
+        self.mem.range()
+    }
+
     /// Free all code (every pointer handed out becomes invalid), keeping
     /// the trampoline and stub available (at new addresses).
     pub(crate) fn reset(&mut self) -> Result<(), JitError> {
         self.mem.reset();
+        self.sites.clear();
         self.install_fixed()
     }
 
@@ -207,19 +227,42 @@ impl Compiler {
             stub: self.stub,
             hot_at,
         };
-        let call_conv = self.isa.default_call_conv();
-        let cfg = self.isa.frontend_config();
+        let host = HostTarget {
+            call_conv: self.isa.default_call_conv(),
+            frontend_config: self.isa.frontend_config(),
+            has_fma: self.isa.has_native_fma(),
+        };
         // The baseline tier (a block compiled before it is hot, which asks
         // for its region once hot: `hot_at != 0`) gets the fast allocator;
         // everything compiled because it is hot — regions, including a
         // one-block loop — the better one. (Choosing by block count gave
         // hot one-block loops the baseline's spill-everything code.)
         let single = hot_at != 0;
-        let has_fma = self.isa.has_native_fma();
-        self.finish(pc, single, |func, fctx| {
+        let site_base = u32::try_from(self.sites.next()).map_err(|_| JitError::Full)?;
+        let mut new_sites = std::mem::take(&mut self.new_sites);
+        new_sites.clear();
+        let code = self.finish(pc, single, |func, fctx| {
             func.signature = block_sig();
-            lower::lower(region, func, fctx, call_conv, cfg, addrs, has_fma);
-        })
+            lower::lower(
+                region,
+                func,
+                fctx,
+                host,
+                addrs,
+                NewSites {
+                    list: &mut new_sites,
+                    base: site_base,
+                },
+            );
+        });
+        if code.is_ok() {
+            if u32::try_from(site_base as usize + new_sites.len()).is_err() {
+                return Err(JitError::Full);
+            }
+            self.sites.append(&new_sites);
+        }
+        self.new_sites = new_sites;
+        code
     }
 
     /// Build a function with `build`, compile it (with the single-block

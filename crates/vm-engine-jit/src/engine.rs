@@ -26,6 +26,7 @@ use crate::abi::{self, JitCtx, JumpCache, LINK_IC};
 use crate::code_cache::{Published, SlotRef, Tier};
 use crate::compiler::JitError;
 use crate::exits::exit_of;
+use crate::hostfault;
 use crate::local::LocalCache;
 use crate::shared::{self, SharedJit, ThreadFlag, interp_form};
 use crate::{JitConfig, Mode};
@@ -35,7 +36,7 @@ use std::sync::atomic::Ordering;
 use vm_core::{CpuState, Exit};
 use vm_engine::interp::{self, BlockEnd, Slots};
 use vm_engine::{Engine, EngineStats};
-use vm_mem::GuestMemory;
+use vm_mem::{ARENA_GUARD_BYTES, GUEST_SPACE_BYTES, GuestMemory};
 
 /// What the cache says about one block (for tests and diagnostics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,6 +259,36 @@ fn slot_of(from: usize) -> SlotRef {
     }
 }
 
+impl JitEngine {
+    /// Run the guest block at `cpu.pc` once in the interpreter, from a
+    /// translation made for this run alone (the PC may be inside a cached
+    /// block; in `jit` mode a cached translation would be compiled again).
+    fn interpret_once(
+        &mut self,
+        cpu: &mut CpuState,
+        mem: &GuestMemory,
+        in_slots: &mut bool,
+    ) -> Result<(), Exit> {
+        let block = interp::translate(cpu.pc, mem, self.shared.config.engine.trace)?;
+        let ib = interp::InterpBlock::from_ir(&block);
+        self.slots.reserve(ib.slots_needed());
+        if !*in_slots {
+            self.slots.load_from(cpu);
+            *in_slots = true;
+        }
+        let before = cpu.instret;
+        let end = ib.exec(&mut self.slots, cpu, mem);
+        self.stats.insns_interp += cpu.instret - before;
+        match end {
+            BlockEnd::Exit(e) => Err(e),
+            BlockEnd::Next { pc, .. } => {
+                cpu.pc = pc;
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Engine for JitEngine {
     fn run(&mut self, cpu: &mut CpuState, mem: &GuestMemory, budget: u64) -> Exit {
         self.after_fork();
@@ -275,7 +306,28 @@ impl Engine for JitEngine {
         // A stub return waiting for its target to be known, with the
         // reclaim count when it was taken.
         let mut pending: Option<(SlotRef, u64)> = None;
+        // Set after a host fault in compiled code: the faulting access's
+        // block runs in the interpreter (see `crate::hostfault`).
+        let mut retry_in_interp = false;
+        let arena = {
+            let base = mem.base() as usize;
+            (
+                base,
+                base + (GUEST_SPACE_BYTES + ARENA_GUARD_BYTES) as usize,
+            )
+        };
         let exit = loop {
+            if std::mem::take(&mut retry_in_interp) {
+                pending = None;
+                match self.interpret_once(cpu, mem, &mut in_slots) {
+                    Ok(()) => {}
+                    Err(e) => break e,
+                }
+                if cpu.instret >= limit {
+                    break Exit::Budget;
+                }
+                continue;
+            }
             let pc = cpu.pc;
             let (cellp, fresh) = match self.local.lookup(pc) {
                 Some(p) => {
@@ -349,10 +401,33 @@ impl Engine for JitEngine {
                 // and guest memory only through checked accesses inside
                 // the arena of `mem`, which `ctx` describes and which
                 // outlives the call.
-                let r = unsafe { enter(cpu, &mut ctx, code as *const u8) };
+                let r = unsafe {
+                    hostfault::call(
+                        enter,
+                        cpu,
+                        &mut ctx,
+                        code as *const u8,
+                        self.shared.code_range(),
+                        arena,
+                    )
+                };
+                // A host fault: its site is looked up while this thread
+                // still counts as in code (see `crate::sites`).
+                let fault_site = (r == abi::EXIT_HOST_FAULT).then(|| self.shared.site(ctx.site));
                 let from = std::mem::take(&mut ctx.link_from);
                 let slot = (from != 0).then(|| (slot_of(from), self.shared.reclaims()));
                 self.flag.in_code.store(false, Ordering::Release);
+                if let Some(site) = fault_site {
+                    let Some(site) = site else {
+                        // Only a VM bug stores a number not in the table.
+                        panic!("host fault at unknown access site {}", ctx.site);
+                    };
+                    cpu.pc = site.pc;
+                    cpu.instret += u64::from(site.retired);
+                    self.stats.insns_compiled += cpu.instret - before;
+                    retry_in_interp = true;
+                    continue;
+                }
                 self.stats.insns_compiled += cpu.instret - before;
                 if r == abi::EXIT_HOT {
                     if self.upgrade(cpu.pc, mem) {

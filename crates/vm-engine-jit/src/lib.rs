@@ -47,11 +47,13 @@ mod compiler;
 mod engine;
 mod exits;
 mod helpers;
+mod hostfault;
 mod local;
 mod lower;
 mod lower_fp;
 mod region;
 mod shared;
+mod sites;
 mod worker;
 
 pub use code_cache::Tier;

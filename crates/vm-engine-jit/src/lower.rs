@@ -47,6 +47,7 @@ use crate::abi::{self, JitCtx, LinkData};
 use crate::helpers;
 use crate::lower_fp::FpLower;
 use crate::region::Region;
+use crate::sites::Site;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
@@ -60,7 +61,7 @@ use vm_ir::{
     AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, Global, Inst, MemTy, RoundMode, Terminator,
     TrapKind, UnOp,
 };
-use vm_mem::{GUEST_SPACE_BYTES, PAGE_SIZE};
+use vm_mem::GUEST_SPACE_BYTES;
 
 /// Guest memory accesses: little-endian, any alignment.
 fn guest_flags() -> MemFlagsData {
@@ -85,6 +86,16 @@ pub(crate) struct LinkAddrs {
     pub hot_at: u64,
 }
 
+/// Where [`lower`] records the guest memory accesses it compiles: `list`
+/// (emptied by the caller) gets them in order, the first numbered `base`
+/// (see `crate::sites`).
+pub(crate) struct NewSites<'s> {
+    /// The sites, in the order of their numbers.
+    pub list: &'s mut Vec<Site>,
+    /// The number of the first.
+    pub base: u32,
+}
+
 fn global_of(i: usize) -> Global {
     if i < 32 {
         Global::X(i as u8)
@@ -93,18 +104,36 @@ fn global_of(i: usize) -> Global {
     }
 }
 
+/// What [`lower`] needs to know of the host.
+#[derive(Clone, Copy)]
+pub(crate) struct HostTarget {
+    /// The convention helpers are called in.
+    pub call_conv: CallConv,
+    /// For `FunctionBuilder::finalize`.
+    pub frontend_config: TargetFrontendConfig,
+    /// Whether the host has fused multiply-add.
+    pub has_fma: bool,
+}
+
 /// Fill `func` (whose signature is already the block one, see
-/// [`crate::abi`]) with the code of `region`; helpers are called in
-/// `call_conv`; `has_fma` says whether the host has fused multiply-add.
+/// [`crate::abi`]) with the code of `region` for `host`.
 pub(crate) fn lower(
     region: &Region,
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
-    call_conv: CallConv,
-    frontend_config: TargetFrontendConfig,
+    host: HostTarget,
     addrs: LinkAddrs,
-    has_fma: bool,
+    sites: NewSites<'_>,
 ) {
+    let HostTarget {
+        call_conv,
+        frontend_config,
+        has_fma,
+    } = host;
+    let NewSites {
+        list: sites,
+        base: site_base,
+    } = sites;
     // Registers the region reads: loaded at entry. (One it only writes
     // needs no load: the stores of `sync` take values set in the member.)
     let mut read = 0u64;
@@ -177,6 +206,8 @@ pub(crate) fn lower(
         insn: 0,
         block_sig,
         helper_sigs: Vec::new(),
+        sites,
+        site_base,
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
@@ -187,6 +218,19 @@ pub(crate) fn lower(
         l.b.switch_to_block(cb);
         if !late {
             l.b.seal_block(cb);
+        }
+        // A host fault at an access resumes with `cpu.instret` plus the
+        // site's count (see `crate::sites`): keep `cpu.instret` at the
+        // member's start wherever a member can fault so. (The function's
+        // entry loaded it for a first member nothing jumps back to.)
+        let accesses = l
+            .block
+            .insts
+            .iter()
+            .any(|i| matches!(i, Inst::Load { .. } | Inst::Store { .. }));
+        if accesses && (m != 0 || late) {
+            let n = l.b.use_var(l.icount);
+            l.b.ins().store(host_flags(), n, l.cpu, abi::INSTRET);
         }
         for i in 0..l.block.insts.len() {
             l.insn = l.block.guest_insn_of(i).0;
@@ -278,6 +322,10 @@ struct Lower<'a, 'b> {
     block_sig: SigRef,
     /// Helper signatures imported so far, by parameter types.
     helper_sigs: Vec<(Vec<Type>, SigRef)>,
+    /// The guest memory accesses lowered so far; the first is numbered
+    /// `site_base` (see `crate::sites`).
+    sites: &'b mut Vec<Site>,
+    site_base: u32,
 }
 
 /// A guest PC to leave for.
@@ -528,170 +576,47 @@ impl<'a> Lower<'a, '_> {
         self.exit(pc, instret, code);
     }
 
-    /// Check an access of `size` bytes at guest address `ea` needing the
-    /// permission bit `need`; return its host address. On failure the
-    /// code exits with `code`, leaving `ea` in `JitCtx::fault_addr` (the
-    /// dispatcher computes the exact fault address from it).
-    ///
-    /// Hot path: one test of `ea` against a mask of the bits above the
-    /// guest space and below the access's alignment (an aligned access in
-    /// the space stays in its page, which is in the space too), then the
-    /// page's permission byte: two fused test-and-branches. Anything else
-    /// (an unaligned access, which may cross into the next page, or one
-    /// outside the space) takes the full check out of line: each page's
-    /// index against the space and its permission byte.
-    fn checked_host_addr(&mut self, ea: V, size: u32, need: u8, code: u64) -> V {
-        debug_assert!(need.is_power_of_two());
+    /// The host address of an access of `size` bytes at guest address
+    /// `ea`. The only check here is the bound: `ea` must lie in the guest
+    /// space, else the code exits with `code` (access size in bits 8..16),
+    /// leaving `ea` in `JitCtx::fault_addr`. Everything else is the host
+    /// MMU's job: the arena's host protection mirrors the guest
+    /// permissions, and an access that starts in the space but runs past
+    /// its end meets the arena's guard. A refused access is a host fault
+    /// that `crate::hostfault` turns into an exit; for it, this stores the
+    /// access's site number (guest PC and instructions retired in the
+    /// member before it) in `JitCtx::site` first, and the registers are in
+    /// sync, so the state is exactly the interpreter's at the access.
+    fn guest_host_addr(&mut self, ea: V, size: u32, code: u64) -> V {
         self.sync();
         let code = code | (size as u64) << 8;
-        let fault = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(fault);
-
-        if self.region.blocks.len() == 1 {
-            return self.compact_check(ea, size, need, code, fault, cont);
-        }
-        let mask = !(GUEST_SPACE_BYTES - 1) | (size as u64 - 1);
-        let odd = self.b.ins().band_imm_s(ea, mask as i64);
-        let slow = self.b.create_block();
-        let fast = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(odd, slow, &[], fast, &[]);
-        self.b.seal_block(slow);
-
-        // Slow path: the first page in the space, and for wider accesses
-        // the last byte's page (the same page unless the access crosses)
-        // in it and permitted; then the first page's permission, as on
-        // the fast path.
-        self.b.switch_to_block(slow);
-        let page = self.page_of(ea);
-        let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
-        let oob = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThan, page, max_page);
-        let in_space = self.b.create_block();
-        self.b.set_cold_block(in_space);
-        self.b.ins().brif(oob, fault, &[], in_space, &[]);
-        self.b.seal_block(in_space);
-        self.b.switch_to_block(in_space);
-        if size > 1 {
-            let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
-            let page2 = self.page_of(last);
-            self.page_check(page2, need, fault);
-        }
-        self.b.ins().jump(fast, &[]);
-        self.b.seal_block(fast);
-
-        // Fast path: the first page's permission byte.
-        self.b.switch_to_block(fast);
-        let page = self.page_of(ea);
-        let table = self.ctx_word(abi::CTX_PERM_TABLE);
-        let at = self.b.ins().iadd(table, page);
-        let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
-        let have = self.b.ins().band_imm_s(perm, need as i64);
-        self.b.ins().brif(have, cont, &[], fault, &[]);
-        self.b.seal_block(fault);
-        self.b.seal_block(cont);
-
+        let outside = self.b.ins().band_imm_s(ea, !(GUEST_SPACE_BYTES - 1) as i64);
+        let (fault, cont) = self.split(outside, true);
         self.b.switch_to_block(fault);
         self.b
             .ins()
             .store(host_flags(), ea, self.ctx, abi::CTX_FAULT_ADDR);
         self.fault_exit(code);
-
         self.b.switch_to_block(cont);
+        let site = self.sites.len() as u32 + self.site_base;
+        self.sites.push(Site {
+            pc: self.block.insn_starts[self.insn].pc,
+            retired: self.insn as u32,
+        });
+        let site = self.iconst(I32, site as i64);
+        self.b
+            .ins()
+            .store(host_flags(), site, self.ctx, abi::CTX_SITE);
         let base = self.ctx_word(abi::CTX_MEM_BASE);
         self.b.ins().iadd(base, ea)
     }
 
-    /// A word of the `JitCtx`, loaded where used: the arena base and the
-    /// permission table are loaded at each access rather than held in
-    /// registers for the whole function (in loops, those registers are
-    /// worth more to guest registers; the loads hit L1).
+    /// A word of the `JitCtx`, loaded where used: the arena base is loaded
+    /// at each access rather than held in a register for the whole
+    /// function (in loops, registers are worth more to guest registers;
+    /// the load hits L1).
     fn ctx_word(&mut self, offset: i32) -> V {
         self.b.ins().load(I64, host_flags(), self.ctx, offset)
-    }
-
-    /// The check of [`Lower::checked_host_addr`] in the fewest Cranelift
-    /// blocks, for single-block compiles (the baseline tier, where compile
-    /// time matters more than the code): one compare of `ea` against the
-    /// guest space (so the last byte is in it too, without wrapping),
-    /// then the permission bytes of the first and last page touched,
-    /// and'ed, and one test.
-    fn compact_check(
-        &mut self,
-        ea: V,
-        size: u32,
-        need: u8,
-        code: u64,
-        fault: ClBlock,
-        cont: ClBlock,
-    ) -> V {
-        let oob = self.b.ins().icmp_imm_s(
-            IntCC::UnsignedGreaterThan,
-            ea,
-            (GUEST_SPACE_BYTES - size as u64) as i64,
-        );
-        let mid = self.b.create_block();
-        self.b.ins().brif(oob, fault, &[], mid, &[]);
-        self.b.seal_block(mid);
-        self.b.switch_to_block(mid);
-        let table = self.ctx_word(abi::CTX_PERM_TABLE);
-        let page = self.page_of(ea);
-        let at = self.b.ins().iadd(table, page);
-        let mut perm = self.b.ins().uload8(I32, host_flags(), at, 0);
-        if size > 1 {
-            let last = self.b.ins().iadd_imm_s(ea, size as i64 - 1);
-            let page2 = self.page_of(last);
-            let at2 = self.b.ins().iadd(table, page2);
-            let perm2 = self.b.ins().uload8(I32, host_flags(), at2, 0);
-            perm = self.b.ins().band(perm, perm2);
-        }
-        let have = self.b.ins().band_imm_s(perm, need as i64);
-        self.b.ins().brif(have, cont, &[], fault, &[]);
-        self.b.seal_block(fault);
-        self.b.seal_block(cont);
-        self.b.switch_to_block(fault);
-        self.b
-            .ins()
-            .store(host_flags(), ea, self.ctx, abi::CTX_FAULT_ADDR);
-        self.fault_exit(code);
-        self.b.switch_to_block(cont);
-        let base = self.ctx_word(abi::CTX_MEM_BASE);
-        self.b.ins().iadd(base, ea)
-    }
-
-    /// The guest page index of `addr`.
-    fn page_of(&mut self, addr: V) -> V {
-        self.b
-            .ins()
-            .ushr_imm_s(addr, PAGE_SIZE.trailing_zeros() as i64)
-    }
-
-    /// Branch to `fault` unless guest page `page` is in the guest space
-    /// and has the permission bit `need`; continues in a new block (both
-    /// cold: this is the slow path).
-    fn page_check(&mut self, page: V, need: u8, fault: ClBlock) {
-        let max_page = ((GUEST_SPACE_BYTES >> PAGE_SIZE.trailing_zeros()) - 1) as i64;
-        let mid = self.b.create_block();
-        let ok = self.b.create_block();
-        self.b.set_cold_block(mid);
-        self.b.set_cold_block(ok);
-        let oob = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::UnsignedGreaterThan, page, max_page);
-        self.b.ins().brif(oob, fault, &[], mid, &[]);
-        self.b.seal_block(mid);
-        self.b.switch_to_block(mid);
-        let table = self.ctx_word(abi::CTX_PERM_TABLE);
-        let at = self.b.ins().iadd(table, page);
-        let perm = self.b.ins().uload8(I32, host_flags(), at, 0);
-        let have = self.b.ins().band_imm_s(perm, need as i64);
-        self.b.ins().brif(have, ok, &[], fault, &[]);
-        self.b.seal_block(ok);
-        self.b.switch_to_block(ok);
     }
 
     fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {
@@ -770,7 +695,7 @@ impl<'a> Lower<'a, '_> {
             }
             Inst::Load { ty, addr, offset } => {
                 let ea = self.effective_addr(addr, offset);
-                let host = self.checked_host_addr(ea, ty.bytes(), 1, abi::EXIT_LOAD_FAULT);
+                let host = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_LOAD_FAULT);
                 Some(self.load(ty, host))
             }
             Inst::Store {
@@ -780,7 +705,7 @@ impl<'a> Lower<'a, '_> {
                 val,
             } => {
                 let ea = self.effective_addr(addr, offset);
-                let host = self.checked_host_addr(ea, ty.bytes(), 2, abi::EXIT_STORE_FAULT);
+                let host = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_STORE_FAULT);
                 let v = self.val(val);
                 self.store(ty, v, host);
                 None

@@ -44,6 +44,7 @@ use crate::abi::{EnterFn, IC_EMPTY, LINK_IC, LinkData};
 use crate::code_cache::{CodeCache, Entry, Published, SlotRef, Tier, link_execs};
 use crate::compiler::{Compiler, JitError};
 use crate::region::Region;
+use crate::sites::{Site, SiteTable};
 use crate::worker::{self, Queue, Request};
 use crate::{JitConfig, Mode};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -158,6 +159,10 @@ pub struct SharedJit {
     /// The entry trampoline and exit stub of the current code memory.
     enter: AtomicUsize,
     stub: AtomicUsize,
+    /// The executable code memory (fixed for the compiler's life).
+    code_range: (usize, usize),
+    /// Access sites of the published code (see `crate::sites`).
+    sites: Arc<SiteTable>,
     threads: Mutex<Vec<Arc<ThreadFlag>>>,
     /// Per-thread counters of every engine, added at the end of each run
     /// (so a thread's work is counted once it returned to the runtime,
@@ -208,6 +213,7 @@ impl SharedJit {
         });
         let compiler = Compiler::from_config(&config)?;
         let (enter, stub) = (compiler.enter() as usize, compiler.stub());
+        let (code_range, sites) = (compiler.code_range(), compiler.sites());
         Ok(Arc::new(SharedJit {
             config,
             fork_gen: fork_gen(),
@@ -224,6 +230,8 @@ impl SharedJit {
             reclaims: AtomicU64::new(0),
             enter: AtomicUsize::new(enter),
             stub: AtomicUsize::new(stub),
+            code_range,
+            sites,
             threads: Mutex::new(Vec::new()),
             thread_stats: Mutex::new(EngineStats::default()),
             queue: Arc::new(Queue::default()),
@@ -248,6 +256,17 @@ impl SharedJit {
     /// Frees of retired data so far.
     pub(crate) fn reclaims(&self) -> u64 {
         self.reclaims.load(Ordering::SeqCst)
+    }
+
+    /// The executable code memory, `[start, end)`.
+    pub(crate) fn code_range(&self) -> (usize, usize) {
+        self.code_range
+    }
+
+    /// The access site numbered `id` (look it up before leaving the
+    /// in-code state the code that stored it ran in: see `crate::sites`).
+    pub(crate) fn site(&self, id: u32) -> Option<Site> {
+        self.sites.get(id)
     }
 
     /// The entry trampoline of the current code memory (read it only

@@ -5,10 +5,11 @@
 
 use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
+use crate::hostfault;
 use crate::region::Region;
 use vm_core::CpuState;
 use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
-use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+use vm_mem::{ARENA_GUARD_BYTES, Backing, GUEST_SPACE_BYTES, GuestMemory, MapFlags, Perm};
 
 const EDGES: &[u64] = &[
     0,
@@ -47,12 +48,19 @@ struct Compiled {
 }
 
 /// Run one compiled block on `cpu` against `mem`; returns the exit code.
+/// Host faults in the code return `EXIT_HOST_FAULT`, as in the engine.
 fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
     let mut ctx = JitCtx::new(mem);
+    let base = mem.base() as usize;
+    let arena = (
+        base,
+        base + (GUEST_SPACE_BYTES + ARENA_GUARD_BYTES) as usize,
+    );
     // SAFETY: `code` was compiled by `c` for the block contract against the
     // arena that `ctx` describes, its link data is alive (unlinked: every
-    // slot is `c`'s stub); `cpu` is exclusively borrowed.
-    let r = unsafe { (c.enter())(cpu, &mut ctx, code.code) };
+    // slot is `c`'s stub); `cpu` is exclusively borrowed; the code lies in
+    // `c`'s code memory.
+    let r = unsafe { hostfault::call(c.enter(), cpu, &mut ctx, code.code, c.code_range(), arena) };
     (r, ctx)
 }
 
@@ -230,70 +238,31 @@ fn loads_and_stores_extend_and_write_little_endian() {
 fn faults_exit_with_precise_state() {
     let mem = scratch_memory();
     let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
-    // (load base, store base, offset, type, expected code, faulting pc,
-    // expected ctx.fault_addr (the effective address))
-    let cases: &[(u64, u64, i32, MemTy, u64, u64, u64)] = &[
+    // Faults inside the guest space are the host MMU's (EXIT_HOST_FAULT,
+    // with the access's site); outside it, the bound check's (with the
+    // effective address in ctx.fault_addr).
+    // (load base, store base, offset, type, expected code, faulting pc)
+    let host = abi::EXIT_HOST_FAULT;
+    let (load, store) = (abi::EXIT_LOAD_FAULT, abi::EXIT_STORE_FAULT);
+    let cases: &[(u64, u64, i32, MemTy, u64, u64)] = &[
         // load from an unmapped page
-        (
-            0x22000,
-            0x20000,
-            8,
-            MemTy::I64,
-            abi::EXIT_LOAD_FAULT,
-            0x1004,
-            0x22008,
-        ),
+        (0x22000, 0x20000, 8, MemTy::I64, host, 0x1004),
         // load crossing from R into unmapped
-        (
-            0x21ffc,
-            0x20000,
-            0,
-            MemTy::I64,
-            abi::EXIT_LOAD_FAULT,
-            0x1004,
-            0x21ffc,
-        ),
+        (0x21ffc, 0x20000, 0, MemTy::I64, host, 0x1004),
         // load beyond the guest space, address wrapping
-        (
-            u64::MAX - 2,
-            0x20000,
-            0,
-            MemTy::U32,
-            abi::EXIT_LOAD_FAULT,
-            0x1004,
-            u64::MAX - 2,
-        ),
-        (
-            1 << 38,
-            0x20000,
-            -1,
-            MemTy::U16,
-            abi::EXIT_LOAD_FAULT,
-            0x1004,
-            (1 << 38) - 1,
-        ),
+        (u64::MAX - 2, 0x20000, 0, MemTy::U32, load, 0x1004),
+        (1 << 38, 0x20000, 0, MemTy::U8, load, 0x1004),
+        // load starting in the space and running past its end (the guard)
+        (1 << 38, 0x20000, -1, MemTy::U16, host, 0x1004),
         // store to a read-only page
-        (
-            0x20000,
-            0x21000,
-            0,
-            MemTy::U8,
-            abi::EXIT_STORE_FAULT,
-            0x1008,
-            0x21000,
-        ),
+        (0x20000, 0x21000, 0, MemTy::U8, host, 0x1008),
         // store crossing RW into R
-        (
-            0x20000,
-            0x20ffe,
-            0,
-            MemTy::U32,
-            abi::EXIT_STORE_FAULT,
-            0x1008,
-            0x20ffe,
-        ),
+        (0x20000, 0x20ffe, 0, MemTy::U32, host, 0x1008),
+        // store beyond the guest space
+        (0x20000, 1 << 40, 0, MemTy::U32, store, 0x1008),
     ];
-    for &(la, sa, off, ty, want_code, want_pc, want_ea) in cases {
+    mem.write_bytes(0x20ff8, &[0x5a; 8]).expect("write");
+    for &(la, sa, off, ty, want_code, want_pc) in cases {
         let code = compile(&mut c, &load_store_block(ty, off));
         let mut cpu = CpuState::default();
         cpu.x[1] = la;
@@ -301,16 +270,27 @@ fn faults_exit_with_precise_state() {
         cpu.x[6] = 0xdead;
         cpu.instret = 100;
         let (r, ctx) = run(&c, &code, &mut cpu, &mem);
-        assert_eq!(r & 0xff, want_code, "{la:#x} {sa:#x} {ty}");
-        assert_eq!((r >> 8) & 0xff, ty.bytes() as u64);
-        assert_eq!(cpu.pc, want_pc);
-        assert_eq!(ctx.fault_addr, want_ea);
-        assert_eq!(cpu.x[5], 1, "earlier instruction's write is visible");
+        let what = format!("{la:#x} {sa:#x} {ty}");
+        assert_eq!(r & 0xff, want_code, "{what}");
         let insn = (want_pc - 0x1000) / 4;
-        assert_eq!(cpu.instret, 100 + insn);
-        if want_code == abi::EXIT_LOAD_FAULT {
+        if want_code == host {
+            let site = c.sites().get(ctx.site).expect("a recorded site");
+            assert_eq!(site.pc, want_pc, "{what}");
+            assert_eq!(cpu.instret + u64::from(site.retired), 100 + insn, "{what}");
+        } else {
+            assert_eq!((r >> 8) & 0xff, ty.bytes() as u64);
+            assert_eq!(cpu.pc, want_pc);
+            let ea = if want_code == load { la } else { sa };
+            assert_eq!(ctx.fault_addr, ea.wrapping_add(off as i64 as u64));
+            assert_eq!(cpu.instret, 100 + insn);
+        }
+        assert_eq!(cpu.x[5], 1, "earlier instruction's write is visible");
+        if want_pc == 0x1004 {
             assert_eq!(cpu.x[6], 0xdead, "faulting load wrote nothing");
         }
+        let mut tail = [0u8; 8];
+        mem.read_bytes(0x20ff8, &mut tail).expect("read");
+        assert_eq!(tail, [0x5a; 8], "a faulting store wrote nothing");
     }
 }
 

@@ -130,7 +130,7 @@ pub fn run(
             } => {
                 let (signal, code) = if misaligned {
                     (libc::SIGBUS, BUS_ADRALN)
-                } else if mem.perm_at(addr) == Perm::NONE {
+                } else if !mem.is_mapped(addr) {
                     (libc::SIGSEGV, SEGV_MAPERR)
                 } else {
                     (libc::SIGSEGV, SEGV_ACCERR)

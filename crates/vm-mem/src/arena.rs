@@ -13,12 +13,12 @@
 //! replace arena pages: this is the one module that holds the unsafe host
 //! calls that reshape memory.
 //!
-//! Host protection of mapped guest pages: private and anonymous pages are
-//! always host read+write (the permission table, not the host MMU, decides
-//! what the guest may do; the VM itself writes read-only guest pages for the
-//! loader). Shared file pages are host readable, and writable only while the
-//! guest may write them, because the host refuses a writable shared mapping of
-//! a file opened read-only.
+//! Host protection of mapped guest pages mirrors the guest's (see
+//! `RegionBacking::host_prot`): compiled code accesses guest memory with one
+//! bound check and lets the host MMU refuse what the guest may not do. The
+//! VM itself writes read-only guest pages (loader, signal trampoline)
+//! through `/proc/self/mem`, which the kernel lets a process use to write
+//! its own protected private pages, as a debugger does.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -111,11 +111,18 @@ pub(crate) enum HostBacking<'a> {
     },
 }
 
+/// Inaccessible host bytes reserved past the end of the guest space and
+/// never mapped: an access that starts inside the space (the only bound
+/// compiled code checks) but runs past its end (at most 7 bytes) meets
+/// this guard, not host memory.
+pub const ARENA_GUARD_BYTES: u64 = crate::PAGE_SIZE;
+
 impl Arena {
-    /// Reserve [`GUEST_SPACE_BYTES`] of inaccessible host address space.
+    /// Reserve [`GUEST_SPACE_BYTES`] of inaccessible host address space,
+    /// plus [`ARENA_GUARD_BYTES`] of guard.
     pub(crate) fn reserve() -> io::Result<Arena> {
         Ok(Arena {
-            region: HostRegion::reserve(GUEST_SPACE_BYTES, libc::PROT_NONE)?,
+            region: HostRegion::reserve(GUEST_SPACE_BYTES + ARENA_GUARD_BYTES, libc::PROT_NONE)?,
         })
     }
 
@@ -194,6 +201,53 @@ impl Arena {
         };
         if got == libc::MAP_FAILED {
             return Err(last_errno());
+        }
+        Ok(())
+    }
+
+    /// Write `buf` at guest `addr` whatever the host protection of its pages
+    /// (private mappings: the kernel copies-on-write as for a debugger's
+    /// write). The range must be mapped.
+    pub(crate) fn write_force(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
+        let end = addr
+            .checked_add(buf.len() as u64)
+            .ok_or(Errno(libc::EINVAL))?;
+        if end > GUEST_SPACE_BYTES {
+            return Err(Errno(libc::EINVAL));
+        }
+        let at = self.base().wrapping_add(addr as usize);
+        // Opened per call: a descriptor kept open would keep naming this
+        // process's memory in a forked child.
+        // SAFETY: a NUL-terminated path literal; the result is checked.
+        let fd = unsafe { libc::open(c"/proc/self/mem".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `fd` was just opened and is owned here alone.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let mut done = 0;
+        while done < buf.len() {
+            let rest = &buf[done..];
+            // SAFETY: `rest` is valid for reads of its length; the target,
+            // `[at + done, at + buf.len())`, lies inside the arena (the whole
+            // range was checked against the guest space), and /proc/self/mem writes only
+            // mapped memory of this process at that offset.
+            let n = unsafe {
+                libc::pwrite(
+                    fd.as_raw_fd(),
+                    rest.as_ptr().cast(),
+                    rest.len(),
+                    (at as usize + done) as libc::off_t,
+                )
+            };
+            if n <= 0 {
+                return Err(if n < 0 {
+                    last_errno()
+                } else {
+                    Errno(libc::EIO)
+                });
+            }
+            done += n as usize;
         }
         Ok(())
     }

@@ -14,8 +14,10 @@
 //! `addr < GUEST_SPACE_BYTES`, its last byte without overflow, and the
 //! permission bytes of the pages it touches before using host memory; every
 //! host `mmap(MAP_FIXED)`/`mprotect` checks its range lies inside the arena.
-//! As a second line of defence, unmapped guest pages are host `PROT_NONE`,
-//! so even a wrong check cannot read host data.
+//! The host protection of every guest page mirrors its guest permissions
+//! (unmapped pages are host `PROT_NONE`): compiled code checks only the
+//! bound and lets a host fault stand for a failed permission check, and even
+//! a wrong check elsewhere cannot read host data.
 
 mod access;
 mod arena;
@@ -29,6 +31,7 @@ mod tests;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
+pub use arena::ARENA_GUARD_BYTES;
 pub use brk::HEAP_NAME;
 pub use perms::{HOST_WRITABLE, MAPPED};
 pub use space::{MMAP_MIN_ADDR, MMAP_TOP};
@@ -221,7 +224,10 @@ impl GuestMemory {
     }
 
     /// Host address of guest address 0. Compiled code computes `base + addr`
-    /// after checking the access (see [`GuestMemory::perm_table`]).
+    /// after checking `addr < GUEST_SPACE_BYTES` and lets the host
+    /// protection of the page (which mirrors the guest permissions) refuse a
+    /// forbidden access with a host fault; the reserved range is
+    /// `GUEST_SPACE_BYTES + ARENA_GUARD_BYTES` long.
     pub fn base(&self) -> *mut u8 {
         self.arena.base()
     }
@@ -232,6 +238,12 @@ impl GuestMemory {
     /// bytes change concurrently: read them with single-byte (atomic) loads.
     pub fn perm_table(&self) -> *const u8 {
         self.perms.ptr()
+    }
+
+    /// Whether the page holding `addr` is mapped (whatever its permissions):
+    /// a fault there is SEGV_ACCERR, elsewhere SEGV_MAPERR.
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.perms.get(addr / PAGE_SIZE) & MAPPED != 0
     }
 
     /// Permissions of the page holding `addr` (NONE if unmapped or out of range).

@@ -103,6 +103,22 @@ impl PermTable {
 const TABLE_PAGE: u64 = PAGE_SIZE;
 
 /// The table byte for a mapped page with guest permissions `perm`.
+///
+/// Write or execute access implies read access, as under Linux on RISC-V
+/// (a writable page table entry is always readable) and qemu-user (which
+/// makes executable pages host-readable): the host protection of the page
+/// (see `RegionBacking::host_prot`) is readable then too, and compiled code
+/// relies on the host protection alone, so the table must agree with it.
 pub(crate) fn entry(perm: Perm, host_writable: bool) -> u8 {
-    (perm.0 & Perm::RWX.0) | MAPPED | if host_writable { HOST_WRITABLE } else { 0 }
+    (effective(perm).0 & Perm::RWX.0) | MAPPED | if host_writable { HOST_WRITABLE } else { 0 }
+}
+
+/// The permissions guest accesses get on a page mapped with `perm`: read
+/// if any of read, write or execute.
+pub(crate) fn effective(perm: Perm) -> Perm {
+    if perm.0 & Perm::RWX.0 != 0 {
+        perm | Perm::R
+    } else {
+        perm
+    }
 }

@@ -61,12 +61,19 @@ impl RegionBacking {
         }
     }
 
-    /// Host protection for a region with guest permissions `perm`.
+    /// Host protection for a region with guest permissions `perm`: the
+    /// guest's own, with write or execute implying read (see
+    /// `perms::entry`). Compiled code accesses guest memory with no
+    /// permission check of its own: a host fault on these protections is
+    /// its check (see the arena's module doc).
     pub(crate) fn host_prot(&self, perm: Perm) -> i32 {
-        if self.host_writable(perm) {
+        let perm = crate::perms::effective(perm);
+        if perm.contains(Perm::W) && self.host_writable(perm) {
             libc::PROT_READ | libc::PROT_WRITE
-        } else {
+        } else if perm.contains(Perm::R) {
             libc::PROT_READ
+        } else {
+            libc::PROT_NONE
         }
     }
 

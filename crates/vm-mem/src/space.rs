@@ -243,41 +243,34 @@ impl GuestMemory {
         if !space.regions.is_fully_mapped(addr, end) {
             return Err(ENOMEM);
         }
-        // Only shared file pages mirror guest write access on the host.
-        // Granting host write goes before the table update (the host may
-        // refuse it: then nothing changes), revoking it after (so no access
-        // that passed the table check meets a read-only host page).
-        let mut shared_files = Vec::new();
+        // The host protection mirrors the guest's (compiled code relies on
+        // it). Granting host access goes before the table update (the host
+        // may refuse it: then nothing changes), revoking it after (so no
+        // access that passed the table check meets a protected host page).
+        let mut pieces = Vec::new();
         let mut at = addr;
         while at < end {
             let Some((_, r)) = space.regions.containing(at) else {
                 break;
             };
             let piece_end = r.end.min(end);
-            if matches!(r.backing, RegionBacking::FileShared(_)) {
-                shared_files.push((at, piece_end));
+            let old = r.backing.host_prot(r.perm);
+            let new = r.backing.host_prot(perm);
+            if old != new {
+                pieces.push((at, piece_end, old, new));
             }
             at = piece_end;
         }
-        let writable = perm.contains(Perm::W);
-        let host_prot = if writable {
-            libc::PROT_READ | libc::PROT_WRITE
-        } else {
-            libc::PROT_READ
-        };
-        if writable {
-            for &(s, e) in &shared_files {
-                self.arena.protect(s, e - s, host_prot)?;
-            }
+        let grants = |p: &&(u64, u64, i32, i32)| p.3 & !p.2 != 0;
+        for &(s, e, _, new) in pieces.iter().filter(grants) {
+            self.arena.protect(s, e - s, new)?;
         }
         for (s, e, backing) in space.regions.set_perm(addr, end, perm) {
             let byte = entry(perm, backing.host_writable(perm));
             self.perms.set(s / PAGE_SIZE, (e - s) / PAGE_SIZE, byte);
         }
-        if !writable {
-            for &(s, e) in &shared_files {
-                self.arena.protect(s, e - s, host_prot)?;
-            }
+        for &(s, e, _, new) in pieces.iter().filter(|p| !grants(p)) {
+            self.arena.protect(s, e - s, new)?;
         }
         Ok(())
     }

@@ -342,3 +342,68 @@ fn concurrent_access_from_threads() {
     assert_eq!(m.load(A, 8), Ok(2000));
     assert_eq!(m.load(A + 16, 8), Ok(1));
 }
+
+/// The host protection of the page holding guest `addr`, as /proc/self/maps
+/// lists it ("rw-p", "r--p", "---p", ...).
+fn host_perms(m: &crate::GuestMemory, addr: u64) -> String {
+    let host = m.base() as u64 + addr;
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let range = f.next().unwrap();
+        let perms = f.next().unwrap();
+        let (lo, hi) = range.split_once('-').unwrap();
+        let lo = u64::from_str_radix(lo, 16).unwrap();
+        let hi = u64::from_str_radix(hi, 16).unwrap();
+        if (lo..hi).contains(&host) {
+            return perms[..3].to_string();
+        }
+    }
+    panic!("host address {host:#x} not mapped");
+}
+
+#[test]
+fn host_protection_mirrors_guest_permissions() {
+    let m = mem();
+    fixed(&m, A, 1, Perm::RW);
+    assert_eq!(host_perms(&m, A), "rw-");
+    for (perm, host) in [
+        (Perm::R, "r--"),
+        (Perm::NONE, "---"),
+        (Perm::X, "r--"),
+        (Perm::W, "rw-"),
+        (Perm::RX, "r--"),
+        (Perm::RWX, "rw-"),
+    ] {
+        m.protect(A, PAGE_SIZE, perm).unwrap();
+        assert_eq!(host_perms(&m, A), host, "guest {perm:?}");
+    }
+    m.unmap(A, PAGE_SIZE).unwrap();
+    assert_eq!(host_perms(&m, A), "---");
+}
+
+#[test]
+fn write_or_execute_permission_implies_read() {
+    // As Linux on RISC-V (no write-only page table entries) and qemu-user.
+    let m = mem();
+    fixed(&m, A, 1, Perm::RW);
+    m.store(A, 4, 0x1234_5678).unwrap();
+    for perm in [Perm::W, Perm::X] {
+        m.protect(A, PAGE_SIZE, perm).unwrap();
+        assert_eq!(m.load(A, 4), Ok(0x1234_5678), "guest {perm:?}");
+    }
+    assert_eq!(m.store(A, 4, 1), Err(MemFault { addr: A }), "X is not W");
+    m.protect(A, PAGE_SIZE, Perm::NONE).unwrap();
+    assert_eq!(m.load(A, 4), Err(MemFault { addr: A }));
+}
+
+#[test]
+fn forced_writes_reach_read_only_pages() {
+    let m = mem();
+    fixed(&m, A, 2, Perm::RX);
+    m.write_bytes_force(A + PAGE_SIZE - 2, &[1, 2, 3, 4])
+        .unwrap();
+    assert_eq!(m.load(A + PAGE_SIZE - 2, 4), Ok(0x0403_0201));
+    assert_eq!(host_perms(&m, A), "r--", "the protection is kept");
+    assert_eq!(m.store(A, 1, 0), Err(MemFault { addr: A }));
+}
