@@ -69,6 +69,8 @@ pub(crate) struct Compiler {
     sites: Arc<SiteTable>,
     /// Sites of the function being compiled.
     new_sites: Vec<Site>,
+    /// (code offset, trap code) of the last function published.
+    traps: Vec<(u32, u8)>,
 }
 
 /// The signature of compiled blocks and the exit stub.
@@ -124,6 +126,7 @@ impl Compiler {
             stub: 0,
             sites: Arc::default(),
             new_sites: Vec::new(),
+            traps: Vec::new(),
         };
         c.install_fixed()?;
         Ok(c)
@@ -255,11 +258,12 @@ impl Compiler {
                 },
             );
         });
-        if code.is_ok() {
+        if let Ok(c) = &code {
             if u32::try_from(site_base as usize + new_sites.len()).is_err() {
                 return Err(JitError::Full);
             }
-            self.sites.append(&new_sites);
+            self.sites
+                .append(c.ptr as usize, c.bytes as usize, &new_sites, &self.traps);
         }
         self.new_sites = new_sites;
         code
@@ -295,6 +299,14 @@ impl Compiler {
         if dis {
             eprintln!("== {pc:#x}\n{}", compiled.vcode.as_deref().unwrap_or(""));
         }
+        self.traps.clear();
+        self.traps.extend(
+            compiled
+                .buffer
+                .traps()
+                .iter()
+                .map(|t| (t.offset, t.code.as_raw().get())),
+        );
         let bytes = compiled.code_buffer();
         let ptr = self.mem.publish(bytes).ok_or(JitError::Full)?;
         Ok(Code {

@@ -413,14 +413,18 @@ impl Engine for JitEngine {
                 };
                 // A host fault: its site is looked up while this thread
                 // still counts as in code (see `crate::sites`).
-                let fault_site = (r == abi::EXIT_HOST_FAULT).then(|| self.shared.site(ctx.site));
+                let fault_site = (r == abi::EXIT_HOST_FAULT)
+                    .then(|| self.shared.fault_site(hostfault::fault_rip(), ctx.site));
                 let from = std::mem::take(&mut ctx.link_from);
                 let slot = (from != 0).then(|| (slot_of(from), self.shared.reclaims()));
                 self.flag.in_code.store(false, Ordering::Release);
                 if let Some(site) = fault_site {
                     let Some(site) = site else {
                         // Only a VM bug stores a number not in the table.
-                        panic!("host fault at unknown access site {}", ctx.site);
+                        panic!(
+                            "host fault at an unknown access site (code {:#x})",
+                            hostfault::fault_rip()
+                        );
                     };
                     cpu.pc = site.pc;
                     cpu.instret += u64::from(site.retired);

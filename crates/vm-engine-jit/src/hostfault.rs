@@ -5,10 +5,10 @@
 //! check (`addr` below `GUEST_SPACE_BYTES`): the host protection of each
 //! arena page mirrors the guest permissions (see `vm_mem`), so a forbidden
 //! access is a host SIGSEGV (or SIGBUS, for a file page beyond its end),
-//! as in qemu-user. Before each access the code stores the access's site
-//! number in [`JitCtx::site`](crate::abi::JitCtx); every guest register it
-//! changed is already stored (write-through), and `cpu.instret` holds the
-//! count at the start of the member block (see `lower`). So the state is
+//! as in qemu-user. At each access every guest register the code changed
+//! is already stored (write-through), `cpu.instret` holds the count at the
+//! start of the member block (see `lower`), and the faulting host
+//! instruction names the access (see `crate::sites`). So the state is
 //! precise at any access, and the fault needs no unwinding information:
 //!
 //! - the dispatcher enters compiled code through [`call`], which saves the
@@ -16,8 +16,8 @@
 //!   before calling the entry trampoline;
 //! - the signal handler, for a fault by a kernel (not `kill`) whose
 //!   instruction lies in this thread's code memory and whose address lies
-//!   in its arena, rewrites the signal context to resume at
-//!   [`fault_landing`] with that stack pointer and [`EXIT_HOST_FAULT`] as
+//!   in its arena, records the instruction's address and rewrites the
+//!   signal context to resume at [`fault_landing`] with that stack pointer and [`EXIT_HOST_FAULT`] as
 //!   the return value: `call` returns it as if the code had exited;
 //! - the dispatcher then looks the site up (guest PC, instructions retired
 //!   in the block before it) and runs the faulting instruction's block in
@@ -47,6 +47,8 @@ struct Guard {
     code: Cell<(usize, usize)>,
     /// The guest arena with its guard, `[start, end)`.
     arena: Cell<(usize, usize)>,
+    /// The host instruction of the last fault handled.
+    rip: Cell<usize>,
 }
 
 thread_local! {
@@ -57,6 +59,7 @@ thread_local! {
             sp: Cell::new(0),
             code: Cell::new((0, 0)),
             arena: Cell::new((0, 0)),
+            rip: Cell::new(0),
         }
     };
 }
@@ -88,6 +91,12 @@ pub(crate) unsafe fn call(
         g.sp.set(0);
         r
     })
+}
+
+/// The host instruction address of the last fault [`call`] returned
+/// [`EXIT_HOST_FAULT`] for on this thread.
+pub(crate) fn fault_rip() -> usize {
+    GUARD.with(|g| g.rip.get())
 }
 
 /// `enter(cpu, ctx, code)` after saving the callee-saved registers and
@@ -191,6 +200,7 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, uctx: *mut 
             if sp == 0 || !by_kernel || !(c0..c1).contains(&rip) || !(a0..a1).contains(&addr) {
                 return false;
             }
+            g.rip.set(rip);
             let gregs = &mut uc.uc_mcontext.gregs;
             gregs[libc::REG_RSP as usize] = sp as i64;
             gregs[libc::REG_RIP as usize] = fault_landing as *const () as usize as i64;

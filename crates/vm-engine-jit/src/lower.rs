@@ -47,7 +47,7 @@ use crate::abi::{self, JitCtx, LinkData};
 use crate::helpers;
 use crate::lower_fp::FpLower;
 use crate::region::Region;
-use crate::sites::Site;
+use crate::sites::{self, Site};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
@@ -577,17 +577,19 @@ impl<'a> Lower<'a, '_> {
     }
 
     /// The host address of an access of `size` bytes at guest address
-    /// `ea`. The only check here is the bound: `ea` must lie in the guest
-    /// space, else the code exits with `code` (access size in bits 8..16),
-    /// leaving `ea` in `JitCtx::fault_addr`. Everything else is the host
-    /// MMU's job: the arena's host protection mirrors the guest
-    /// permissions, and an access that starts in the space but runs past
-    /// its end meets the arena's guard. A refused access is a host fault
-    /// that `crate::hostfault` turns into an exit; for it, this stores the
-    /// access's site number (guest PC and instructions retired in the
-    /// member before it) in `JitCtx::site` first, and the registers are in
-    /// sync, so the state is exactly the interpreter's at the access.
-    fn guest_host_addr(&mut self, ea: V, size: u32, code: u64) -> V {
+    /// `ea`, and the flags the access must carry. The only check here is
+    /// the bound: `ea` must lie in the guest space, else the code exits
+    /// with `code` (access size in bits 8..16), leaving `ea` in
+    /// `JitCtx::fault_addr`. Everything else is the host MMU's job: the
+    /// arena's host protection mirrors the guest permissions, and an access
+    /// that starts in the space but runs past its end meets the arena's
+    /// guard. A refused access is a host fault that `crate::hostfault`
+    /// turns into an exit, at a precise state: the registers are in sync
+    /// here. Its guest instruction is found from the faulting host
+    /// instruction: the access carries a trap code numbering it in this
+    /// function (see `crate::sites`); past the numbers trap codes offer,
+    /// the code stores the site number in `JitCtx::site` instead.
+    fn guest_host_addr(&mut self, ea: V, size: u32, code: u64) -> (V, MemFlagsData) {
         self.sync();
         let code = code | (size as u64) << 8;
         let outside = self.b.ins().band_imm_s(ea, !(GUEST_SPACE_BYTES - 1) as i64);
@@ -598,17 +600,23 @@ impl<'a> Lower<'a, '_> {
             .store(host_flags(), ea, self.ctx, abi::CTX_FAULT_ADDR);
         self.fault_exit(code);
         self.b.switch_to_block(cont);
-        let site = self.sites.len() as u32 + self.site_base;
+        let local = self.sites.len();
         self.sites.push(Site {
             pc: self.block.insn_starts[self.insn].pc,
             retired: self.insn as u32,
         });
-        let site = self.iconst(I32, site as i64);
-        self.b
-            .ins()
-            .store(host_flags(), site, self.ctx, abi::CTX_SITE);
+        let flags = match sites::trap_code(local) {
+            Some(trap) => guest_flags().with_trap_code(Some(trap)),
+            None => {
+                let site = self.iconst(I32, (self.site_base + local as u32) as i64);
+                self.b
+                    .ins()
+                    .store(host_flags(), site, self.ctx, abi::CTX_SITE);
+                guest_flags()
+            }
+        };
         let base = self.ctx_word(abi::CTX_MEM_BASE);
-        self.b.ins().iadd(base, ea)
+        (self.b.ins().iadd(base, ea), flags)
     }
 
     /// A word of the `JitCtx`, loaded where used: the arena base is loaded
@@ -695,8 +703,8 @@ impl<'a> Lower<'a, '_> {
             }
             Inst::Load { ty, addr, offset } => {
                 let ea = self.effective_addr(addr, offset);
-                let host = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_LOAD_FAULT);
-                Some(self.load(ty, host))
+                let (host, f) = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_LOAD_FAULT);
+                Some(self.load(ty, host, f))
             }
             Inst::Store {
                 ty,
@@ -705,9 +713,9 @@ impl<'a> Lower<'a, '_> {
                 val,
             } => {
                 let ea = self.effective_addr(addr, offset);
-                let host = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_STORE_FAULT);
+                let (host, f) = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_STORE_FAULT);
                 let v = self.val(val);
-                self.store(ty, v, host);
+                self.store(ty, v, host, f);
                 None
             }
             Inst::Amo {
@@ -801,8 +809,7 @@ impl<'a> Lower<'a, '_> {
         }
     }
 
-    fn load(&mut self, ty: MemTy, host: V) -> V {
-        let f = guest_flags();
+    fn load(&mut self, ty: MemTy, host: V, f: MemFlagsData) -> V {
         let ins = self.b.ins();
         match ty {
             MemTy::I8 => ins.sload8(I64, f, host, 0),
@@ -815,8 +822,7 @@ impl<'a> Lower<'a, '_> {
         }
     }
 
-    fn store(&mut self, ty: MemTy, v: V, host: V) {
-        let f = guest_flags();
+    fn store(&mut self, ty: MemTy, v: V, host: V, f: MemFlagsData) {
         let ins = self.b.ins();
         match ty.bytes() {
             1 => ins.istore8(f, v, host, 0),

@@ -263,10 +263,11 @@ impl SharedJit {
         self.code_range
     }
 
-    /// The access site numbered `id` (look it up before leaving the
-    /// in-code state the code that stored it ran in: see `crate::sites`).
-    pub(crate) fn site(&self, id: u32) -> Option<Site> {
-        self.sites.get(id)
+    /// The access site of a host fault at `rip` with `JitCtx::site` equal
+    /// to `stored` (look it up before leaving the in-code state the code
+    /// ran in: see `crate::sites`).
+    pub(crate) fn fault_site(&self, rip: usize, stored: u32) -> Option<Site> {
+        self.sites.lookup(rip, stored)
     }
 
     /// The entry trampoline of the current code memory (read it only

@@ -5,8 +5,8 @@
 
 use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
-use crate::hostfault;
 use crate::region::Region;
+use crate::{hostfault, sites};
 use vm_core::CpuState;
 use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
 use vm_mem::{ARENA_GUARD_BYTES, Backing, GUEST_SPACE_BYTES, GuestMemory, MapFlags, Perm};
@@ -274,7 +274,10 @@ fn faults_exit_with_precise_state() {
         assert_eq!(r & 0xff, want_code, "{what}");
         let insn = (want_pc - 0x1000) / 4;
         if want_code == host {
-            let site = c.sites().get(ctx.site).expect("a recorded site");
+            let site = c
+                .sites()
+                .lookup(hostfault::fault_rip(), ctx.site)
+                .expect("a recorded site");
             assert_eq!(site.pc, want_pc, "{what}");
             assert_eq!(cpu.instret + u64::from(site.retired), 100 + insn, "{what}");
         } else {
@@ -328,5 +331,42 @@ fn trap_exit_codes_and_instret() {
         let (r, _) = run(&c, &code, &mut cpu, &mem);
         assert_eq!(r, want, "{kind:?}");
         assert_eq!((cpu.pc, cpu.instret, cpu.x[10]), (pc, retired, 42));
+    }
+}
+
+#[test]
+fn host_faults_past_the_trap_codes_find_their_access_too() {
+    // More accesses than trap codes: the later ones are found through the
+    // site number the code stores.
+    let mem = scratch_memory();
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
+    let n = sites::TRAP_CODES as u64 + 40;
+    for fault_at in [
+        3,
+        sites::TRAP_CODES as u64 - 1,
+        sites::TRAP_CODES as u64 + 7,
+    ] {
+        let mut b = Builder::new(0x1000);
+        for k in 0..n {
+            b.begin_insn(0x1000 + 4 * k);
+            let reg = if k == fault_at { 2 } else { 1 };
+            let a = b.get(Global::X(reg));
+            let v = b.load(MemTy::U8, a, k as i32);
+            b.set(Global::X(5), v);
+        }
+        let end = 0x1000 + 4 * n;
+        let code = compile(&mut c, &b.finish(Terminator::Jump { target: end }, end));
+        let mut cpu = CpuState::default();
+        cpu.x[1] = 0x20000;
+        cpu.x[2] = 0x22000;
+        cpu.instret = 7;
+        let (r, ctx) = run(&c, &code, &mut cpu, &mem);
+        assert_eq!(r, abi::EXIT_HOST_FAULT, "fault at access {fault_at}");
+        let site = c
+            .sites()
+            .lookup(hostfault::fault_rip(), ctx.site)
+            .expect("a recorded site");
+        assert_eq!(site.pc, 0x1000 + 4 * fault_at);
+        assert_eq!(cpu.instret + u64::from(site.retired), 7 + fault_at);
     }
 }

@@ -31,12 +31,15 @@
 //! - `algebra`: exact algebraic identities (`x + 0`, `x & -1`, `x - x`,
 //!   `sext.w` of a value that is already sign-extended, ...);
 //! - `cse`: common-subexpression elimination of pure operations;
+//! - `addr`: a load or store through `x + c` addresses `x` with the
+//!   constant moved into its offset;
 //! - `dead_set`: a `set` overwritten later by the same register, with
 //!   nothing in between that could fault, exit or read it, is dropped;
 //! - `dce`: unused pure temporaries are deleted and the block compacted.
 //!
 //! The result is a pure, deterministic function of the block.
 
+mod addr;
 mod algebra;
 mod cse;
 mod dce;
@@ -67,6 +70,7 @@ pub fn optimize(block: &mut Block) {
         changed |= fold::run(block);
         changed |= algebra::run(block);
         changed |= cse::run(block);
+        changed |= addr::run(block);
         if !changed {
             break;
         }
