@@ -296,9 +296,6 @@ impl Compiler {
         if !compiled.buffer.relocs().is_empty() {
             return Err(err("unexpected relocations".into()));
         }
-        if dis {
-            eprintln!("== {pc:#x}\n{}", compiled.vcode.as_deref().unwrap_or(""));
-        }
         self.traps.clear();
         self.traps.extend(
             compiled
@@ -309,6 +306,14 @@ impl Compiler {
         );
         let bytes = compiled.code_buffer();
         let ptr = self.mem.publish(bytes).ok_or(JitError::Full)?;
+        if dis {
+            eprintln!(
+                "== {pc:#x} at code offset {:#x}, {} bytes\n{}",
+                ptr as usize - self.mem.range().0,
+                bytes.len(),
+                compiled.vcode.as_deref().unwrap_or("")
+            );
+        }
         Ok(Code {
             ptr,
             bytes: bytes.len() as u32,

@@ -52,7 +52,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
-    Type, Value as V,
+    TrapCode, Type, Value as V,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -208,6 +208,7 @@ pub(crate) fn lower(
         helper_sigs: Vec::new(),
         sites,
         site_base,
+        guard_block: None,
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
@@ -245,6 +246,7 @@ pub(crate) fn lower(
             l.b.seal_block(l.cl_blocks[m]);
         }
     }
+    l.finish_guard_block();
     l.b.finalize(frontend_config);
 }
 
@@ -326,6 +328,8 @@ struct Lower<'a, 'b> {
     /// `site_base` (see `crate::sites`).
     sites: &'b mut Vec<Site>,
     site_base: u32,
+    /// See [`Lower::guard_access_block`].
+    guard_block: Option<ClBlock>,
 }
 
 /// A guest PC to leave for.
@@ -576,39 +580,45 @@ impl<'a> Lower<'a, '_> {
         self.exit(pc, instret, code);
     }
 
-    /// The host address of an access of `size` bytes at guest address
-    /// `ea`, and the flags the access must carry. The only check here is
-    /// the bound: `ea` must lie in the guest space, else the code exits
-    /// with `code` (access size in bits 8..16), leaving `ea` in
-    /// `JitCtx::fault_addr`. Everything else is the host MMU's job: the
+    /// The host address of a guest access at guest address `ea`, and the
+    /// flags the access must carry. The only check here is the bound: `ea`
+    /// must lie in the guest space (an access outside it is made to the
+    /// arena's guard instead). Everything else is the host MMU's job: the
     /// arena's host protection mirrors the guest permissions, and an access
-    /// that starts in the space but runs past its end meets the arena's
-    /// guard. A refused access is a host fault that `crate::hostfault`
-    /// turns into an exit, at a precise state: the registers are in sync
-    /// here. Its guest instruction is found from the faulting host
-    /// instruction: the access carries a trap code numbering it in this
-    /// function (see `crate::sites`); past the numbers trap codes offer,
-    /// the code stores the site number in `JitCtx::site` instead.
-    fn guest_host_addr(&mut self, ea: V, size: u32, code: u64) -> (V, MemFlagsData) {
+    /// that starts in the space but runs past its end meets the guard. A
+    /// refused access is a host fault that `crate::hostfault` turns into an
+    /// exit, at a precise state: the registers are in sync here; the
+    /// interpreter then repeats the instruction and reports the fault as
+    /// Linux would. The faulting host instruction names the access: it
+    /// carries a trap code numbering it in this function (see
+    /// `crate::sites`); past the numbers trap codes offer, and on the way
+    /// to the guard, the code stores the site number in `JitCtx::site`.
+    fn guest_host_addr(&mut self, ea: V) -> (V, MemFlagsData) {
         self.sync();
-        let code = code | (size as u64) << 8;
-        let outside = self.b.ins().band_imm_s(ea, !(GUEST_SPACE_BYTES - 1) as i64);
-        let (fault, cont) = self.split(outside, true);
-        self.b.switch_to_block(fault);
-        self.b
-            .ins()
-            .store(host_flags(), ea, self.ctx, abi::CTX_FAULT_ADDR);
-        self.fault_exit(code);
-        self.b.switch_to_block(cont);
         let local = self.sites.len();
+        let site = self.site_base + local as u32;
         self.sites.push(Site {
             pc: self.block.insn_starts[self.insn].pc,
             retired: self.insn as u32,
         });
+        // Outside the space: a cold block stores the site number and
+        // goes to the function's one block that accesses the arena's
+        // guard, which faults like any refused access (the interpreter
+        // then reports the real address). No exit sequence per access.
+        let outside = self.b.ins().band_imm_s(ea, !(GUEST_SPACE_BYTES - 1) as i64);
+        let (cold, cont) = self.split(outside, true);
+        self.b.switch_to_block(cold);
+        let id = self.iconst(I32, site as i64);
+        self.b
+            .ins()
+            .store(host_flags(), id, self.ctx, abi::CTX_SITE);
+        let guard = self.guard_access_block();
+        self.b.ins().jump(guard, &[]);
+        self.b.switch_to_block(cont);
         let flags = match sites::trap_code(local) {
             Some(trap) => guest_flags().with_trap_code(Some(trap)),
             None => {
-                let site = self.iconst(I32, (self.site_base + local as u32) as i64);
+                let site = self.iconst(I32, site as i64);
                 self.b
                     .ins()
                     .store(host_flags(), site, self.ctx, abi::CTX_SITE);
@@ -617,6 +627,34 @@ impl<'a> Lower<'a, '_> {
         };
         let base = self.ctx_word(abi::CTX_MEM_BASE);
         (self.b.ins().iadd(base, ea), flags)
+    }
+
+    /// The function's block that loads from the arena's guard (a host
+    /// fault: see [`Lower::guest_host_addr`]), created on first use; its
+    /// code is emitted at the end of lowering.
+    fn guard_access_block(&mut self) -> ClBlock {
+        if let Some(b) = self.guard_block {
+            return b;
+        }
+        let b = self.b.create_block();
+        self.b.set_cold_block(b);
+        self.guard_block = Some(b);
+        b
+    }
+
+    /// Fill the guard-access block, if any.
+    fn finish_guard_block(&mut self) {
+        let Some(blk) = self.guard_block else {
+            return;
+        };
+        self.b.switch_to_block(blk);
+        self.b.seal_block(blk);
+        let base = self.ctx_word(abi::CTX_MEM_BASE);
+        let at = self.b.ins().iadd_imm_s(base, GUEST_SPACE_BYTES as i64);
+        // A trapping load without a site trap code: the fault is looked
+        // up by the site number just stored.
+        self.b.ins().uload8(I32, guest_flags(), at, 0);
+        self.b.ins().trap(TrapCode::HEAP_OUT_OF_BOUNDS);
     }
 
     /// A word of the `JitCtx`, loaded where used: the arena base is loaded
@@ -703,7 +741,7 @@ impl<'a> Lower<'a, '_> {
             }
             Inst::Load { ty, addr, offset } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, f) = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_LOAD_FAULT);
+                let (host, f) = self.guest_host_addr(ea);
                 Some(self.load(ty, host, f))
             }
             Inst::Store {
@@ -713,7 +751,7 @@ impl<'a> Lower<'a, '_> {
                 val,
             } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, f) = self.guest_host_addr(ea, ty.bytes(), abi::EXIT_STORE_FAULT);
+                let (host, f) = self.guest_host_addr(ea);
                 let v = self.val(val);
                 self.store(ty, v, host, f);
                 None
