@@ -3,7 +3,10 @@
 //! A program is a prologue (load every register and `fcsr` from the state
 //! table), a body of random instructions and control structures, an
 //! epilogue (store every register and `fcsr` back, then end), and leaf
-//! functions after the end. Every memory access goes to the scratch region,
+//! functions after the end. One program in eight (not those for qemu) ends
+//! its body with an access that faults, so the engines are compared on the
+//! exact state at a fault in compiled code. Every other memory access goes
+//! to the scratch region,
 //! whose base the generator keeps in the reserved registers `x2` and `x8`;
 //! `x9` is reserved as the loop counter. Everything else is fair game,
 //! including `x0` as a destination.
@@ -77,6 +80,12 @@ impl Program {
     }
 }
 
+/// One program in this many (not for qemu, whose ending is its output)
+/// ends its body with an access that faults: the engines must agree on the
+/// fault and on the whole state at it (registers the body left only in
+/// host registers of compiled code, `instret`, memory).
+const FAULT_PROBE_ONE_IN: u64 = 8;
+
 /// Registers the body never writes.
 const RESERVED: [u8; 3] = [2, 8, 9];
 /// Loop counter.
@@ -100,6 +109,9 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Program {
     let mut emitted = 0;
     while emitted < budget {
         emitted += g.structure(&mut main, &leaf_labels);
+    }
+    if !cfg.qemu_safe && g.rng.chance(1, FAULT_PROBE_ONE_IN) {
+        g.fault_probe(&mut main);
     }
     let mut leaves = Vec::new();
     g.in_leaf = true;
@@ -406,6 +418,88 @@ impl Gen {
                 return r;
             }
         }
+    }
+
+    /// An access that faults: a load or store (integer or FP, any width,
+    /// often misaligned) through a register set to an address that is
+    /// unmapped (past the data page, or 0), read-only (the code), across
+    /// the end of the data page, at the end of the guest space, or far
+    /// above it.
+    fn fault_probe(&mut self, out: &mut Vec<Item>) {
+        let r = self.rd_nz();
+        let (base, store_only) = match self.rng.below(6) {
+            0 => (DATA_BASE + DATA_MAP_BYTES + self.rng.below(64), false),
+            1 => (0, false),
+            2 => (CODE_BASE + self.rng.below(64), true),
+            3 => (
+                DATA_BASE + DATA_MAP_BYTES - self.rng.range(1, 7) as u64,
+                false,
+            ),
+            4 => ((1 << 38) - self.rng.range(1, 7) as u64, false),
+            _ => (1 << 40, false),
+        };
+        // r = base (below 2^41): lui of the bits above 22, then shifts
+        // and adds of the rest in pieces addi can take.
+        let top = (base >> 22) as i64;
+        out.push(Item::Op(Op::Lui {
+            rd: r,
+            imm: top << 12,
+        }));
+        out.push(Item::Op(Op::RegImm {
+            op: ImmOp::Srli,
+            rd: r,
+            rs1: r,
+            imm: 12,
+        }));
+        for (shift, bits) in [(12, 10), (2, 10), (0, 2)] {
+            out.push(Item::Op(Op::RegImm {
+                op: ImmOp::Slli,
+                rd: r,
+                rs1: r,
+                imm: bits,
+            }));
+            let part = (base >> shift) & ((1 << bits) - 1);
+            out.push(Item::Op(addi(r, r, part as i64)));
+        }
+        let store = store_only || self.rng.chance(1, 2);
+        let fp = self.rng.chance(1, 4);
+        let op = match (store, fp) {
+            (false, false) => Op::Load {
+                op: self.rng.pick(&[
+                    LoadOp::Lb,
+                    LoadOp::Lh,
+                    LoadOp::Lw,
+                    LoadOp::Ld,
+                    LoadOp::Lbu,
+                    LoadOp::Lhu,
+                    LoadOp::Lwu,
+                ]),
+                rd: self.rd(),
+                rs1: r,
+                offset: 0,
+            },
+            (true, false) => Op::Store {
+                op: self
+                    .rng
+                    .pick(&[StoreOp::Sb, StoreOp::Sh, StoreOp::Sw, StoreOp::Sd]),
+                rs1: r,
+                rs2: self.rs(),
+                offset: 0,
+            },
+            (false, true) => Op::FpLoad {
+                fmt: self.fmt(),
+                rd: self.freg(),
+                rs1: r,
+                offset: 0,
+            },
+            (true, true) => Op::FpStore {
+                fmt: self.fmt(),
+                rs1: r,
+                rs2: self.freg(),
+                offset: 0,
+            },
+        };
+        out.push(Item::Op(op));
     }
 
     /// A nonzero destination.
