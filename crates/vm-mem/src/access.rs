@@ -11,6 +11,10 @@
 //! its first page is not accessible; the first byte of the second page when
 //! only that page is not accessible.
 //!
+//! Every check is a permission-table test; only when it fails does the slow
+//! path look further (`eof`: a page beyond the end of a mapped file may have
+//! been grown over since, else the fault is marked `beyond_eof`).
+//!
 //! Concurrency: guest threads share guest memory. Naturally aligned loads and
 //! stores use host atomics with `Relaxed` ordering (a plain host access on
 //! common hosts, and the single-copy atomicity RISC-V promises for aligned
@@ -31,30 +35,47 @@ use crate::{GUEST_SPACE_BYTES, GuestMemory, MemFault, PAGE_SIZE, Perm};
 const PAGE_MASK: u64 = !(PAGE_SIZE - 1);
 
 impl GuestMemory {
-    /// Check an access of `size` (1..=8) bytes at `addr` needing `need` bits.
+    /// Check an access of `size` (1..=8) bytes at `addr` needing `need` bits;
+    /// a failure goes through [`GuestMemory::settle`] (pages beyond the end
+    /// of a mapped file).
     #[inline(always)]
     fn check_small(&self, addr: u64, size: u64, need: u8) -> Result<(), MemFault> {
+        match self.check_small_table(addr, size, need) {
+            Ok(()) => Ok(()),
+            Err(f) => self.settle(f, need, &|| self.check_small_table(addr, size, need)),
+        }
+    }
+
+    /// The permission-table part of [`GuestMemory::check_small`].
+    #[inline(always)]
+    fn check_small_table(&self, addr: u64, size: u64, need: u8) -> Result<(), MemFault> {
         let last = addr.wrapping_add(size - 1);
         if addr >= GUEST_SPACE_BYTES {
-            return Err(MemFault { addr });
+            return Err(MemFault::at(addr));
         }
         // addr < 2^38 and size <= 8, so `last` did not wrap.
         if self.perms.get(addr / PAGE_SIZE) & need != need {
-            return Err(MemFault { addr });
+            return Err(MemFault::at(addr));
         }
         if (last ^ addr) & PAGE_MASK != 0 && self.perms.get(last / PAGE_SIZE) & need != need {
-            return Err(MemFault {
-                addr: last & PAGE_MASK,
-            });
+            return Err(MemFault::at(last & PAGE_MASK));
         }
         Ok(())
     }
 
     /// Check that every page of `[addr, addr+len)` (len > 0) has all bits of
-    /// `need`.
+    /// `need`; a failure goes through [`GuestMemory::settle`].
     fn check_range(&self, addr: u64, len: u64, need: u8) -> Result<(), MemFault> {
+        match self.check_range_table(addr, len, need) {
+            Ok(()) => Ok(()),
+            Err(f) => self.settle(f, need, &|| self.check_range_table(addr, len, need)),
+        }
+    }
+
+    /// The permission-table part of [`GuestMemory::check_range`].
+    fn check_range_table(&self, addr: u64, len: u64, need: u8) -> Result<(), MemFault> {
         if addr >= GUEST_SPACE_BYTES {
-            return Err(MemFault { addr });
+            return Err(MemFault::at(addr));
         }
         let last = match addr.checked_add(len - 1) {
             Some(l) if l < GUEST_SPACE_BYTES => l,
@@ -63,9 +84,7 @@ impl GuestMemory {
         let mut page = addr & PAGE_MASK;
         while page <= last {
             if self.perms.get(page / PAGE_SIZE) & need != need {
-                return Err(MemFault {
-                    addr: page.max(addr),
-                });
+                return Err(MemFault::at(page.max(addr)));
             }
             page += PAGE_SIZE;
         }
@@ -108,7 +127,7 @@ impl GuestMemory {
                 // SAFETY: checked: all bytes lie in readable mapped guest pages.
                 Ok(unsafe { read_u64(self.host_ptr(addr)) })
             }
-            _ => Err(MemFault { addr }),
+            _ => Err(MemFault::at(addr)),
         }
     }
 
@@ -141,7 +160,7 @@ impl GuestMemory {
                 // SAFETY: checked: all bytes lie in writable guest pages.
                 unsafe { write_u64(self.host_ptr(addr), val) };
             }
-            _ => return Err(MemFault { addr }),
+            _ => return Err(MemFault::at(addr)),
         }
         Ok(())
     }
@@ -213,7 +232,10 @@ impl GuestMemory {
             return Ok(());
         }
         self.check_range(addr, buf.len() as u64, MAPPED | HOST_WRITABLE)?;
-        if self.check_range(addr, buf.len() as u64, Perm::W.0).is_ok() {
+        if self
+            .check_range_table(addr, buf.len() as u64, Perm::W.0)
+            .is_ok()
+        {
             // SAFETY: checked: every byte lies in a guest-writable (so host
             // writable) page inside the arena.
             unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), self.host_ptr(addr), buf.len()) };
@@ -223,7 +245,7 @@ impl GuestMemory {
         // guest's): write around the protection.
         self.arena
             .write_force(addr, buf)
-            .map_err(|_| MemFault { addr })
+            .map_err(|_| MemFault::at(addr))
     }
 
     /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
@@ -267,7 +289,7 @@ impl GuestMemory {
     pub fn host_range(&self, addr: u64, len: u64, need: Perm) -> Result<*mut u8, MemFault> {
         if len == 0 {
             if addr > GUEST_SPACE_BYTES {
-                return Err(MemFault { addr });
+                return Err(MemFault::at(addr));
             }
         } else {
             self.check_range(addr, len, (need.0 & Perm::RWX.0) | MAPPED)?;

@@ -19,6 +19,10 @@
 //! VM itself writes read-only guest pages (loader, signal trampoline)
 //! through `/proc/self/mem`, which the kernel lets a process use to write
 //! its own protected private pages, as a debugger does.
+//! Pages of a file mapping wholly beyond the end of the file are mapped
+//! too, but touching them raises SIGBUS on the host: the permission table
+//! keeps the VM's own accesses away from them (see `eof`), and compiled
+//! code meets that SIGBUS as a host fault.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -100,15 +104,6 @@ pub(crate) enum HostBacking<'a> {
         /// MAP_SHARED (else MAP_PRIVATE).
         shared: bool,
     },
-    /// A raw fd number the caller owns (a guest's file), mapped at an offset.
-    RawFd {
-        /// Host fd.
-        fd: i32,
-        /// Byte offset (page-aligned).
-        offset: u64,
-        /// MAP_SHARED (else MAP_PRIVATE).
-        shared: bool,
-    },
 }
 
 /// Inaccessible host bytes reserved past the end of the guest space and
@@ -161,7 +156,6 @@ impl Arena {
                 0,
             ),
             HostBacking::Fd { fd, offset, shared } => (share_flag(shared), fd.as_raw_fd(), offset),
-            HostBacking::RawFd { fd, offset, shared } => (share_flag(shared), fd, offset),
         };
         let offset = libc::off_t::try_from(offset).map_err(|_| Errno(libc::EOVERFLOW))?;
         // SAFETY: `host` checked that the range lies inside the arena, which
@@ -329,14 +323,29 @@ pub(crate) fn memfd(len: u64) -> Result<OwnedFd, Errno> {
     Ok(fd)
 }
 
-/// Make the file at least `len` bytes long.
-pub(crate) fn grow_file(fd: &OwnedFd, len: u64) -> Result<(), Errno> {
-    // SAFETY: fstat writes into the zeroed stat buffer we own.
+/// The host's `fstat` of `fd`.
+pub(crate) fn file_stat(fd: &OwnedFd) -> Result<libc::stat, Errno> {
+    // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: `fd` is a valid open descriptor; `st` is a valid out pointer.
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
         return Err(last_errno());
     }
+    Ok(st)
+}
+
+/// The size of the file behind `fd` if it is a regular file: only regular
+/// files have an end beyond which their pages raise SIGBUS (a device such
+/// as `/dev/zero` reports size 0 yet maps at any length). None for other
+/// files, or if the host cannot say.
+pub(crate) fn regular_file_size(fd: &OwnedFd) -> Option<u64> {
+    let st = file_stat(fd).ok()?;
+    (st.st_mode & libc::S_IFMT == libc::S_IFREG).then(|| st.st_size.max(0) as u64)
+}
+
+/// Make the file at least `len` bytes long.
+pub(crate) fn grow_file(fd: &OwnedFd, len: u64) -> Result<(), Errno> {
+    let st = file_stat(fd)?;
     let len = libc::off_t::try_from(len).map_err(|_| Errno(libc::ENOMEM))?;
     if st.st_size < len {
         // SAFETY: `fd` is a valid descriptor; ftruncate only resizes the file.
@@ -347,12 +356,23 @@ pub(crate) fn grow_file(fd: &OwnedFd, len: u64) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Duplicate a host fd (close-on-exec), so a shared file mapping can be
-/// mapped again (moved or grown) after the guest closes its descriptor.
+/// Lowest descriptor number tried for the VM's own duplicates: guest
+/// descriptors are host descriptors, and a program expects `open` to return
+/// the lowest free number, which a duplicate held by the VM would take.
+const KEPT_FD_MIN: i32 = 512;
+
+/// Duplicate a host fd (close-on-exec), so a file mapping can be mapped
+/// again (moved or grown) and its size re-read after the guest closes its
+/// descriptor. Placed at [`KEPT_FD_MIN`] or above when the descriptor limit
+/// allows, else at the lowest free number.
 pub(crate) fn dup_fd(fd: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: F_DUPFD_CLOEXEC only creates a new descriptor; a bad `fd`
-    // gives EBADF.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    // gives EBADF, a minimum at or above the descriptor limit EINVAL.
+    let mut new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, KEPT_FD_MIN) };
+    if new < 0 && last_errno() != Errno(libc::EBADF) {
+        // SAFETY: as above, from the lowest free number.
+        new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    }
     if new < 0 {
         return Err(last_errno());
     }

@@ -53,7 +53,7 @@ impl GuestMemory {
                 name: HEAP_NAME.to_string(),
                 backing: RegionBacking::AnonPrivate,
             };
-            if self.install(&mut space, old_top, heap, None).is_err() {
+            if self.install(&mut space, old_top, heap).is_err() {
                 return cur;
             }
         }

@@ -22,6 +22,7 @@
 mod access;
 mod arena;
 mod brk;
+mod eof;
 mod perms;
 mod regions;
 mod space;
@@ -33,7 +34,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use arena::ARENA_GUARD_BYTES;
 pub use brk::HEAP_NAME;
-pub use perms::{HOST_WRITABLE, MAPPED};
+pub use perms::{BEYOND_EOF, HOST_WRITABLE, MAPPED};
 pub use space::{MMAP_MIN_ADDR, MMAP_TOP};
 
 /// Size of the guest user address space: RV64 Linux under Sv39 (2^38 bytes).
@@ -93,6 +94,21 @@ impl fmt::Debug for Perm {
 pub struct MemFault {
     /// Faulting guest address.
     pub addr: u64,
+    /// The page is mapped and permitted but lies wholly beyond the end of
+    /// the file it maps (Linux: SIGBUS with `BUS_ADRERR` for a guest access,
+    /// EFAULT for a system call). Otherwise the page is unmapped or the
+    /// access not permitted (SIGSEGV).
+    pub beyond_eof: bool,
+}
+
+impl MemFault {
+    /// A fault at `addr` on an unmapped or not permitted page.
+    pub const fn at(addr: u64) -> MemFault {
+        MemFault {
+            addr,
+            beyond_eof: false,
+        }
+    }
 }
 
 /// A Linux errno value (positive), returned by the bookkeeping calls.
@@ -234,7 +250,9 @@ impl GuestMemory {
 
     /// One permission byte per guest page, indexed by `addr / PAGE_SIZE`, for
     /// `GUEST_SPACE_BYTES / PAGE_SIZE` pages. Bits 0..=2 are the [`Perm`]
-    /// bits; [`MAPPED`] and [`HOST_WRITABLE`] are VM-internal extras. The
+    /// bits; [`MAPPED`], [`HOST_WRITABLE`] and [`BEYOND_EOF`] are VM-internal
+    /// extras (a page beyond the end of its file has no R/W/X bits, so every
+    /// check of them fails; see [`BEYOND_EOF`]). The
     /// bytes change concurrently: read them with single-byte (atomic) loads.
     pub fn perm_table(&self) -> *const u8 {
         self.perms.ptr()
@@ -246,7 +264,9 @@ impl GuestMemory {
         self.perms.get(addr / PAGE_SIZE) & MAPPED != 0
     }
 
-    /// Permissions of the page holding `addr` (NONE if unmapped or out of range).
+    /// Permissions of the page holding `addr` as accesses see them: NONE if
+    /// unmapped, out of range, or beyond the end of its mapped file (the
+    /// mapping's own permissions are in [`GuestMemory::mappings`]).
     pub fn perm_at(&self, addr: u64) -> Perm {
         Perm(self.perms.get(addr / PAGE_SIZE) & Perm::RWX.0)
     }

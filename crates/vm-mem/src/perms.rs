@@ -13,8 +13,12 @@
 //! Byte layout: bits 0..=2 are the guest [`Perm`] (R, W, X); [`MAPPED`] marks
 //! a mapped page (so a mapped `PROT_NONE` page differs from a hole) and
 //! [`HOST_WRITABLE`] marks a page whose host memory may be written by the VM
-//! itself ([`crate::GuestMemory::write_bytes_force`]). Compiled code tests
-//! `byte & need == need` for the R/W/X bits and ignores the rest.
+//! itself ([`crate::GuestMemory::write_bytes_force`]). [`BEYOND_EOF`] marks
+//! a page of a file mapping that lies wholly beyond the end of the file: its
+//! byte is [`BEYOND_EOF_ENTRY`], with no R/W/X bits and not host-writable,
+//! so every check fails and only the slow path of a failed check looks at
+//! it again (see `eof`). Compiled code tests `byte & need == need` for the
+//! R/W/X bits and ignores the rest.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -26,6 +30,16 @@ pub const MAPPED: u8 = 0x08;
 /// Permission-table bit: the host memory of the page is writable, so the VM
 /// may write it regardless of the guest permissions.
 pub const HOST_WRITABLE: u8 = 0x10;
+
+/// Permission-table bit: the page lies wholly beyond the end of the file it
+/// maps (its R/W/X bits are clear whatever the mapping's permissions; a
+/// failed access re-reads the file's size, see
+/// [`crate::MemFault::beyond_eof`]).
+pub const BEYOND_EOF: u8 = 0x20;
+
+/// The table byte of a mapped page beyond the end of its file: mapped, no
+/// access, not host-writable (touching its host memory raises SIGBUS).
+pub(crate) const BEYOND_EOF_ENTRY: u8 = MAPPED | BEYOND_EOF;
 
 /// Number of guest pages (entries in the table).
 pub(crate) const PAGES: u64 = GUEST_SPACE_BYTES / PAGE_SIZE;

@@ -21,10 +21,23 @@ pub(crate) enum RegionBacking {
     AnonPrivate,
     /// Shared anonymous memory, held in a memfd (`offset` is into it).
     AnonShared(Arc<OwnedFd>),
-    /// A private file mapping (the file itself is not kept).
-    FilePrivate,
+    /// A private file mapping, with a duplicate of the file's descriptor (to
+    /// re-read the file's size and to map more of it when grown).
+    FilePrivate(MappedFile),
     /// A shared file mapping, with a duplicate of the file's descriptor.
     FileShared(Arc<OwnedFd>),
+}
+
+/// A privately mapped file: a descriptor the VM owns and the file's
+/// identity.
+#[derive(Clone, Debug)]
+pub(crate) struct MappedFile {
+    /// Duplicate of the guest's descriptor, valid after the guest closes it.
+    pub(crate) fd: Arc<OwnedFd>,
+    /// `(st_dev, st_ino)`: pieces mapped through different descriptors of
+    /// one file may merge, pieces of different files never do (their sizes,
+    /// which decide which pages lie beyond the end, differ).
+    pub(crate) id: (u64, u64),
 }
 
 impl RegionBacking {
@@ -32,8 +45,18 @@ impl RegionBacking {
     pub(crate) fn is_file(&self) -> bool {
         matches!(
             self,
-            RegionBacking::FilePrivate | RegionBacking::FileShared(_)
+            RegionBacking::FilePrivate(_) | RegionBacking::FileShared(_)
         )
+    }
+
+    /// The file whose end bounds the region's accessible pages, if any (the
+    /// memfd of shared anonymous memory is sized by the VM itself).
+    pub(crate) fn file_fd(&self) -> Option<&OwnedFd> {
+        match self {
+            RegionBacking::FilePrivate(f) => Some(&f.fd),
+            RegionBacking::FileShared(fd) => Some(fd),
+            _ => None,
+        }
     }
 
     /// Whether the region is MAP_SHARED.
@@ -79,8 +102,8 @@ impl RegionBacking {
 
     fn same(&self, other: &RegionBacking) -> bool {
         match (self, other) {
-            (RegionBacking::AnonPrivate, RegionBacking::AnonPrivate)
-            | (RegionBacking::FilePrivate, RegionBacking::FilePrivate) => true,
+            (RegionBacking::AnonPrivate, RegionBacking::AnonPrivate) => true,
+            (RegionBacking::FilePrivate(a), RegionBacking::FilePrivate(b)) => a.id == b.id,
             (RegionBacking::AnonShared(a), RegionBacking::AnonShared(b))
             | (RegionBacking::FileShared(a), RegionBacking::FileShared(b)) => Arc::ptr_eq(a, b),
             _ => false,
@@ -167,11 +190,16 @@ impl Regions {
         keys
     }
 
-    /// The parts of regions inside `[start, end)`: (start, end, region).
-    pub(crate) fn clipped(&self, start: u64, end: u64) -> Vec<(u64, u64, &Region)> {
+    /// The parts of regions inside `[start, end)`: (region start, part
+    /// start, part end, region).
+    pub(crate) fn clipped(&self, start: u64, end: u64) -> Vec<(u64, u64, u64, &Region)> {
         self.overlapping(start, end)
             .into_iter()
-            .filter_map(|s| self.map.get(&s).map(|r| (s.max(start), r.end.min(end), r)))
+            .filter_map(|s| {
+                self.map
+                    .get(&s)
+                    .map(|r| (s, s.max(start), r.end.min(end), r))
+            })
             .collect()
     }
 
@@ -248,20 +276,14 @@ impl Regions {
     }
 
     /// Set the permissions of `[start, end)` (all mapped), splitting at the
-    /// edges; returns the affected pieces (start, end, backing) after the
-    /// change.
-    pub(crate) fn set_perm(
-        &mut self,
-        start: u64,
-        end: u64,
-        perm: Perm,
-    ) -> Vec<(u64, u64, RegionBacking)> {
+    /// edges; returns the affected pieces (start, region) after the change.
+    pub(crate) fn set_perm(&mut self, start: u64, end: u64, perm: Perm) -> Vec<(u64, Region)> {
         self.split_at(start);
         self.split_at(end);
         let mut out = Vec::new();
         for (&s, r) in self.map.range_mut(start..end) {
             r.perm = perm;
-            out.push((s, r.end, r.backing.clone()));
+            out.push((s, r.clone()));
         }
         self.merge_around(start, end);
         out
@@ -331,7 +353,10 @@ mod tests {
             perm: Perm::R,
             offset,
             name: "f".into(),
-            backing: RegionBacking::FilePrivate,
+            backing: RegionBacking::FilePrivate(MappedFile {
+                fd: Arc::new(crate::arena::memfd(0).expect("memfd")),
+                id: (1, 2),
+            }),
         }
     }
 
@@ -374,6 +399,25 @@ mod tests {
     }
 
     #[test]
+    fn pieces_of_different_files_never_merge() {
+        let mut r = Regions::default();
+        r.insert(0x1000, file(0x2000, 0));
+        let mut other = file(0x3000, 0x1000);
+        if let RegionBacking::FilePrivate(f) = &mut other.backing {
+            f.id = (1, 3);
+        }
+        r.insert(0x2000, other);
+        assert_eq!(starts(&r), vec![(0x1000, 0x2000), (0x2000, 0x3000)]);
+        // The same file through another descriptor merges.
+        r.insert(0x3000, file(0x4000, 0x2000));
+        r.insert(0x4000, file(0x5000, 0x3000));
+        assert_eq!(
+            starts(&r),
+            vec![(0x1000, 0x2000), (0x2000, 0x3000), (0x3000, 0x5000)]
+        );
+    }
+
+    #[test]
     fn free_and_mapped_queries() {
         let mut r = Regions::default();
         r.insert(0x2000, anon(0x4000, Perm::RW));
@@ -406,7 +450,7 @@ mod tests {
         r.insert(0x1000, anon(0x4000, Perm::RW));
         let pieces = r.set_perm(0x2000, 0x3000, Perm::R);
         assert_eq!(
-            pieces.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(),
+            pieces.iter().map(|p| (p.0, p.1.end)).collect::<Vec<_>>(),
             vec![(0x2000, 0x3000)]
         );
         assert_eq!(

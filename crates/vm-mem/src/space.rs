@@ -6,7 +6,8 @@
 //! Order matters because accesses read the permission table without the
 //! lock: new memory is mapped on the host before its pages are marked
 //! accessible, and pages are marked inaccessible before their host memory is
-//! replaced.
+//! replaced. Publishing a file region reads the file's size: its pages
+//! wholly beyond the end stay inaccessible whatever the permissions (`eof`).
 //!
 //! Placement without MAP_FIXED follows Linux on riscv64: the hint if its
 //! range is free, else the highest free range below [`MMAP_TOP`] (mmaps grow
@@ -16,8 +17,8 @@
 use std::sync::Arc;
 
 use crate::arena::{self, HostBacking};
-use crate::perms::entry;
-use crate::regions::{Region, RegionBacking, Regions};
+use crate::perms::{BEYOND_EOF, BEYOND_EOF_ENTRY, entry};
+use crate::regions::{MappedFile, Region, RegionBacking, Regions};
 use crate::{Backing, Errno, GUEST_SPACE_BYTES, GuestMemory, MapFlags, PAGE_SIZE, Perm};
 
 /// Top of the area searched first for mappings placed by the VM (below the
@@ -50,14 +51,20 @@ pub(crate) struct Space {
 impl GuestMemory {
     /// Mark `region` (starting at `start`) accessible in the permission table.
     pub(crate) fn publish(&self, start: u64, region: &Region) {
-        self.publish_range(start, region.end, region);
+        self.publish_range(start, region, start, region.end);
     }
 
-    /// Mark `[start, end)`, a part of `region`, accessible per its permissions.
-    fn publish_range(&self, start: u64, end: u64, region: &Region) {
+    /// Mark `[from, to)`, a part of `region` (which starts at
+    /// `region_start`), accessible per its permissions, except the pages
+    /// wholly beyond the end of its file (read now), which get
+    /// [`BEYOND_EOF_ENTRY`].
+    fn publish_range(&self, region_start: u64, region: &Region, from: u64, to: u64) {
         let byte = entry(region.perm, region.backing.host_writable(region.perm));
+        let eof = crate::eof::boundary(region_start, region, from, to);
         self.perms
-            .set(start / PAGE_SIZE, (end - start) / PAGE_SIZE, byte);
+            .set(from / PAGE_SIZE, (eof - from) / PAGE_SIZE, byte);
+        self.perms
+            .set(eof / PAGE_SIZE, (to - eof) / PAGE_SIZE, BEYOND_EOF_ENTRY);
     }
 
     /// Mark `[start, end)` unmapped in the permission table.
@@ -73,36 +80,23 @@ impl GuestMemory {
         space: &mut Space,
         start: u64,
         region: Region,
-        raw_fd: Option<i32>,
     ) -> Result<(), Errno> {
-        self.host_map(start, &region, raw_fd)?;
+        self.host_map(start, &region)?;
         self.publish(start, &region);
         space.regions.insert(start, region);
         Ok(())
     }
 
-    /// Back `region` (starting at `start`) with host memory; `raw_fd` is the
-    /// guest's file for a new private file mapping.
-    fn host_map(&self, start: u64, region: &Region, raw_fd: Option<i32>) -> Result<(), Errno> {
+    /// Back `region` (starting at `start`) with host memory.
+    fn host_map(&self, start: u64, region: &Region) -> Result<(), Errno> {
         let len = region.end - start;
         let prot = region.backing.host_prot(region.perm);
-        let backing = match (&region.backing, raw_fd) {
-            (RegionBacking::AnonPrivate, _) => HostBacking::AnonPrivate,
-            (RegionBacking::FilePrivate, Some(fd)) => HostBacking::RawFd {
-                fd,
-                offset: region.offset,
-                shared: false,
-            },
-            // A private file region without its fd (grown by mremap): the
-            // extension is zero-filled memory.
-            (RegionBacking::FilePrivate, None) => HostBacking::AnonPrivate,
-            (RegionBacking::AnonShared(fd) | RegionBacking::FileShared(fd), _) => HostBacking::Fd {
-                fd,
-                offset: region.offset,
-                shared: true,
-            },
-        };
-        self.arena.map(start, len, prot, backing)
+        self.arena.map(
+            start,
+            len,
+            prot,
+            host_backing(&region.backing, region.offset),
+        )
     }
 
     /// Unmap `[start, end)` (page-aligned, inside the guest space) in all three places.
@@ -169,19 +163,24 @@ impl GuestMemory {
         } else {
             choose(&space.regions, addr, len).ok_or(ENOMEM)?
         };
-        let (region_backing, offset, raw_fd) = match backing {
-            Backing::Anonymous if flags.shared => (
-                RegionBacking::AnonShared(Arc::new(arena::memfd(len)?)),
-                0,
-                None,
-            ),
-            Backing::Anonymous => (RegionBacking::AnonPrivate, 0, None),
+        let (region_backing, offset) = match backing {
+            Backing::Anonymous if flags.shared => {
+                (RegionBacking::AnonShared(Arc::new(arena::memfd(len)?)), 0)
+            }
+            Backing::Anonymous => (RegionBacking::AnonPrivate, 0),
             Backing::File { fd, offset } if flags.shared => (
                 RegionBacking::FileShared(Arc::new(arena::dup_fd(fd)?)),
                 offset,
-                None,
             ),
-            Backing::File { fd, offset } => (RegionBacking::FilePrivate, offset, Some(fd)),
+            Backing::File { fd, offset } => {
+                let fd = arena::dup_fd(fd)?;
+                let st = arena::file_stat(&fd)?;
+                let file = MappedFile {
+                    fd: Arc::new(fd),
+                    id: (st.st_dev, st.st_ino),
+                };
+                (RegionBacking::FilePrivate(file), offset)
+            }
         };
         let region = Region {
             end: start + len,
@@ -195,9 +194,9 @@ impl GuestMemory {
         // anything, so on failure the old mapping is still there, as on Linux,
         // and becomes visible again.
         self.unpublish(start, start + len);
-        if let Err(e) = self.host_map(start, &region, raw_fd) {
-            for (s, e, r) in space.regions.clipped(start, start + len) {
-                self.publish_range(s, e, r);
+        if let Err(e) = self.host_map(start, &region) {
+            for (rs, s, e, r) in space.regions.clipped(start, start + len) {
+                self.publish_range(rs, r, s, e);
             }
             return Err(e);
         }
@@ -265,9 +264,10 @@ impl GuestMemory {
         for &(s, e, _, new) in pieces.iter().filter(grants) {
             self.arena.protect(s, e - s, new)?;
         }
-        for (s, e, backing) in space.regions.set_perm(addr, end, perm) {
-            let byte = entry(perm, backing.host_writable(perm));
-            self.perms.set(s / PAGE_SIZE, (e - s) / PAGE_SIZE, byte);
+        // Pages beyond the end of a file stay inaccessible whatever the
+        // new permissions (publishing re-reads the file's size).
+        for (s, region) in space.regions.set_perm(addr, end, perm) {
+            self.publish(s, &region);
         }
         for &(s, e, _, new) in pieces.iter().filter(|p| !grants(p)) {
             self.arena.protect(s, e - s, new)?;
@@ -285,8 +285,8 @@ impl GuestMemory {
     /// room is found. `old_len == 0` (duplicating a shared mapping) is not
     /// supported and gives EINVAL.
     ///
-    /// Known difference: growing a private file mapping maps zero-filled
-    /// memory for the extension instead of more of the file.
+    /// Growing a file mapping maps more of the file; pages beyond its end
+    /// are inaccessible (see `eof`), as on Linux.
     pub fn remap(
         &self,
         old_addr: u64,
@@ -353,7 +353,7 @@ impl GuestMemory {
             if let RegionBacking::AnonShared(fd) = &ext.backing {
                 arena::grow_file(fd, ext.offset + (new_end - old_end))?;
             }
-            self.install(&mut space, old_end, ext, None)?;
+            self.install(&mut space, old_end, ext)?;
             return Ok(old_addr);
         }
         if !may_move {
@@ -396,24 +396,50 @@ impl GuestMemory {
             if let RegionBacking::AnonShared(_) = moved.backing {
                 arena::grow_file(fd, moved.offset + new_len)?;
             }
-            self.install(space, to, moved, None)?;
+            self.install(space, to, moved)?;
         } else {
             // Private memory: move the pages without copying when the host
-            // can, else copy them into fresh memory.
+            // can, else map the same backing afresh and copy the pages that
+            // may differ from it (pages beyond the end of a file are never
+            // written, and touching them would raise SIGBUS).
             let tail = new_len - len;
             let prot = moved.backing.host_prot(moved.perm);
             if self.arena.move_private(from, to, len).is_err() {
-                self.arena.map(to, len, prot, HostBacking::AnonPrivate)?;
-                self.arena.copy(from, to, len)?;
+                self.arena
+                    .map(to, len, prot, host_backing(&moved.backing, moved.offset))?;
+                let mut page = 0;
+                while page < len {
+                    if self.perms.get((from + page) / PAGE_SIZE) & BEYOND_EOF == 0 {
+                        self.arena.copy(from + page, to + page, PAGE_SIZE)?;
+                    }
+                    page += PAGE_SIZE;
+                }
             }
             if tail > 0 {
-                self.arena
-                    .map(to + len, tail, prot, HostBacking::AnonPrivate)?;
+                let backing = host_backing(&moved.backing, moved.offset + len);
+                self.arena.map(to + len, tail, prot, backing)?;
             }
             self.publish(to, &moved);
             space.regions.insert(to, moved);
         }
         self.discard(space, from, from + len)
+    }
+}
+
+/// What backs a region on the host, `offset` bytes into its file or memfd.
+fn host_backing(backing: &RegionBacking, offset: u64) -> HostBacking<'_> {
+    match backing {
+        RegionBacking::AnonPrivate => HostBacking::AnonPrivate,
+        RegionBacking::FilePrivate(file) => HostBacking::Fd {
+            fd: &file.fd,
+            offset,
+            shared: false,
+        },
+        RegionBacking::AnonShared(fd) | RegionBacking::FileShared(fd) => HostBacking::Fd {
+            fd,
+            offset,
+            shared: true,
+        },
     }
 }
 

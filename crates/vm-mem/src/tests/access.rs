@@ -50,9 +50,9 @@ fn new_anonymous_memory_reads_zero() {
 #[test]
 fn unmapped_access_faults_at_the_address() {
     let m = mem();
-    assert_eq!(m.load(A + 5, 4), Err(MemFault { addr: A + 5 }));
-    assert_eq!(m.store(A + 5, 1, 0), Err(MemFault { addr: A + 5 }));
-    assert_eq!(m.fetch_u16(A + 6), Err(MemFault { addr: A + 6 }));
+    assert_eq!(m.load(A + 5, 4), Err(MemFault::at(A + 5)));
+    assert_eq!(m.store(A + 5, 1, 0), Err(MemFault::at(A + 5)));
+    assert_eq!(m.fetch_u16(A + 6), Err(MemFault::at(A + 6)));
 }
 
 #[test]
@@ -60,18 +60,8 @@ fn crossing_into_a_bad_second_page_faults_at_its_first_byte() {
     let m = mem();
     fixed(&m, A, 1, Perm::RW);
     let addr = A + PAGE_SIZE - 3;
-    assert_eq!(
-        m.load(addr, 8),
-        Err(MemFault {
-            addr: A + PAGE_SIZE
-        })
-    );
-    assert_eq!(
-        m.store(addr, 4, 0),
-        Err(MemFault {
-            addr: A + PAGE_SIZE
-        })
-    );
+    assert_eq!(m.load(addr, 8), Err(MemFault::at(A + PAGE_SIZE)));
+    assert_eq!(m.store(addr, 4, 0), Err(MemFault::at(A + PAGE_SIZE)));
     // Entirely inside the first page is fine.
     assert_eq!(m.load(A + PAGE_SIZE - 8, 8), Ok(0));
 }
@@ -81,7 +71,7 @@ fn crossing_from_a_bad_first_page_faults_at_the_address() {
     let m = mem();
     fixed(&m, A + PAGE_SIZE, 1, Perm::RW);
     let addr = A + PAGE_SIZE - 2;
-    assert_eq!(m.load(addr, 4), Err(MemFault { addr }));
+    assert_eq!(m.load(addr, 4), Err(MemFault::at(addr)));
     assert_eq!(m.load(A + PAGE_SIZE, 4), Ok(0));
 }
 
@@ -93,12 +83,7 @@ fn crossing_mixed_permissions() {
     let addr = A + PAGE_SIZE - 4;
     // Reading across is allowed, writing is not, and nothing is written.
     assert_eq!(m.load(addr, 8), Ok(0));
-    assert_eq!(
-        m.store(addr, 8, u64::MAX),
-        Err(MemFault {
-            addr: A + PAGE_SIZE
-        })
-    );
+    assert_eq!(m.store(addr, 8, u64::MAX), Err(MemFault::at(A + PAGE_SIZE)));
     assert_eq!(m.load(addr, 4), Ok(0), "no partial store");
     // Write-only-first-page store of 4 bytes inside it works.
     m.store(addr, 4, 0xdead_beef).unwrap();
@@ -111,7 +96,7 @@ fn fetch_needs_execute() {
     fixed(&m, A, 1, Perm::RW);
     fixed(&m, A + PAGE_SIZE, 1, Perm::RX);
     m.store(A + 8, 2, 0x4501).unwrap();
-    assert_eq!(m.fetch_u16(A + 8), Err(MemFault { addr: A + 8 }));
+    assert_eq!(m.fetch_u16(A + 8), Err(MemFault::at(A + 8)));
     m.protect(A, PAGE_SIZE, Perm::RX).unwrap();
     assert_eq!(m.fetch_u16(A + 8), Ok(0x4501));
     // A parcel straddling two executable pages.
@@ -129,28 +114,20 @@ fn end_of_guest_space() {
     // The last bytes would be at and past 2^38.
     assert_eq!(
         m.load(GUEST_SPACE_BYTES - 1, 2),
-        Err(MemFault {
-            addr: GUEST_SPACE_BYTES
-        })
+        Err(MemFault::at(GUEST_SPACE_BYTES))
     );
     assert_eq!(
         m.store(GUEST_SPACE_BYTES - 4, 8, 0),
-        Err(MemFault {
-            addr: GUEST_SPACE_BYTES
-        })
+        Err(MemFault::at(GUEST_SPACE_BYTES))
     );
     assert_eq!(
         m.load(GUEST_SPACE_BYTES, 1),
-        Err(MemFault {
-            addr: GUEST_SPACE_BYTES
-        })
+        Err(MemFault::at(GUEST_SPACE_BYTES))
     );
     let mut buf = [0u8; 16];
     assert_eq!(
         m.read_bytes(GUEST_SPACE_BYTES - 8, &mut buf),
-        Err(MemFault {
-            addr: GUEST_SPACE_BYTES
-        })
+        Err(MemFault::at(GUEST_SPACE_BYTES))
     );
     assert_eq!(m.perm_at(GUEST_SPACE_BYTES), Perm::NONE);
 }
@@ -166,15 +143,15 @@ fn addresses_near_u64_max_fault_without_overflow() {
         GUEST_SPACE_BYTES + 17,
     ] {
         for size in [1, 2, 4, 8] {
-            assert_eq!(m.load(addr, size), Err(MemFault { addr }));
-            assert_eq!(m.store(addr, size, 1), Err(MemFault { addr }));
+            assert_eq!(m.load(addr, size), Err(MemFault::at(addr)));
+            assert_eq!(m.store(addr, size, 1), Err(MemFault::at(addr)));
         }
-        assert_eq!(m.fetch_u16(addr), Err(MemFault { addr }));
+        assert_eq!(m.fetch_u16(addr), Err(MemFault::at(addr)));
         let mut buf = [0u8; 4];
-        assert_eq!(m.read_bytes(addr, &mut buf), Err(MemFault { addr }));
-        assert_eq!(m.write_bytes(addr, &buf), Err(MemFault { addr }));
-        assert_eq!(m.write_bytes_force(addr, &buf), Err(MemFault { addr }));
-        assert_eq!(m.host_range(addr, 4, Perm::R), Err(MemFault { addr }));
+        assert_eq!(m.read_bytes(addr, &mut buf), Err(MemFault::at(addr)));
+        assert_eq!(m.write_bytes(addr, &buf), Err(MemFault::at(addr)));
+        assert_eq!(m.write_bytes_force(addr, &buf), Err(MemFault::at(addr)));
+        assert_eq!(m.host_range(addr, 4, Perm::R), Err(MemFault::at(addr)));
         assert!(m.read_cstr(addr, 10).is_err());
     }
 }
@@ -184,8 +161,8 @@ fn bad_sizes_fault() {
     let m = mem();
     fixed(&m, A, 1, Perm::RW);
     for size in [0, 3, 16] {
-        assert_eq!(m.load(A, size), Err(MemFault { addr: A }));
-        assert_eq!(m.store(A, size, 0), Err(MemFault { addr: A }));
+        assert_eq!(m.load(A, size), Err(MemFault::at(A)));
+        assert_eq!(m.store(A, size, 0), Err(MemFault::at(A)));
     }
 }
 
@@ -198,8 +175,8 @@ fn atomics_check_alignment_first_then_permissions() {
     assert!(matches!(m.atomic_u32(0x1002), Ok(None)));
     assert!(matches!(m.atomic_u64(A + PAGE_SIZE + 4), Ok(None)));
     // Aligned but read-only or unmapped.
-    assert_eq!(m.atomic_u32(A).err(), Some(MemFault { addr: A }));
-    assert_eq!(m.atomic_u64(0x2000).err(), Some(MemFault { addr: 0x2000 }));
+    assert_eq!(m.atomic_u32(A).err(), Some(MemFault::at(A)));
+    assert_eq!(m.atomic_u64(0x2000).err(), Some(MemFault::at(0x2000)));
     // Aligned and RW: it is the guest word.
     let w = m.atomic_u64(A + PAGE_SIZE + 8).unwrap().unwrap();
     w.fetch_add(41, std::sync::atomic::Ordering::SeqCst);
@@ -216,12 +193,7 @@ fn bulk_copies_check_every_page() {
     fixed(&m, A, 3, Perm::RW);
     m.protect(A + PAGE_SIZE, PAGE_SIZE, Perm::R).unwrap();
     let data: Vec<u8> = (0..3 * PAGE_SIZE).map(|i| (i % 251) as u8).collect();
-    assert_eq!(
-        m.write_bytes(A, &data),
-        Err(MemFault {
-            addr: A + PAGE_SIZE
-        })
-    );
+    assert_eq!(m.write_bytes(A, &data), Err(MemFault::at(A + PAGE_SIZE)));
     assert_eq!(m.load(A, 8), Ok(0), "nothing written on fault");
     m.write_bytes_force(A, &data).unwrap();
     let mut back = vec![0u8; data.len()];
@@ -230,15 +202,11 @@ fn bulk_copies_check_every_page() {
     let mut over = vec![0u8; data.len() + 1];
     assert_eq!(
         m.read_bytes(A, &mut over),
-        Err(MemFault {
-            addr: A + 3 * PAGE_SIZE
-        })
+        Err(MemFault::at(A + 3 * PAGE_SIZE))
     );
     assert_eq!(
         m.write_bytes_force(A + 3 * PAGE_SIZE - 1, &[1, 2]),
-        Err(MemFault {
-            addr: A + 3 * PAGE_SIZE
-        })
+        Err(MemFault::at(A + 3 * PAGE_SIZE))
     );
     assert_eq!(m.read_bytes(A, &mut []), Ok(()));
 }
@@ -247,7 +215,7 @@ fn bulk_copies_check_every_page() {
 fn mapped_prot_none_page() {
     let m = mem();
     fixed(&m, A, 1, Perm::NONE);
-    assert_eq!(m.load(A, 1), Err(MemFault { addr: A }));
+    assert_eq!(m.load(A, 1), Err(MemFault::at(A)));
     assert_eq!(m.perm_at(A), Perm::NONE);
     // Mapped, so the loader may still write it.
     m.write_bytes_force(A, &[9]).unwrap();
@@ -276,7 +244,7 @@ fn read_cstr_limits() {
     // Running off the mapping without a NUL faults at the next page.
     let end = A + PAGE_SIZE;
     m.write_bytes(end - 3, b"abc").unwrap();
-    assert_eq!(m.read_cstr(end - 3, 10), Err(MemFault { addr: end }));
+    assert_eq!(m.read_cstr(end - 3, 10), Err(MemFault::at(end)));
     // ... unless the limit stops it first.
     assert_eq!(m.read_cstr(end - 3, 3).unwrap(), b"abc");
 }
@@ -299,9 +267,7 @@ fn host_range_points_into_the_arena() {
     m.protect(A + PAGE_SIZE, PAGE_SIZE, Perm::R).unwrap();
     assert_eq!(
         m.host_range(A + 10, PAGE_SIZE, Perm::W),
-        Err(MemFault {
-            addr: A + PAGE_SIZE
-        })
+        Err(MemFault::at(A + PAGE_SIZE))
     );
     assert!(m.host_range(A + 10, PAGE_SIZE, Perm::R).is_ok());
     assert!(m.host_range(GUEST_SPACE_BYTES, 0, Perm::R).is_ok());
@@ -392,9 +358,9 @@ fn write_or_execute_permission_implies_read() {
         m.protect(A, PAGE_SIZE, perm).unwrap();
         assert_eq!(m.load(A, 4), Ok(0x1234_5678), "guest {perm:?}");
     }
-    assert_eq!(m.store(A, 4, 1), Err(MemFault { addr: A }), "X is not W");
+    assert_eq!(m.store(A, 4, 1), Err(MemFault::at(A)), "X is not W");
     m.protect(A, PAGE_SIZE, Perm::NONE).unwrap();
-    assert_eq!(m.load(A, 4), Err(MemFault { addr: A }));
+    assert_eq!(m.load(A, 4), Err(MemFault::at(A)));
 }
 
 #[test]
@@ -405,5 +371,5 @@ fn forced_writes_reach_read_only_pages() {
         .unwrap();
     assert_eq!(m.load(A + PAGE_SIZE - 2, 4), Ok(0x0403_0201));
     assert_eq!(host_perms(&m, A), "r--", "the protection is kept");
-    assert_eq!(m.store(A, 1, 0), Err(MemFault { addr: A }));
+    assert_eq!(m.store(A, 1, 0), Err(MemFault::at(A)));
 }

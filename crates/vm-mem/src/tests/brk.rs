@@ -13,7 +13,7 @@ fn brk_grows_shrinks_and_zeroes_on_regrow() {
     assert_eq!(m.brk(0), START);
     assert_eq!(
         m.load(START, 1),
-        Err(MemFault { addr: START }),
+        Err(MemFault::at(START)),
         "nothing mapped yet"
     );
     assert_eq!(m.brk(START + 100), START + 100);
@@ -32,12 +32,7 @@ fn brk_grows_shrinks_and_zeroes_on_regrow() {
         (START, START + 3 * P, HEAP_NAME)
     );
     assert_eq!(m.brk(START + P), START + P);
-    assert_eq!(
-        m.load(START + 2 * P, 8),
-        Err(MemFault {
-            addr: START + 2 * P
-        })
-    );
+    assert_eq!(m.load(START + 2 * P, 8), Err(MemFault::at(START + 2 * P)));
     assert_eq!(m.brk(START + 3 * P), START + 3 * P);
     assert_eq!(
         m.load(START + 2 * P, 8),

@@ -166,7 +166,7 @@ fn read_only_shared_file_cannot_become_writable() {
     assert_eq!(m.load(a, 1), Ok(0x11));
     assert_eq!(
         m.write_bytes_force(a, &[1]),
-        Err(MemFault { addr: a }),
+        Err(MemFault::at(a)),
         "host memory is read-only"
     );
     assert_eq!(m.protect(a, P, Perm::RW), Err(Errno(libc::EACCES)));
@@ -236,17 +236,17 @@ fn protect_shared_file_mirrors_write_access() {
             "",
         )
         .unwrap();
-    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault { addr: a }));
+    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault::at(a)));
     m.protect(a, P, Perm::RW).unwrap();
     m.store(a, 1, 0x42).unwrap();
     m.write_bytes_force(a + 1, &[0x43]).unwrap();
     assert_eq!(
         m.write_bytes_force(a + P, &[1]),
-        Err(MemFault { addr: a + P }),
+        Err(MemFault::at(a + P)),
         "second page untouched"
     );
     m.protect(a, P, Perm::R).unwrap();
-    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault { addr: a }));
+    assert_eq!(m.write_bytes_force(a, &[1]), Err(MemFault::at(a)));
     assert_eq!(m.load(a, 2), Ok(0x4342));
 }
 
@@ -274,4 +274,146 @@ fn failed_fixed_file_mapping_keeps_the_old_mapping() {
     assert_eq!(m.load(a + P, 8), Ok(17));
     assert_eq!(m.perm_at(a + P), Perm::RW);
     assert_eq!(m.mappings().len(), 1);
+}
+
+/// A fault at `addr` on a page beyond the end of its file.
+fn bus(addr: u64) -> MemFault {
+    MemFault {
+        addr,
+        beyond_eof: true,
+    }
+}
+
+/// Map `pages` pages of `f` at offset 0 with `perm`, shared or private.
+fn map_file(m: &crate::GuestMemory, f: &File, pages: u64, perm: Perm, shared: bool) -> u64 {
+    let flags = MapFlags {
+        shared,
+        ..MapFlags::default()
+    };
+    let backing = Backing::File {
+        fd: f.as_raw_fd(),
+        offset: 0,
+    };
+    m.map(0, pages * P, perm, flags, backing, "small")
+        .expect("map file")
+}
+
+#[test]
+fn pages_beyond_end_of_file_fault_as_bus_errors() {
+    for shared in [false, true] {
+        let tf = TempFile::new(&format!("eof-{shared}"), b"hello");
+        let f = tf.open(true);
+        let m = mem();
+        let a = map_file(&m, &f, 3, Perm::RW, shared);
+        // The partial last page is accessible, zero-filled past the end.
+        assert_eq!(m.load(a, 4), Ok(u32::from_le_bytes(*b"hell") as u64));
+        assert_eq!(m.load(a + P - 8, 8), Ok(0));
+        m.store(a + 8, 1, 0x33).unwrap();
+        // Every kind of access to a whole page beyond the end is a bus error.
+        let b = a + P;
+        assert_eq!(m.load(b, 1), Err(bus(b)), "shared={shared}");
+        assert_eq!(m.load(b + 2 * P - 8, 8), Err(bus(b + 2 * P - 8)));
+        assert_eq!(m.load(b - 4, 8), Err(bus(b)), "second page of the access");
+        assert_eq!(m.store(b + 16, 4, 1), Err(bus(b + 16)));
+        let mut buf = [0u8; 8];
+        assert_eq!(m.read_bytes(b - 4, &mut buf), Err(bus(b)));
+        assert_eq!(m.write_bytes(b - 4, &buf), Err(bus(b)));
+        assert_eq!(m.write_bytes_force(b, &buf), Err(bus(b)));
+        m.store(b - 2, 2, 0x7878).unwrap();
+        assert_eq!(m.read_cstr(b - 2, 100), Err(bus(b)), "unterminated into it");
+        assert_eq!(m.read_cstr(b - 2, 2), Ok(b"xx".to_vec()), "stops before it");
+        assert_eq!(m.read_cstr(a, 100), Ok(b"hello".to_vec()));
+        assert_eq!(m.host_range(b, 1, Perm::R), Err(bus(b)));
+        assert_eq!(m.atomic_u32(b).err(), Some(bus(b)));
+        // Not executable: the permission check comes first (SIGSEGV).
+        assert_eq!(m.fetch_u16(b), Err(MemFault::at(b)));
+        // Accesses see no permissions; the mapping keeps its own.
+        assert_eq!(m.perm_at(b), Perm::NONE);
+        assert_eq!(m.perm_at(a), Perm::RW);
+        let maps = m.mappings();
+        assert_eq!(
+            (maps.len(), maps[0].start, maps[0].end, maps[0].perm),
+            (1, a, a + 3 * P, Perm::RW)
+        );
+    }
+}
+
+#[test]
+fn growing_the_file_makes_pages_beyond_its_old_end_accessible() {
+    for shared in [false, true] {
+        let tf = TempFile::new(&format!("grow-{shared}"), b"hello");
+        let mut f = tf.open(true);
+        let m = mem();
+        let a = map_file(&m, &f, 3, Perm::R, shared);
+        assert_eq!(m.load(a + P, 1), Err(bus(a + P)));
+        f.set_len(P + 10).unwrap();
+        f.seek(SeekFrom::Start(P + 2)).unwrap();
+        f.write_all(&[0x5a]).unwrap();
+        assert_eq!(m.load(a + P + 2, 1), Ok(0x5a), "shared={shared}");
+        assert_eq!(m.perm_at(a + P), Perm::R);
+        // The page after stays beyond the (new) end.
+        let mut buf = [0u8; 16];
+        assert_eq!(m.read_bytes(a + 2 * P - 8, &mut buf), Err(bus(a + 2 * P)));
+        // Growing over it too lets a copy across both pages through.
+        f.set_len(3 * P).unwrap();
+        m.read_bytes(a + 2 * P - 8, &mut buf).unwrap();
+        assert_eq!(buf, [0u8; 16]);
+    }
+}
+
+#[test]
+fn protect_keeps_pages_beyond_end_of_file_inaccessible() {
+    let tf = TempFile::new("eof-protect", b"hello");
+    let f = tf.open(true);
+    let m = mem();
+    let a = map_file(&m, &f, 3, Perm::R, true);
+    m.protect(a, 3 * P, Perm::RW).unwrap();
+    assert_eq!(m.store(a + 4, 1, b'!' as u64), Ok(()));
+    assert_eq!(m.store(a + P, 1, 1), Err(bus(a + P)));
+    assert_eq!(m.perm_at(a + P), Perm::NONE);
+    assert_eq!(m.mappings()[0].perm, Perm::RW);
+    // PROT_NONE: the permission check fails first, an ordinary fault.
+    m.protect(a + P, P, Perm::NONE).unwrap();
+    assert_eq!(m.load(a + P, 1), Err(MemFault::at(a + P)));
+    assert_eq!(m.load(a + 2 * P, 1), Err(bus(a + 2 * P)));
+    // Grown, then made readable: accessible again.
+    f.set_len(2 * P).unwrap();
+    m.protect(a + P, P, Perm::R).unwrap();
+    assert_eq!(m.load(a + P, 1), Ok(0));
+    assert_eq!(m.store(a + P, 1, 1), Err(MemFault::at(a + P)), "read-only");
+    let mut back = Vec::new();
+    tf.open(false).read_to_end(&mut back).unwrap();
+    assert_eq!(&back[..5], b"hell!", "shared writes reach the file");
+}
+
+#[test]
+fn remap_keeps_pages_beyond_end_of_file_inaccessible() {
+    let tf = TempFile::new("eof-remap", b"hello");
+    let mut f = tf.open(true);
+    let m = mem();
+    let a = map_file(&m, &f, 1, Perm::R, false);
+    // Grown in place: the extension maps more of the file, beyond its end.
+    assert_eq!(m.remap(a, P, 3 * P, false, None), Ok(a));
+    assert_eq!(m.load(a + P, 1), Err(bus(a + P)));
+    // Moved: still beyond the end at the new place.
+    let b = m.remap(a, 3 * P, 4 * P, true, Some(0x100_0000)).unwrap();
+    assert_eq!(m.load(b, 1), Ok(b'h' as u64));
+    assert_eq!(m.load(b + 3 * P, 1), Err(bus(b + 3 * P)));
+    // The file grows: the moved extension shows its new contents.
+    f.set_len(3 * P).unwrap();
+    f.seek(SeekFrom::Start(2 * P)).unwrap();
+    f.write_all(&[0x77]).unwrap();
+    assert_eq!(m.load(b + 2 * P, 1), Ok(0x77));
+    assert_eq!(m.load(b + 3 * P, 1), Err(bus(b + 3 * P)));
+}
+
+#[test]
+fn device_mappings_have_no_end() {
+    // /dev/zero reports size 0 but maps at any length.
+    let f = File::open("/dev/zero").unwrap();
+    let m = mem();
+    let a = map_file(&m, &f, 2, Perm::RW, false);
+    assert_eq!(m.load(a + P, 8), Ok(0));
+    m.store(a + P, 8, 5).unwrap();
+    assert_eq!(m.load(a + P, 8), Ok(5));
 }

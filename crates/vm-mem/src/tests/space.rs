@@ -209,13 +209,8 @@ fn unmap_splits_and_clears() {
         layout(&m),
         vec![(A, A + P, Perm::RW), (A + 3 * P, A + 4 * P, Perm::RW)]
     );
-    assert_eq!(m.load(A + P, 1), Err(MemFault { addr: A + P }));
-    assert_eq!(
-        m.load(A + 2 * P + 5, 1),
-        Err(MemFault {
-            addr: A + 2 * P + 5
-        })
-    );
+    assert_eq!(m.load(A + P, 1), Err(MemFault::at(A + P)));
+    assert_eq!(m.load(A + 2 * P + 5, 1), Err(MemFault::at(A + 2 * P + 5)));
     assert_eq!(m.load(A + 3 * P, 8), Ok(1));
     // Unmapping holes (and across holes) is fine.
     m.unmap(A, 10 * P).unwrap();
@@ -246,7 +241,7 @@ fn protect_splits_and_merges_back() {
             (A + 2 * P, A + 3 * P, Perm::RW)
         ]
     );
-    assert_eq!(m.store(A + P, 1, 0), Err(MemFault { addr: A + P }));
+    assert_eq!(m.store(A + P, 1, 0), Err(MemFault::at(A + P)));
     assert_eq!(m.store(A + 2 * P, 1, 0), Ok(()));
     m.protect(A + P, P, Perm::RW).unwrap();
     assert_eq!(layout(&m), vec![(A, A + 3 * P, Perm::RW)]);
@@ -292,7 +287,7 @@ fn remap_shrinks_in_place() {
     fixed(&m, A, 4, Perm::RW);
     assert_eq!(m.remap(A, 4 * P, P, false, None), Ok(A));
     assert_eq!(layout(&m), vec![(A, A + P, Perm::RW)]);
-    assert_eq!(m.load(A + P, 1), Err(MemFault { addr: A + P }));
+    assert_eq!(m.load(A + P, 1), Err(MemFault::at(A + P)));
 }
 
 #[test]
@@ -329,7 +324,7 @@ fn remap_moves_and_keeps_contents() {
     assert_eq!(m.load(to + 8, 8), Ok(0x1234));
     assert_eq!(m.load(to + 2 * P - 8, 8), Ok(0x5678));
     assert_eq!(m.load(to + 5 * P - 8, 8), Ok(0));
-    assert_eq!(m.load(A, 1), Err(MemFault { addr: A }));
+    assert_eq!(m.load(A, 1), Err(MemFault::at(A)));
     assert_eq!(m.perm_at(to + 4 * P), Perm::RW);
     assert!(layout(&m).contains(&(to, to + 5 * P, Perm::RW)));
 }
@@ -396,7 +391,7 @@ fn shared_anonymous_survives_a_move() {
     assert_eq!(b, A);
     assert_eq!(m.load(A + P + 8, 8), Ok(31));
     assert_eq!(m.load(A + 4 * P - 8, 8), Ok(0));
-    assert_eq!(m.load(a, 1), Err(MemFault { addr: a }));
+    assert_eq!(m.load(a, 1), Err(MemFault::at(a)));
     // Grows in place too.
     assert_eq!(m.remap(A, 4 * P, 6 * P, false, None), Ok(A));
     m.store(A + 6 * P - 8, 8, 3).unwrap();
@@ -419,7 +414,7 @@ fn large_unmap_clears_every_table_entry() {
     m.unmap(x - P, len).unwrap();
     for probe in [x - P, x, x + 12345, x + (16 << 20), x + (32 << 20)] {
         assert_eq!(m.perm_at(probe), Perm::NONE);
-        assert_eq!(m.load(probe, 1), Err(MemFault { addr: probe }));
+        assert_eq!(m.load(probe, 1), Err(MemFault::at(probe)));
     }
     fixed(&m, x, 1, Perm::R);
     assert_eq!(m.load(x, 1), Ok(0));
