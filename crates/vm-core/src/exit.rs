@@ -24,11 +24,14 @@ pub enum Exit {
     /// low 16 bits for a compressed instruction).
     Illegal { raw: u32 },
     /// A memory access at `pc` to `addr` failed: unmapped or not permitted
-    /// (`misaligned` is set for misaligned atomics, which Linux reports as SIGBUS).
+    /// (`misaligned` is set for misaligned atomics, which Linux reports as
+    /// SIGBUS with BUS_ADRALN; `beyond_eof` for a page of a file mapping
+    /// wholly beyond the end of the file, SIGBUS with BUS_ADRERR).
     MemFault {
         addr: u64,
         access: FaultAccess,
         misaligned: bool,
+        beyond_eof: bool,
     },
     /// The instruction budget given to the engine ran out; `pc` is the next
     /// instruction to execute. Lets the runtime check for signals and limits.

@@ -1,5 +1,8 @@
 //! Turning a compiled block's exit code (see [`crate::abi`]) into the
 //! [`Exit`] the runtime expects, with the fault address Linux would report.
+//! The faults reported here carry `beyond_eof: false` (a helper's fault on
+//! a page beyond the end of a mapped file included): the runtime asks
+//! `GuestMemory::recheck` about such a page.
 
 use crate::abi::{self, HelperFault, JitCtx};
 use vm_core::{CpuState, Exit, FaultAccess};
@@ -30,11 +33,13 @@ pub(crate) fn exit_of(code: u64, ctx: &mut JitCtx, cpu: &CpuState, mem: &GuestMe
             addr: fault_addr(mem, ctx.fault_addr, size, Perm::R),
             access: FaultAccess::Read,
             misaligned: false,
+            beyond_eof: false,
         },
         abi::EXIT_STORE_FAULT => Exit::MemFault {
             addr: fault_addr(mem, ctx.fault_addr, size, Perm::W),
             access: FaultAccess::Write,
             misaligned: false,
+            beyond_eof: false,
         },
         abi::EXIT_HELPER_FAULT => {
             let why = ctx.helper_fault;
@@ -49,6 +54,7 @@ pub(crate) fn exit_of(code: u64, ctx: &mut JitCtx, cpu: &CpuState, mem: &GuestMe
                 addr: ctx.fault_addr,
                 access,
                 misaligned,
+                beyond_eof: false,
             }
         }
         // EXIT_ILLEGAL_RM (and nothing else is produced).

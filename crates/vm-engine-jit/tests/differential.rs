@@ -483,7 +483,8 @@ fn fetch_fault_and_invalidate() {
         Exit::MemFault {
             addr: CODE + 4 + 0x10000,
             access: vm_core::FaultAccess::Exec,
-            misaligned: false
+            misaligned: false,
+            beyond_eof: false
         }
     );
     assert_eq!((cpu.pc, cpu.x[5], cpu.instret), (CODE + 4 + 0x10000, 1, 2));

@@ -16,6 +16,7 @@ use crate::syscall::{Linux, SyscallOutcome};
 const SEGV_MAPERR: i32 = 1;
 const SEGV_ACCERR: i32 = 2;
 const BUS_ADRALN: i32 = 1;
+const BUS_ADRERR: i32 = 2;
 const ILL_ILLOPC: i32 = 1;
 const TRAP_BRKPT: i32 = 1;
 
@@ -127,19 +128,42 @@ pub fn run(
                 addr,
                 access,
                 misaligned,
+                beyond_eof,
             } => {
+                // An engine may report a fault on a page beyond the end of a
+                // mapped file as an ordinary one (the JIT's helpers do): ask
+                // the memory, which re-reads the file's size. Grown over: run
+                // the instruction again (the state is precise at the fault).
+                let beyond_eof = beyond_eof
+                    || (!misaligned
+                        && match mem.recheck(addr, access_perm(access)) {
+                            Ok(()) => continue,
+                            Err(f) => f.beyond_eof,
+                        });
                 let (signal, code) = if misaligned {
                     (libc::SIGBUS, BUS_ADRALN)
+                } else if beyond_eof {
+                    (libc::SIGBUS, BUS_ADRERR)
                 } else if !mem.is_mapped(addr) {
                     (libc::SIGSEGV, SEGV_MAPERR)
                 } else {
                     (libc::SIGSEGV, SEGV_ACCERR)
                 };
                 if !linux.fault_signal(cpu, mem, signal, code, addr) {
-                    return killed(signal, cpu, mem, fault_text(mem, addr, access, misaligned));
+                    let what = fault_text(mem, addr, access, misaligned, beyond_eof);
+                    return killed(signal, cpu, mem, what);
                 }
             }
         }
+    }
+}
+
+/// The permission a faulting access needed.
+fn access_perm(access: FaultAccess) -> Perm {
+    match access {
+        FaultAccess::Read => Perm::R,
+        FaultAccess::Write => Perm::W,
+        FaultAccess::Exec => Perm::X,
     }
 }
 
@@ -163,7 +187,13 @@ fn killed(signal: i32, cpu: &CpuState, mem: &GuestMemory, what: String) -> Guest
 }
 
 /// What a faulting access did, e.g. "write to unmapped address 0x0".
-pub fn fault_text(mem: &GuestMemory, addr: u64, access: FaultAccess, misaligned: bool) -> String {
+pub fn fault_text(
+    mem: &GuestMemory,
+    addr: u64,
+    access: FaultAccess,
+    misaligned: bool,
+    beyond_eof: bool,
+) -> String {
     let verb = match access {
         FaultAccess::Read => "read from",
         FaultAccess::Write => "write to",
@@ -172,7 +202,9 @@ pub fn fault_text(mem: &GuestMemory, addr: u64, access: FaultAccess, misaligned:
     let perm = mem.perm_at(addr);
     let state = if misaligned {
         "misaligned".to_string()
-    } else if perm == Perm::NONE {
+    } else if beyond_eof {
+        "beyond-end-of-file".to_string()
+    } else if !mem.is_mapped(addr) {
         "unmapped".to_string()
     } else {
         format!("protected ({perm:?})")

@@ -62,6 +62,30 @@ enum Refresh {
 }
 
 impl GuestMemory {
+    /// Look again at a failed access that did not go through this crate's
+    /// checks (compiled code tests the permission table inline): if the page
+    /// holding `addr` is marked beyond the end of its file, the file's size
+    /// is read again. `Ok` if the file has grown over the page, so the
+    /// access can be retried; else the fault at `addr`, with `beyond_eof`
+    /// set if the page is still beyond the end and `need` is permitted.
+    /// Only a page still marked is looked at, so a retried access that fails
+    /// again on the same page gets `Err` unless the page was marked anew.
+    pub fn recheck(&self, addr: u64, need: Perm) -> Result<(), MemFault> {
+        if self.perms.get(addr / PAGE_SIZE) & BEYOND_EOF == 0 {
+            return Err(MemFault::at(addr));
+        }
+        let need = need.0 & Perm::RWX.0;
+        let fault = MemFault::at(addr);
+        self.settle(
+            fault,
+            need,
+            &|| match self.perms.get(addr / PAGE_SIZE) & need {
+                n if n == need => Ok(()),
+                _ => Err(fault),
+            },
+        )
+    }
+
     /// The slow path of a failed access check: `fault` is what the check
     /// (`retry`, which needed the table bits `need`) reported. If the
     /// faulting page lies beyond the end of its file, the file's size is

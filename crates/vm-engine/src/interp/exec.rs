@@ -82,6 +82,7 @@ enum Stop {
         addr: u64,
         access: FaultAccess,
         misaligned: bool,
+        beyond_eof: bool,
     },
     IllegalRm,
     /// A superblock side exit was taken (not a fault).
@@ -95,6 +96,7 @@ fn atomic_stop(f: AtomicFault, addr: u64, access: FaultAccess) -> Stop {
             addr,
             access,
             misaligned: true,
+            beyond_eof: false,
         },
     }
 }
@@ -104,6 +106,7 @@ fn mem_fault(f: MemFault, access: FaultAccess) -> Stop {
         addr: f.addr,
         access,
         misaligned: false,
+        beyond_eof: f.beyond_eof,
     }
 }
 
@@ -150,10 +153,12 @@ pub(crate) fn exec_block(
                     addr,
                     access,
                     misaligned,
+                    beyond_eof,
                 } => Exit::MemFault {
                     addr,
                     access,
                     misaligned,
+                    beyond_eof,
                 },
                 Stop::IllegalRm => Exit::Illegal {
                     raw: raw_insn(mem, cpu.pc),

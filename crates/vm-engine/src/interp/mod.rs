@@ -81,10 +81,13 @@ impl InterpBlock {
 pub fn translate(pc: u64, mem: &GuestMemory, trace: bool) -> Result<vm_ir::Block, Exit> {
     let mut fetch = |a: u64| mem.fetch_u16(a).ok();
     let block = vm_frontend::translate_block(pc, &mut fetch, BLOCK_INSNS_MAX).map_err(|f| {
+        // The decoder only says where the fetch failed; ask again for why.
+        let beyond_eof = mem.fetch_u16(f.addr).is_err_and(|e| e.beyond_eof);
         Exit::MemFault {
             addr: f.addr,
             access: FaultAccess::Exec,
             misaligned: false,
+            beyond_eof,
         }
     })?;
     if trace {

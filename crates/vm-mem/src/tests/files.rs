@@ -417,3 +417,27 @@ fn device_mappings_have_no_end() {
     m.store(a + P, 8, 5).unwrap();
     assert_eq!(m.load(a + P, 8), Ok(5));
 }
+
+#[test]
+fn recheck_looks_again_at_pages_beyond_end_of_file_only() {
+    let tf = TempFile::new("recheck", b"hello");
+    let f = tf.open(true);
+    let m = mem();
+    let a = map_file(&m, &f, 2, Perm::R, true);
+    assert_eq!(m.recheck(a, Perm::W), Err(MemFault::at(a)), "not marked");
+    assert_eq!(m.recheck(0x1000, Perm::R), Err(MemFault::at(0x1000)));
+    assert_eq!(m.recheck(a + P + 8, Perm::R), Err(bus(a + P + 8)));
+    assert_eq!(
+        m.recheck(a + P, Perm::W),
+        Err(MemFault::at(a + P)),
+        "read-only"
+    );
+    f.set_len(P + 1).unwrap();
+    assert_eq!(m.recheck(a + P, Perm::R), Ok(()), "grown over: retry");
+    assert_eq!(m.load(a + P, 1), Ok(0));
+    assert_eq!(
+        m.recheck(a + P, Perm::R),
+        Err(MemFault::at(a + P)),
+        "no longer marked: a failing retry is not sent back again"
+    );
+}
