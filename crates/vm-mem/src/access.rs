@@ -35,19 +35,35 @@ use crate::{GUEST_SPACE_BYTES, GuestMemory, MemFault, PAGE_SIZE, Perm};
 const PAGE_MASK: u64 = !(PAGE_SIZE - 1);
 
 impl GuestMemory {
-    /// Check an access of `size` (1..=8) bytes at `addr` needing `need` bits;
-    /// a failure goes through [`GuestMemory::settle`] (pages beyond the end
-    /// of a mapped file).
+    /// Check an access of `size` (1..=8) bytes at `addr` needing `need` bits.
+    /// The hot path is the table test alone; a failure goes out of line
+    /// (fault address, pages beyond the end of a mapped file).
     #[inline(always)]
     fn check_small(&self, addr: u64, size: u64, need: u8) -> Result<(), MemFault> {
+        let last = addr.wrapping_add(size - 1);
+        // addr < 2^38 and size <= 8, so `last` did not wrap when in space.
+        if addr < GUEST_SPACE_BYTES
+            && self.perms.get(addr / PAGE_SIZE) & need == need
+            && ((last ^ addr) & PAGE_MASK == 0 || self.perms.get(last / PAGE_SIZE) & need == need)
+        {
+            return Ok(());
+        }
+        self.check_small_failed(addr, size, need)
+    }
+
+    /// The slow path of [`GuestMemory::check_small`]: the fault, after
+    /// [`GuestMemory::settle`] had its look.
+    #[cold]
+    #[inline(never)]
+    fn check_small_failed(&self, addr: u64, size: u64, need: u8) -> Result<(), MemFault> {
         match self.check_small_table(addr, size, need) {
             Ok(()) => Ok(()),
             Err(f) => self.settle(f, need, &|| self.check_small_table(addr, size, need)),
         }
     }
 
-    /// The permission-table part of [`GuestMemory::check_small`].
-    #[inline(always)]
+    /// The permission-table part of [`GuestMemory::check_small`], with the
+    /// fault address.
     fn check_small_table(&self, addr: u64, size: u64, need: u8) -> Result<(), MemFault> {
         let last = addr.wrapping_add(size - 1);
         if addr >= GUEST_SPACE_BYTES {
