@@ -11,8 +11,10 @@
 //!
 //! How: whenever a file region is published in the permission table (mmap,
 //! mprotect, mremap), the file's size is read and the pages beyond it get
-//! [`BEYOND_EOF_ENTRY`]: no R/W/X bits, so every access check fails,
-//! including the JIT's inline one, and the fast paths stay as they are. The
+//! [`BEYOND_EOF_ENTRY`]: no R/W/X bits, so every check of this crate fails
+//! and its fast paths stay as they are (compiled code, which relies on the
+//! host MMU, meets the host's SIGBUS and repeats the access in the
+//! interpreter, which comes here). The
 //! region keeps the guest's permissions (/proc/self/maps and mprotect see
 //! the mapping as the guest made it). Only the slow path of a failed check
 //! ([`GuestMemory::settle`]) looks at such a page again: under the
@@ -62,8 +64,8 @@ enum Refresh {
 }
 
 impl GuestMemory {
-    /// Look again at a failed access that did not go through this crate's
-    /// checks (compiled code tests the permission table inline): if the page
+    /// Look again at a failed access reported without its kind (the JIT's
+    /// helpers keep only the address of a [`MemFault`]): if the page
     /// holding `addr` is marked beyond the end of its file, the file's size
     /// is read again. `Ok` if the file has grown over the page, so the
     /// access can be retried; else the fault at `addr`, with `beyond_eof`

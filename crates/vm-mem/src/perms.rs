@@ -17,8 +17,8 @@
 //! a page of a file mapping that lies wholly beyond the end of the file: its
 //! byte is [`BEYOND_EOF_ENTRY`], with no R/W/X bits and not host-writable,
 //! so every check fails and only the slow path of a failed check looks at
-//! it again (see `eof`). Compiled code tests `byte & need == need` for the
-//! R/W/X bits and ignores the rest.
+//! it again (see `eof`). Checks test `byte & need == need` for the bits
+//! they need and ignore the rest.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
