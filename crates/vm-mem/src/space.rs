@@ -99,6 +99,34 @@ impl GuestMemory {
         )
     }
 
+    /// Move private pages `[from, from+len)` to `to` by mapping `moved`'s
+    /// backing afresh there and copying the pages that may differ from it
+    /// (pages beyond the end of a file are never written, and touching
+    /// them would raise SIGBUS); the new pages end with host protection
+    /// `prot`. The host protection mirrors the guest's, so both ranges are
+    /// opened up for the copy (the old one is discarded right after).
+    pub(crate) fn copy_private(
+        &self,
+        from: u64,
+        to: u64,
+        len: u64,
+        moved: &Region,
+        prot: i32,
+    ) -> Result<(), Errno> {
+        let rw = libc::PROT_READ | libc::PROT_WRITE;
+        self.arena
+            .map(to, len, rw, host_backing(&moved.backing, moved.offset))?;
+        self.arena.protect(from, len, libc::PROT_READ)?;
+        let mut page = 0;
+        while page < len {
+            if self.perms.get((from + page) / PAGE_SIZE) & BEYOND_EOF == 0 {
+                self.arena.copy(from + page, to + page, PAGE_SIZE)?;
+            }
+            page += PAGE_SIZE;
+        }
+        self.arena.protect(to, len, prot)
+    }
+
     /// Unmap `[start, end)` (page-aligned, inside the guest space) in all three places.
     pub(crate) fn discard(&self, space: &mut Space, start: u64, end: u64) -> Result<(), Errno> {
         if start >= end {
@@ -405,15 +433,7 @@ impl GuestMemory {
             let tail = new_len - len;
             let prot = moved.backing.host_prot(moved.perm);
             if self.arena.move_private(from, to, len).is_err() {
-                self.arena
-                    .map(to, len, prot, host_backing(&moved.backing, moved.offset))?;
-                let mut page = 0;
-                while page < len {
-                    if self.perms.get((from + page) / PAGE_SIZE) & BEYOND_EOF == 0 {
-                        self.arena.copy(from + page, to + page, PAGE_SIZE)?;
-                    }
-                    page += PAGE_SIZE;
-                }
+                self.copy_private(from, to, len, &moved, prot)?;
             }
             if tail > 0 {
                 let backing = host_backing(&moved.backing, moved.offset + len);

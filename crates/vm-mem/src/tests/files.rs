@@ -441,3 +441,39 @@ fn recheck_looks_again_at_pages_beyond_end_of_file_only() {
         "no longer marked: a failing retry is not sent back again"
     );
 }
+
+#[test]
+fn copying_a_protected_private_mapping_keeps_contents_and_protection() {
+    // The fallback of a moving mremap when the host cannot move the
+    // pages: both the old pages (PROT_NONE or read-only on the host, as
+    // the guest's) and the new ones must be opened up for the copy.
+    let tf = TempFile::new("copy-private", &two_pages());
+    let f = tf.open(false);
+    let m = mem();
+    for perm in [Perm::NONE, Perm::R, Perm::RW] {
+        let a = map_file(&m, &f, 2, Perm::RW, false);
+        m.store(a + P + 5, 1, 0x99).unwrap();
+        m.protect(a, 2 * P, perm).unwrap();
+        let space = m.lock();
+        let (start, region) = space.regions.containing(a).expect("mapped");
+        assert_eq!(start, a);
+        let mut moved = region.clone();
+        moved.end = 0x300_0000 + 2 * P;
+        drop(space);
+        let prot = moved.backing.host_prot(perm);
+        m.copy_private(a, 0x300_0000, 2 * P, &moved, prot).unwrap();
+        // Read the copy through the host view, the protection opened.
+        m.arena.protect(0x300_0000, 2 * P, libc::PROT_READ).unwrap();
+        // SAFETY: the two pages at the copy are mapped host-readable just
+        // above, inside the arena.
+        let copy = unsafe { std::slice::from_raw_parts(m.base().add(0x300_0000), 2 * P as usize) };
+        assert_eq!(copy[0], 0x11, "{perm:?}");
+        assert_eq!(
+            copy[P as usize + 5],
+            0x99,
+            "{perm:?}: the private write moved"
+        );
+        m.unmap(a, 2 * P).unwrap();
+        m.arena.release(0x300_0000, 2 * P).unwrap();
+    }
+}
