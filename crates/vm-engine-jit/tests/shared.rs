@@ -180,12 +180,18 @@ fn flushes_and_invalidations_while_threads_run() {
             "jit",
             JitConfig {
                 region_threshold: 0,
-                ..config(Mode::Jit, false, 64 << 10)
+                ..config(Mode::Jit, false, 32 << 10)
             },
         ),
         (
+            "tiered",
+            config(Mode::Tiered { threshold: 2 }, false, 12 << 10),
+        ),
+        // How much the worker compiles before the threads finish depends
+        // on the scheduler: here only the results are checked.
+        (
             "tiered-background",
-            config(Mode::Tiered { threshold: 2 }, true, 24 << 10),
+            config(Mode::Tiered { threshold: 2 }, true, 12 << 10),
         ),
     ] {
         let shared = SharedJit::new(cfg).expect("host supported");
@@ -199,7 +205,9 @@ fn flushes_and_invalidations_while_threads_run() {
         }
         let s = JitEngine::with_shared(&shared).stats();
         eprintln!("{name}: {s:?}");
-        assert!(s.code_flushes > 0, "{name}: memory never filled: {s:?}");
-        assert!(s.insns_compiled > 0, "{name}: {s:?}");
+        if name != "tiered-background" {
+            assert!(s.code_flushes > 0, "{name}: memory never filled: {s:?}");
+            assert!(s.insns_compiled > 0, "{name}: {s:?}");
+        }
     }
 }
