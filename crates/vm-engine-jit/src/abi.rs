@@ -38,7 +38,7 @@ pub struct JitCtx {
     pub mem_base: *mut u8,
     /// The guest memory, for helpers (atomics).
     pub mem: *const GuestMemory,
-    /// Guest address of a failed access (set by compiled code or a helper).
+    /// Guest address of a helper's failed access.
     pub fault_addr: u64,
     /// Set nonzero by a helper that failed; see [`HelperFault`].
     pub helper_fault: u64,
@@ -245,11 +245,6 @@ pub const EXIT_BREAKPOINT: u64 = 2;
 pub const EXIT_ILLEGAL: u64 = 3;
 /// `fence.i` retired; `cpu.pc` is the next instruction.
 pub const EXIT_FENCE_I: u64 = 4;
-/// A load at `cpu.pc` failed its check; access size in bits 8..16, address
-/// in [`JitCtx::fault_addr`].
-pub const EXIT_LOAD_FAULT: u64 = 5;
-/// As [`EXIT_LOAD_FAULT`] for a store.
-pub const EXIT_STORE_FAULT: u64 = 6;
 /// A helper failed ([`JitCtx::helper_fault`], [`JitCtx::fault_addr`]).
 pub const EXIT_HELPER_FAULT: u64 = 7;
 /// A dynamic rounding mode met a reserved `frm` at `cpu.pc`.
@@ -286,8 +281,6 @@ pub const INSTRET: i32 = offset_of!(CpuState, instret) as i32;
 pub const CTX_MEM_BASE: i32 = offset_of!(JitCtx, mem_base) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_SITE: i32 = offset_of!(JitCtx, site) as i32;
-/// See [`CTX_MEM_BASE`].
-pub const CTX_FAULT_ADDR: i32 = offset_of!(JitCtx, fault_addr) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_HELPER_FAULT: i32 = offset_of!(JitCtx, helper_fault) as i32;
 /// See [`CTX_MEM_BASE`].
