@@ -6,7 +6,11 @@
 //! in the `tail` calling convention taking `(cpu, ctx, from)`. Rust cannot
 //! call that convention, so the dispatcher enters compiled code through a
 //! small trampoline ([`EnterFn`], compiled once per code memory) that calls
-//! it and returns its result.
+//! it and returns its result. The trampoline sets the pinned register
+//! (r15) to the arena base (`JitCtx::mem_base`), which all compiled code
+//! reads for its guest accesses; r15 is therefore not preserved, and the
+//! trampoline is only called through `crate::hostfault::call`, which saves
+//! it (and turns host faults into exits).
 //!
 //! Before leaving, compiled code has written back every guest register it
 //! may have changed, set `cpu.pc` and added the retired instructions to
@@ -26,7 +30,8 @@ use vm_core::CpuState;
 use vm_mem::GuestMemory;
 
 /// The entry trampoline: runs the compiled block at `code` (and whatever it
-/// chains to) and returns the exit code.
+/// chains to) and returns the exit code. Call it only through
+/// `crate::hostfault::call` (it clobbers the callee-saved r15).
 pub type EnterFn =
     unsafe extern "C" fn(cpu: *mut CpuState, ctx: *mut JitCtx, code: *const u8) -> u64;
 

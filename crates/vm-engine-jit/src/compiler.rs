@@ -189,6 +189,10 @@ impl Compiler {
             b.switch_to_block(e);
             let p = b.block_params(e).to_vec();
             let sig = b.import_signature(block_sig());
+            let base = b
+                .ins()
+                .load(I64, MemFlagsData::trusted(), p[1], abi::CTX_MEM_BASE);
+            b.ins().set_pinned_reg(base);
             let zero = b.ins().iconst(I64, 0);
             let call = b.ins().call_indirect(sig, p[2], &[p[0], p[1], zero]);
             let r = b.inst_results(call)[0];
@@ -338,6 +342,11 @@ fn make_isa(opt_level: &str, regalloc: &str) -> Result<OwnedTargetIsa, JitError>
     // Nothing unwinds through compiled code (helpers do not panic across
     // it), so no unwind information.
     flags.set("unwind_info", "false").map_err(|e| host(&e))?;
+    // The arena base lives in the pinned register (r15) for all compiled
+    // code: the entry trampoline sets it, nothing else writes it.
+    flags
+        .set("enable_pinned_reg", "true")
+        .map_err(|e| host(&e))?;
     // Cranelift's IR verifier costs about as much as the rest of a
     // baseline compile; keep it for debug builds (and so for tests).
     let verify = if cfg!(debug_assertions) {

@@ -625,7 +625,7 @@ impl<'a> Lower<'a, '_> {
                 guest_flags()
             }
         };
-        let base = self.ctx_word(abi::CTX_MEM_BASE);
+        let base = self.b.ins().get_pinned_reg(I64);
         (self.b.ins().iadd(base, ea), flags)
     }
 
@@ -649,20 +649,12 @@ impl<'a> Lower<'a, '_> {
         };
         self.b.switch_to_block(blk);
         self.b.seal_block(blk);
-        let base = self.ctx_word(abi::CTX_MEM_BASE);
+        let base = self.b.ins().get_pinned_reg(I64);
         let at = self.b.ins().iadd_imm_s(base, GUEST_SPACE_BYTES as i64);
         // A trapping load without a site trap code: the fault is looked
         // up by the site number just stored.
         self.b.ins().uload8(I32, guest_flags(), at, 0);
         self.b.ins().trap(TrapCode::HEAP_OUT_OF_BOUNDS);
-    }
-
-    /// A word of the `JitCtx`, loaded where used: the arena base is loaded
-    /// at each access rather than held in a register for the whole
-    /// function (in loops, registers are worth more to guest registers;
-    /// the load hits L1).
-    fn ctx_word(&mut self, offset: i32) -> V {
-        self.b.ins().load(I64, host_flags(), self.ctx, offset)
     }
 
     fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {

@@ -13,7 +13,7 @@ use vm_engine::interp::{BlockEnd, InterpBlock, Slots};
 use vm_ir::{
     Block, Builder, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, Global, Inst, RoundMode, Terminator,
 };
-use vm_mem::GuestMemory;
+use vm_mem::{ARENA_GUARD_BYTES, GUEST_SPACE_BYTES, GuestMemory};
 
 thread_local! {
     /// Helper calls made by compiled code on this thread.
@@ -276,9 +276,17 @@ fn prepare(c: &mut Compiler, block: &Block) -> Pair {
 /// The JIT state after running `p` from `cpu`, and whether it ran to the end.
 fn run_jit(c: &Compiler, p: &Pair, mut cpu: CpuState, mem: &GuestMemory) -> (CpuState, bool) {
     let mut ctx = JitCtx::new(mem);
+    let base = mem.base() as usize;
+    let arena = (
+        base,
+        base + (GUEST_SPACE_BYTES + ARENA_GUARD_BYTES) as usize,
+    );
     // SAFETY: `p.code` was compiled by `c` for the block contract against
-    // the arena `ctx` describes; its link data is alive; `cpu` is ours.
-    let r = unsafe { (c.enter())(&mut cpu, &mut ctx, p.code) };
+    // the arena `ctx` describes, in `c`'s code memory; its link data is
+    // alive; `cpu` is ours.
+    let r = unsafe {
+        crate::hostfault::call(c.enter(), &mut cpu, &mut ctx, p.code, c.code_range(), arena)
+    };
     (cpu, r == abi::EXIT_NEXT)
 }
 
