@@ -14,45 +14,24 @@
 //! reported in guest instructions. Run with
 //! `cargo bench -p vm-engine-jit --bench compile_block`.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
+use support::{b_type, i_type, map_fixed, r_type, s_type, write_code};
 use vm_engine::EngineConfig;
 use vm_engine::interp::InterpBlock;
 use vm_engine_jit::{BLOCK_INSNS_MAX, JitEngine};
 use vm_ir::Terminator;
-use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+use vm_mem::{GuestMemory, Perm};
 
 /// Guest instructions per benchmarked block (the branch included).
 const SIZES: [usize; 4] = [4, 16, 32, 64];
 
 /// Guest address of the first block; each block gets its own page.
 const CODE: u64 = 0x10000;
-
-fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-
-fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = imm as u32;
-    ((i >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
-}
-
-fn b_type(off: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = off as u32;
-    ((i >> 12) & 1) << 31
-        | ((i >> 5) & 0x3f) << 25
-        | rs2 << 20
-        | rs1 << 15
-        | f3 << 12
-        | ((i >> 1) & 0xf) << 8
-        | ((i >> 11) & 1) << 7
-        | 0x63
-}
 
 /// `n` instruction words: `n - 1` of the integer mix, then
 /// `bne a0, a1, <block start>`.
@@ -80,21 +59,11 @@ fn block_words(n: usize) -> Vec<u32> {
 /// start PCs, by size.
 fn setup() -> (GuestMemory, Vec<(usize, u64)>) {
     let mem = GuestMemory::new().expect("guest arena");
-    let fixed = MapFlags {
-        fixed: true,
-        ..MapFlags::default()
-    };
-    let len = SIZES.len() as u64 * 0x1000;
-    mem.map(CODE, len, Perm::RX, fixed, Backing::Anonymous, "code")
-        .expect("map code");
+    map_fixed(&mem, CODE, SIZES.len() as u64 * 0x1000, Perm::RX, "code");
     let mut blocks = Vec::new();
     for (i, &n) in SIZES.iter().enumerate() {
         let pc = CODE + i as u64 * 0x1000;
-        let bytes: Vec<u8> = block_words(n)
-            .iter()
-            .flat_map(|w| w.to_le_bytes())
-            .collect();
-        mem.write_bytes_force(pc, &bytes).expect("write code");
+        write_code(&mem, pc, &block_words(n));
         blocks.push((n, pc));
     }
     (mem, blocks)

@@ -9,10 +9,13 @@
 //! that make it illegal), `instret`/`cycle` reads, and forward branches and
 //! jumps; each ends with `ecall`.
 
+mod support;
+
+use support::{b_type, cpu_at, i_type, j_type, map_fixed, memory_with_code, r_type, s_type};
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
 use vm_engine_jit::{JitConfig, JitEngine, Mode};
-use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+use vm_mem::{GuestMemory, Perm};
 
 const CODE: u64 = 0x10000;
 /// RW scratch pages 0x20000..0x22000, R page 0x22000, unmapped 0x23000.
@@ -33,37 +36,6 @@ impl Rng {
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len() as u64) as usize]
     }
-}
-
-fn r_type(f7: u32, rs2: u32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-fn s_type(imm: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = imm as u32;
-    ((i >> 5) & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (i & 0x1f) << 7 | 0x23
-}
-fn b_type(off: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = off as u32;
-    ((i >> 12) & 1) << 31
-        | ((i >> 5) & 0x3f) << 25
-        | rs2 << 20
-        | rs1 << 15
-        | f3 << 12
-        | ((i >> 1) & 0xf) << 8
-        | ((i >> 11) & 1) << 7
-        | 0x63
-}
-fn j_type(off: i32, rd: u32) -> u32 {
-    let i = off as u32;
-    ((i >> 20) & 1) << 31
-        | ((i >> 1) & 0x3ff) << 21
-        | ((i >> 11) & 1) << 20
-        | ((i >> 12) & 0xff) << 12
-        | rd << 7
-        | 0x6f
 }
 
 /// Registers a program may write (x27..x31 hold scratch addresses).
@@ -286,43 +258,15 @@ fn random_insn(rng: &mut Rng, i: usize, n: usize) -> u32 {
 
 /// Guest memory with `code` at CODE and the scratch pages.
 fn setup(code: &[u32], scratch: &[u8]) -> GuestMemory {
-    let mem = GuestMemory::new().expect("arena");
-    let fixed = MapFlags {
-        fixed: true,
-        ..MapFlags::default()
-    };
-    let code_len = (code.len() as u64 * 4).div_ceil(4096) * 4096;
-    mem.map(CODE, code_len, Perm::RX, fixed, Backing::Anonymous, "code")
-        .expect("map code");
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    mem.write_bytes_force(CODE, &bytes).expect("write code");
-    mem.map(
-        SCRATCH,
-        SCRATCH_LEN,
-        Perm::RW,
-        fixed,
-        Backing::Anonymous,
-        "",
-    )
-    .expect("map scratch");
-    mem.map(
-        SCRATCH + SCRATCH_LEN,
-        0x1000,
-        Perm::R,
-        fixed,
-        Backing::Anonymous,
-        "",
-    )
-    .expect("map r");
+    let mem = memory_with_code(CODE, code);
+    map_fixed(&mem, SCRATCH, SCRATCH_LEN, Perm::RW, "");
+    map_fixed(&mem, SCRATCH + SCRATCH_LEN, 0x1000, Perm::R, "");
     mem.write_bytes(SCRATCH, scratch).expect("fill scratch");
     mem
 }
 
 fn initial_cpu(rng: &mut Rng) -> CpuState {
-    let mut cpu = CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    };
+    let mut cpu = cpu_at(CODE);
     for r in 1..32 {
         cpu.x[r] = match rng.below(4) {
             0 => rng.below(64),
@@ -447,10 +391,7 @@ fn budget_and_loops_match_the_interpreter() {
         0x0000_0073,                 // ecall
     ];
     for budget in [0, 1, 7, 50, 1000] {
-        let cpu = CpuState {
-            pc: CODE,
-            ..CpuState::default()
-        };
+        let cpu = cpu_at(CODE);
         let mut interp = block_interpreter();
         let mut j = jit();
         let want = run_engine(&mut interp, &code, &[], &cpu, budget);
@@ -458,10 +399,7 @@ fn budget_and_loops_match_the_interpreter() {
         assert_eq!(got.0, want.0, "budget {budget}");
         assert_eq!(got.1, want.1, "budget {budget}");
     }
-    let cpu = CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    };
+    let cpu = cpu_at(CODE);
     let (exit, end, _) = run_engine(&mut jit(), &code, &[], &cpu, u64::MAX);
     assert_eq!(exit, Exit::Syscall);
     assert_eq!(end.x[6], (1..=100).sum::<u64>());
@@ -473,10 +411,7 @@ fn fetch_fault_and_invalidate() {
     let mut j = jit();
     let mem = setup(&[i_type(1, 0, 0, 5, 0x13), j_type(0x10000, 0)], &[]);
     // Jump into unmapped memory: an exec fault at the target.
-    let mut cpu = CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    };
+    let mut cpu = cpu_at(CODE);
     let exit = j.run(&mut cpu, &mem, u64::MAX);
     assert_eq!(
         exit,
@@ -636,10 +571,7 @@ fn invalidation_unlinks_chained_blocks() {
     ];
     for (name, mut engine) in loop_engines() {
         let mem = setup(&code, &[]);
-        let mut cpu = CpuState {
-            pc: CODE,
-            ..CpuState::default()
-        };
+        let mut cpu = cpu_at(CODE);
         assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
         assert_eq!((cpu.x[5], cpu.x[6]), (0, 1000), "{name}");
         // B now subtracts 2 (x5 = 1000 is even, so the loop still ends).
@@ -692,15 +624,8 @@ fn recursion_matches_the_interpreter_in_every_mode() {
         .into_iter()
         .enumerate()
     {
-        let cpu = CpuState {
-            pc: CODE,
-            x: {
-                let mut x = [0; 32];
-                x[sp as usize] = stack;
-                x
-            },
-            ..CpuState::default()
-        };
+        let mut cpu = cpu_at(CODE);
+        cpu.x[sp as usize] = stack;
         for slice in [u64::MAX, 1, 13, 97] {
             let want = run_sliced(&mut block_interpreter(), &code, &[], &cpu, slice);
             let last = &want.0.last().expect("ran").1;
@@ -756,17 +681,11 @@ fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
     ];
     let mem = setup(&code, &[]);
     let mut reference = vm_engine::Interpreter::new(Default::default());
-    let mut cpu = CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    };
+    let mut cpu = cpu_at(CODE);
     assert_eq!(reference.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
     assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000), "interp");
     let mut engine = jit();
-    let mut cpu = CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    };
+    let mut cpu = cpu_at(CODE);
     assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
     assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000));
     let s = engine.stats();

@@ -5,11 +5,14 @@
 //! exactly as the interpreter does, and each block is translated once for
 //! all threads.
 
+mod support;
+
 use std::sync::Arc;
+use support::{b_type, cpu_at, i_type, memory_with_code};
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
 use vm_engine_jit::{JitConfig, JitEngine, Mode, SharedJit};
-use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
+use vm_mem::GuestMemory;
 
 const CODE: u64 = 0x10000;
 /// Blocks in the loop body.
@@ -17,20 +20,6 @@ const K: usize = 120;
 const ITERS: i32 = 1000;
 const THREADS: usize = 4;
 
-fn i_type(imm: i32, rs1: u32, f3: u32, rd: u32, op: u32) -> u32 {
-    ((imm as u32) & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op
-}
-fn b_type(off: i32, rs2: u32, rs1: u32, f3: u32) -> u32 {
-    let i = off as u32;
-    ((i >> 12) & 1) << 31
-        | ((i >> 5) & 0x3f) << 25
-        | rs2 << 20
-        | rs1 << 15
-        | f3 << 12
-        | ((i >> 1) & 0xf) << 8
-        | ((i >> 11) & 1) << 7
-        | 0x63
-}
 /// `jal x0, +4`: ends a block, continues with the next instruction.
 const NEXT: u32 = (4 >> 1) << 21 | 0x6f;
 
@@ -49,25 +38,7 @@ fn program() -> Vec<u32> {
 }
 
 fn setup() -> GuestMemory {
-    let code = program();
-    let mem = GuestMemory::new().expect("arena");
-    let fixed = MapFlags {
-        fixed: true,
-        ..MapFlags::default()
-    };
-    let len = (code.len() as u64 * 4).div_ceil(4096) * 4096;
-    mem.map(CODE, len, Perm::RX, fixed, Backing::Anonymous, "code")
-        .expect("map code");
-    let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
-    mem.write_bytes_force(CODE, &bytes).expect("write code");
-    mem
-}
-
-fn start() -> CpuState {
-    CpuState {
-        pc: CODE,
-        ..CpuState::default()
-    }
+    memory_with_code(CODE, &program())
 }
 
 /// Run to the `ecall` in budget slices of `slice`; `between` runs after
@@ -78,7 +49,7 @@ fn run_to_ecall(
     slice: u64,
     mut between: impl FnMut(&mut dyn Engine, u64),
 ) -> CpuState {
-    let mut cpu = start();
+    let mut cpu = cpu_at(CODE);
     for n in 0.. {
         match engine.run(&mut cpu, mem, slice) {
             Exit::Budget => between(engine, n),
