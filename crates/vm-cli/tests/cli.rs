@@ -2,20 +2,12 @@
 //! with status 1 (clap's usage errors: status 2), never a panic; and a few
 //! end-to-end runs check how the guest's ending becomes the VM's.
 
+mod common;
+
+use common::{SYSROOT, compile_snippet, stderr, vm, vm_run};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn vm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(args)
-        .output()
-        .expect("run vm")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Output;
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -99,37 +91,19 @@ fn malformed_env_option() {
 
 // ---- End-to-end runs (need the riscv64 cross compiler) ----
 
-/// Compile `src` (C) statically for riscv64 into `dir`; None if the
-/// toolchain is missing outside CI.
-fn compile(dir: &Path, name: &str, src: &str, extra: &[&str]) -> Option<PathBuf> {
-    let ok = Command::new("riscv64-linux-gnu-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "riscv64-linux-gnu-gcc missing"
-        );
-        eprintln!("note: riscv64-linux-gnu-gcc missing, skipping");
-        return None;
-    }
-    let c = dir.join(format!("{name}.c"));
-    std::fs::write(&c, src).unwrap();
-    let exe = dir.join(name);
-    let out = Command::new("riscv64-linux-gnu-gcc")
-        .args(["-O1", "-o"])
-        .arg(&exe)
-        .arg(&c)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(exe)
+/// Compiles the C program `src` with `flags` in a scratch directory, hands
+/// the executable to `run` (which runs it under `vm`) and removes the
+/// directory; `None` when the cross compiler is missing outside CI.
+fn run_snippet<T>(
+    name: &str,
+    src: &str,
+    flags: &[&str],
+    run: impl FnOnce(&Path) -> T,
+) -> Option<T> {
+    let d = scratch(name);
+    let result = compile_snippet(&d, name, src, flags).map(|exe| run(&exe));
+    std::fs::remove_dir_all(&d).ok();
+    result
 }
 
 const ARGS_ENV: &str = r#"
@@ -145,18 +119,18 @@ int main(int argc, char **argv) {
 
 #[test]
 fn guest_args_env_and_exit_status() {
-    let d = scratch("args");
-    let Some(exe) = compile(&d, "args", ARGS_ENV, &["-static"]) else {
-        return;
-    };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "-E", "VM_T_A=x", "-U", "VM_T_B"])
-        .arg(&exe)
-        .args(["--strace", "-v"])
+    let Some(o) = run_snippet("args", ARGS_ENV, &["-static"], |exe| {
+        vm_run(
+            &["-E", "VM_T_A=x", "-U", "VM_T_B"],
+            exe,
+            &["--strace", "-v"],
+        )
         .env("VM_T_B", "host")
         .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
+        .unwrap()
+    }) else {
+        return;
+    };
     assert_eq!(o.status.code(), Some(42), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -177,22 +151,13 @@ int main(int argc, char **argv) {
 
 #[test]
 fn guest_death_by_signal() {
-    let d = scratch("crash");
-    let Some(exe) = compile(&d, "crash", CRASH, &["-static"]) else {
+    let Some((abort, segv)) = run_snippet("crash", CRASH, &["-static"], |exe| {
+        let abort = vm_run(&[], exe, &[]).output().unwrap();
+        let segv = vm_run(&[], exe, &["x"]).output().unwrap();
+        (abort, segv)
+    }) else {
         return;
     };
-    let abort = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    let segv = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .arg("x")
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(abort.status.signal(), Some(SIGABRT), "{}", stderr(&abort));
     assert_eq!(segv.status.signal(), Some(SIGSEGV), "{}", stderr(&segv));
     let err = stderr(&segv);
@@ -214,16 +179,11 @@ const SIGABRT: i32 = 6;
 
 #[test]
 fn strace_and_stats() {
-    let d = scratch("strace");
-    let Some(exe) = compile(&d, "hello", "int main(void){return 0;}", &["-static"]) else {
+    let Some(o) = run_snippet("strace", "int main(void){return 0;}", &["-static"], |exe| {
+        vm_run(&["--strace", "--stats"], exe, &[]).output().unwrap()
+    }) else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "--strace", "--stats"])
-        .arg(&exe)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(o.status.code(), Some(0));
     let err = stderr(&o);
     let pid = o
@@ -241,24 +201,15 @@ fn strace_and_stats() {
 
 #[test]
 fn dynamic_program_needs_sysroot() {
-    let sysroot = Path::new("/usr/riscv64-linux-gnu");
-    let d = scratch("dyn");
-    let Some(exe) = compile(&d, "dyn", ARGS_ENV, &[]) else {
+    let Some((without, with)) = run_snippet("dyn", ARGS_ENV, &[], |exe| {
+        let without = vm_run(&["-L", "/nonexistent-sysroot"], exe, &[])
+            .output()
+            .unwrap();
+        let with = vm_run(&["-L", SYSROOT], exe, &["a"]).output().unwrap();
+        (without, with)
+    }) else {
         return;
     };
-    let without = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "-L", "/nonexistent-sysroot"])
-        .arg(&exe)
-        .output()
-        .unwrap();
-    let with = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "-L"])
-        .arg(sysroot)
-        .arg(&exe)
-        .arg("a")
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_error(
         &without,
         "program interpreter '/lib/ld-linux-riscv64-lp64d.so.1' not found",
@@ -305,17 +256,11 @@ int main(int argc, char **argv) {
 
 #[test]
 fn fork_execve_and_posix_spawn() {
-    let d = scratch("fork");
-    let Some(exe) = compile(&d, "fork", FORK_EXEC, &["-static"]) else {
+    let Some(o) = run_snippet("fork", FORK_EXEC, &["-static"], |exe| {
+        vm_run(&[], exe, &[]).env_remove("FT").output().unwrap()
+    }) else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .env_remove("FT")
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -363,16 +308,11 @@ int main(void) {
 
 #[test]
 fn signal_handlers_frames_and_sigreturn() {
-    let d = scratch("signals");
-    let Some(exe) = compile(&d, "signals", SIGNALS, &["-static"]) else {
+    let Some(o) = run_snippet("signals", SIGNALS, &["-static"], |exe| {
+        vm_run(&[], exe, &[]).output().unwrap()
+    }) else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(o.status.signal(), Some(SIGTERM), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -421,16 +361,11 @@ int main(void) {
 
 #[test]
 fn host_signals_reach_guest_handlers() {
-    let d = scratch("async");
-    let Some(exe) = compile(&d, "async", ASYNC_SIGNALS, &["-static"]) else {
+    let Some(o) = run_snippet("async", ASYNC_SIGNALS, &["-static"], |exe| {
+        vm_run(&[], exe, &[]).output().unwrap()
+    }) else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(o.status.signal(), Some(SIGPIPE), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -473,16 +408,11 @@ int main(void) {
 
 #[test]
 fn pthreads_share_memory_and_join() {
-    let d = scratch("threads");
-    let Some(exe) = compile(&d, "threads", THREADS, &["-static", "-pthread"]) else {
+    let Some(o) = run_snippet("threads", THREADS, &["-static", "-pthread"], |exe| {
+        vm_run(&[], exe, &[]).output().unwrap()
+    }) else {
         return;
     };
-    let o = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .arg("run")
-        .arg(&exe)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&d).ok();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -513,19 +443,17 @@ int main(void) {
 
 #[test]
 fn instret_counts_ecall_and_every_instruction() {
-    let d = scratch("instret");
-    let Some(exe) = compile(&d, "instret", INSTRET, &["-static"]) else {
-        return;
-    };
-    for engine in ["interp", "jit", "tiered"] {
-        let o = vm(&["run", "--engine", engine, exe.to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        // rdinstret, li, ecall | rdinstret, 3 nops.
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout),
-            "3 4\n",
-            "engine {engine}"
-        );
-    }
-    std::fs::remove_dir_all(&d).ok();
+    // Without the cross compiler (outside CI) this checks nothing.
+    run_snippet("instret", INSTRET, &["-static"], |exe| {
+        for engine in common::ENGINES {
+            let o = vm(&["run", "--engine", engine, exe.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            // rdinstret, li, ecall | rdinstret, 3 nops.
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                "3 4\n",
+                "engine {engine}"
+            );
+        }
+    });
 }

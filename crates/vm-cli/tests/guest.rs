@@ -3,7 +3,7 @@
 //! Every C or assembly program in `tests/guest/` is cross-compiled at test
 //! time (static glibc, at each optimisation level it asks for), run under
 //! `qemu-riscv64` (the reference) and under the `vm` binary with each engine
-//! in [`ENGINES`], and the two runs must agree on stdout and on how the
+//! in [`common::ENGINES`], and the two runs must agree on stdout and on how the
 //! process ended (exit status or death signal). The qemu run must also match
 //! the expectation the program declares, and the runs at different
 //! optimisation levels must print the same thing, so a wrong test program
@@ -31,59 +31,27 @@
 //! All mismatches are collected and reported together at the end, each with
 //! a short diff. Environment:
 //! - `GUEST_TEST=a,b` runs only the programs whose name contains `a` or `b`;
-//! - `GUEST_ENGINES=interp,jit` overrides [`ENGINES`] (empty: qemu only);
+//! - `GUEST_ENGINES=interp,jit` overrides [`common::ENGINES`] (empty: qemu only);
 //! - `CI` set: a missing cross compiler or qemu fails the test instead of
 //!   skipping it.
 
 mod common;
 
-use std::collections::BTreeMap;
+use common::differential::{
+    Ending, Outcome, compare, engines_from_env, fresh_run_dir, guest_command, parallel_map,
+    run_captured,
+};
+use common::{CROSS_GCC, QEMU, SYSROOT};
 use std::fs;
-use std::io;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-/// Engines the VM is run with; adding an engine is adding a name here.
-const ENGINES: &[&str] = &["interp", "jit", "tiered"];
-/// The cross compiler used to build the guest programs.
-const GCC: &str = "riscv64-linux-gnu-gcc";
-/// The reference emulator.
-const QEMU: &str = "qemu-riscv64";
 /// The disassembler used to check which compressed forms a program uses.
 const OBJDUMP: &str = "riscv64-linux-gnu-objdump";
-/// Guest sysroot for dynamically linked programs.
-const SYSROOT: &str = "/usr/riscv64-linux-gnu";
 /// Wall-clock limit for one guest run.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
-/// Lines of context shown around a stdout difference.
-const DIFF_CONTEXT_LINES: usize = 3;
-/// Most differing lines shown per side in one diff snippet.
-const DIFF_LINES_MAX: usize = 12;
-
-/// How a guest program is expected to end.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ending {
-    /// Normal exit with this status.
-    Exit(i32),
-    /// Killed by this signal.
-    Signal(i32),
-    /// Did not finish within [`RUN_TIMEOUT`].
-    TimedOut,
-}
-
-impl std::fmt::Display for Ending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ending::Exit(code) => write!(f, "exit {code}"),
-            Ending::Signal(sig) => write!(f, "signal {sig}"),
-            Ending::TimedOut => write!(f, "timeout after {}s", RUN_TIMEOUT.as_secs()),
-        }
-    }
-}
 
 /// A guest program and the settings from its `// guest-test:` header.
 #[derive(Clone, Debug)]
@@ -102,22 +70,14 @@ struct Program {
     expected_stdout: Option<PathBuf>,
 }
 
-/// What one run of a guest program produced.
-#[derive(Debug)]
-struct Outcome {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    ending: Ending,
-}
-
 /// Where the guest program sources live.
 fn guest_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guest")
+    common::repo_path("tests/guest")
 }
 
 /// Scratch space for built binaries and per-run directories.
 fn work_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest-tests")
+    common::target_tmp("guest-tests")
 }
 
 /// Parses the `// guest-test:` header lines of a program source.
@@ -170,12 +130,7 @@ fn parse_program(source: &Path) -> Result<Program, String> {
 
 /// All programs in `tests/guest/`, filtered by `GUEST_TEST`.
 fn discover() -> Result<Vec<Program>, String> {
-    let filter: Vec<String> = std::env::var("GUEST_TEST")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let filter = common::env_list("GUEST_TEST").unwrap_or_default();
     let dir = guest_dir();
     let mut sources: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -193,18 +148,13 @@ fn discover() -> Result<Vec<Program>, String> {
     Ok(programs)
 }
 
-/// Modification time of `path`, if it exists.
-fn mtime(path: &Path) -> Option<SystemTime> {
-    fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 /// Newest modification time of the shared headers a program may include.
 fn headers_mtime() -> Option<SystemTime> {
     fs::read_dir(guest_dir())
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "h"))
-        .filter_map(|p| mtime(&p))
+        .filter_map(|p| common::mtime(&p))
         .max()
 }
 
@@ -215,10 +165,8 @@ fn build(prog: &Program, opt: &str, object_only: bool) -> Result<PathBuf, String
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let suffix = if object_only { ".o" } else { "" };
     let out = dir.join(format!("{}-{opt}{suffix}", prog.name));
-    let newest_input = mtime(&prog.source).max(headers_mtime());
-    if let (Some(built), Some(input)) = (mtime(&out), newest_input)
-        && built > input
-    {
+    let newest_input = common::mtime(&prog.source).max(headers_mtime());
+    if common::newer_than(&out, newest_input) {
         return Ok(out);
     }
     // Build under a unique name then rename, so concurrent tests never see
@@ -228,7 +176,7 @@ fn build(prog: &Program, opt: &str, object_only: bool) -> Result<PathBuf, String
         prog.name,
         thread::current().id()
     ));
-    let mut cmd = Command::new(GCC);
+    let mut cmd = Command::new(CROSS_GCC);
     cmd.arg(format!("-{opt}"))
         .arg("-g0")
         .arg("-Wall")
@@ -246,58 +194,9 @@ fn build(prog: &Program, opt: &str, object_only: bool) -> Result<PathBuf, String
     }
     cmd.args(&prog.flags)
         .arg(&prog.source)
-        .args(if object_only { &[][..] } else { &prog.libs[..] })
-        .arg("-o")
-        .arg(&tmp);
-    let output = cmd
-        .output()
-        .map_err(|e| format!("{}: cannot run {GCC}: {e}", prog.name))?;
-    if !output.status.success() {
-        let _ = fs::remove_file(&tmp);
-        return Err(format!(
-            "{}-{opt}: build failed:\n{}",
-            prog.name,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+        .args(if object_only { &[][..] } else { &prog.libs[..] });
+    common::build_then_rename(cmd, &tmp, &out, &format!("{}-{opt}", prog.name))?;
     Ok(out)
-}
-
-/// Runs `cmd` with stdout/stderr captured through files (no pipe deadlock
-/// on large outputs), killing it after [`RUN_TIMEOUT`].
-fn run_captured(mut cmd: Command, scratch: &Path) -> io::Result<Outcome> {
-    let out_path = scratch.with_extension("stdout");
-    let err_path = scratch.with_extension("stderr");
-    cmd.stdin(Stdio::null())
-        .stdout(fs::File::create(&out_path)?)
-        .stderr(fs::File::create(&err_path)?);
-    let mut child = cmd.spawn()?;
-    let start = Instant::now();
-    let status: Option<ExitStatus> = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            child.kill()?;
-            child.wait()?;
-            break None;
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    let ending = match status {
-        None => Ending::TimedOut,
-        Some(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => Ending::Exit(code),
-            (None, Some(sig)) => Ending::Signal(sig),
-            (None, None) => Ending::Exit(-1),
-        },
-    };
-    Ok(Outcome {
-        stdout: fs::read(&out_path)?,
-        stderr: fs::read(&err_path)?,
-        ending,
-    })
 }
 
 /// Runs a built guest binary under qemu (`engine == None`) or the VM.
@@ -307,159 +206,19 @@ fn run_guest(
     opt: &str,
     engine: Option<&str>,
 ) -> Result<Outcome, String> {
-    let runner = engine.unwrap_or("qemu");
-    let label = format!("{}-{opt}-{runner}", prog.name);
+    let label = format!("{}-{opt}-{}", prog.name, engine.unwrap_or("qemu"));
     let scratch = work_dir().join("run").join(&label);
     // A fresh, empty directory per run: the guest's cwd and its `$TMPDIR`.
-    let tmpdir = scratch.join("tmp");
-    let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(&tmpdir).map_err(|e| format!("{label}: {e}"))?;
-    let mut cmd = match engine {
-        None => {
-            let mut c = Command::new(QEMU);
-            if prog.dynamic {
-                c.arg("-L").arg(SYSROOT);
-            }
-            c
-        }
-        Some(engine) => {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_vm"));
-            c.arg("run").arg("--engine").arg(engine);
-            if prog.dynamic {
-                c.arg("-L").arg(SYSROOT);
-            }
-            c
-        }
-    };
-    cmd.arg(binary)
-        .args(
-            prog.args
-                .iter()
-                .map(|a| a.replace("$TMPDIR", &tmpdir.to_string_lossy())),
-        )
-        .current_dir(&tmpdir)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("LANG", "C")
-        .env("GUEST_TEST_VAR", "hello guest");
-    run_captured(cmd, &scratch.join("out")).map_err(|e| format!("{label}: cannot run: {e}"))
-}
-
-/// A unified-ish diff of two outputs: common prefix and suffix trimmed,
-/// the differing middle shown with a few lines of context.
-fn diff_snippet(expected: &[u8], actual: &[u8]) -> String {
-    let exp = String::from_utf8_lossy(expected);
-    let act = String::from_utf8_lossy(actual);
-    let e: Vec<&str> = exp.lines().collect();
-    let a: Vec<&str> = act.lines().collect();
-    let prefix = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
-    let suffix = e[prefix..]
-        .iter()
-        .rev()
-        .zip(a[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let mut out = format!(
-        "@@ line {} (expected {} lines, got {}) @@\n",
-        prefix + 1,
-        e.len(),
-        a.len()
-    );
-    for line in &e[prefix.saturating_sub(DIFF_CONTEXT_LINES)..prefix] {
-        out.push_str(&format!(" {line}\n"));
-    }
-    let show = |out: &mut String, lines: &[&str], mark: char| {
-        for line in lines.iter().take(DIFF_LINES_MAX) {
-            out.push_str(&format!("{mark}{line}\n"));
-        }
-        if lines.len() > DIFF_LINES_MAX {
-            out.push_str(&format!(
-                "{mark}... {} more\n",
-                lines.len() - DIFF_LINES_MAX
-            ));
-        }
-    };
-    show(&mut out, &e[prefix..e.len() - suffix], '-');
-    show(&mut out, &a[prefix..a.len() - suffix], '+');
-    for line in e[e.len() - suffix..].iter().take(DIFF_CONTEXT_LINES) {
-        out.push_str(&format!(" {line}\n"));
-    }
-    if exp.ends_with('\n') != act.ends_with('\n') {
-        out.push_str("(final newline differs)\n");
-    }
-    out
-}
-
-/// Describes how `actual` differs from `expected`, or `None` if they agree.
-fn compare(label: &str, expected: &Outcome, actual: &Outcome) -> Option<String> {
-    let mut msg = String::new();
-    if expected.ending != actual.ending {
-        msg.push_str(&format!(
-            "  ending: expected {}, got {}\n",
-            expected.ending, actual.ending
-        ));
-    }
-    if expected.stdout != actual.stdout {
-        msg.push_str(&diff_snippet(&expected.stdout, &actual.stdout));
-    }
-    if msg.is_empty() {
-        return None;
-    }
-    let stderr = String::from_utf8_lossy(&actual.stderr);
-    let stderr_tail: Vec<&str> = stderr.lines().rev().take(5).collect();
-    if !stderr_tail.is_empty() {
-        msg.push_str("  stderr (last lines):\n");
-        for line in stderr_tail.iter().rev() {
-            msg.push_str(&format!("    {line}\n"));
-        }
-    }
-    Some(format!("{label}:\n{msg}"))
-}
-
-/// Runs `work` over `items` on a few threads, collecting results in order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
-    let next = Mutex::new(0usize);
-    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
-    thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    let Some(item) = items.get(i) else { break };
-                    let r = work(item);
-                    results
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(i, r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_values()
-        .collect()
-}
-
-/// Engines to compare against qemu: [`ENGINES`] unless `GUEST_ENGINES` is set.
-fn engines() -> Vec<String> {
-    match std::env::var("GUEST_ENGINES") {
-        Ok(list) => list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        Err(_) => ENGINES.iter().map(|s| s.to_string()).collect(),
-    }
+    let tmpdir = fresh_run_dir(&scratch).map_err(|e| format!("{label}: {e}"))?;
+    let sysroot = prog.dynamic.then_some(SYSROOT);
+    let mut cmd = guest_command(engine, sysroot, binary, &tmpdir);
+    cmd.args(
+        prog.args
+            .iter()
+            .map(|a| a.replace("$TMPDIR", &tmpdir.to_string_lossy())),
+    )
+    .env("GUEST_TEST_VAR", "hello guest");
+    run_captured(cmd, &scratch, RUN_TIMEOUT).map_err(|e| format!("{label}: cannot run: {e}"))
 }
 
 /// Builds, runs and compares one program at every optimisation level;
@@ -482,6 +241,7 @@ fn check_program(prog: &Program, engines: &[String]) -> Vec<String> {
                     stdout,
                     stderr: Vec::new(),
                     ending: prog.expect,
+                    elapsed: Duration::ZERO,
                 },
                 Err(e) => {
                     failures.push(format!("{}: {e}", path.display()));
@@ -539,7 +299,7 @@ fn check_program(prog: &Program, engines: &[String]) -> Vec<String> {
 
 #[test]
 fn guest_programs_match_qemu() {
-    if !common::tools_ready("guest tests", &[GCC, QEMU]) {
+    if !common::tools_ready("guest tests", &[CROSS_GCC, QEMU]) {
         return;
     }
     let programs = match discover() {
@@ -551,8 +311,11 @@ fn guest_programs_match_qemu() {
         "no guest programs found in {}",
         guest_dir().display()
     );
-    let engines = engines();
-    let results = parallel_map(&programs, |p| check_program(p, &engines));
+    let engines = engines_from_env("GUEST_ENGINES");
+    let threads = thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let results = parallel_map(&programs, threads, |p| check_program(p, &engines));
     let failures: Vec<String> = results.into_iter().flatten().collect();
     let ran = programs.len();
     assert!(
@@ -609,7 +372,7 @@ const COMPRESSED_FORMS: &[&str] = &[
 /// executes), so the compressed decoder is exercised in full.
 #[test]
 fn rvc_program_uses_every_compressed_form() {
-    if !common::tools_ready("guest tests", &[GCC, OBJDUMP]) {
+    if !common::tools_ready("guest tests", &[CROSS_GCC, OBJDUMP]) {
         return;
     }
     let source = guest_dir().join("rvc.c");
@@ -664,8 +427,8 @@ fn demo_binaries_match_qemu() {
     if !common::tools_ready("guest tests", &[QEMU]) {
         return;
     }
-    let engines = engines();
-    let bin_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/bin");
+    let engines = engines_from_env("GUEST_ENGINES");
+    let bin_dir = common::repo_path("demo/bin");
     let mut failures = Vec::new();
     for (name, args) in DEMOS {
         let binary = bin_dir.join(name);

@@ -3,54 +3,22 @@
 //! guest is left running (children that outlive their parent finish on
 //! their own; threads still running at exit_group are ended with it).
 
+mod common;
+
+use common::host::{processes_left_after, processes_with, wait_timeout};
+use common::{compile_snippet, stderr, vm, vm_run};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn vm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run vm: {e}"))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Compile `src` statically with the cross compiler (with -pthread), or
 /// `None` when it is missing outside CI.
 fn compile(dir: &Path, name: &str, src: &str) -> Option<PathBuf> {
-    let ok = Command::new("riscv64-linux-gnu-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "riscv64-linux-gnu-gcc missing"
-        );
-        eprintln!("note: riscv64-linux-gnu-gcc missing, skipping");
-        return None;
-    }
-    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
-    let c = dir.join(format!("{name}.c"));
-    std::fs::write(&c, src).unwrap_or_else(|e| panic!("{e}"));
-    let exe = dir.join(name);
-    let out = Command::new("riscv64-linux-gnu-gcc")
-        .args(["-O1", "-static", "-pthread", "-o"])
-        .arg(&exe)
-        .arg(&c)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.status.success(), "{}", stderr(&out));
-    Some(exe)
+    compile_snippet(dir, name, src, &["-static", "-pthread"])
 }
 
 fn work(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("process-tests")
-        .join(name)
+    common::target_tmp("process-tests").join(name)
 }
 
 const FORK_AND_THREAD: &str = r#"
@@ -127,26 +95,6 @@ int main(void) {
 }
 "#;
 
-/// Host processes whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for e in dir.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
-            && String::from_utf8_lossy(&cmd).contains(marker)
-        {
-            found.push(format!("{name}: {}", String::from_utf8_lossy(&cmd)));
-        }
-    }
-    found
-}
-
 /// exit_group ends the threads still running (the VM returns at once with
 /// the status) and the child that outlives the parent finishes and
 /// leaves nothing behind.
@@ -159,8 +107,7 @@ fn nothing_of_the_guest_remains_after_exit() {
     };
     let out_file = d.join("out.txt");
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", exe.to_str().unwrap_or_default()])
+    let status = vm_run(&[], &exe, &[])
         .stdout(std::fs::File::create(&out_file).unwrap_or_else(|e| panic!("{e}")))
         .status()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -170,15 +117,8 @@ fn nothing_of_the_guest_remains_after_exit() {
         "spinning threads kept the VM alive"
     );
     // The child finishes within its 0.2 s sleep plus slack.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = processes_with(&marker);
-        if left.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "still running: {left:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let left = processes_left_after(&marker, Duration::from_secs(10));
+    assert!(left.is_empty(), "still running: {left:?}");
     let out = std::fs::read_to_string(&out_file).unwrap_or_default();
     assert!(out.contains("parent exits"), "{out}");
     assert!(
@@ -208,32 +148,22 @@ fn fork_from_busy_threads_under_strace() {
     let Some(exe) = compile(&d, &marker, FORK_STRESS) else {
         return;
     };
-    let want = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/guest/fork_stress.expected"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let want = std::fs::read_to_string(common::repo_path("tests/guest/fork_stress.expected"))
+        .unwrap_or_else(|e| panic!("{e}"));
     for engine in ["interp", "tiered"] {
         let out_file = d.join(format!("out-{engine}.txt"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vm"))
-            .args(["run", "--strace", "--timeout", "60", "--engine", engine])
-            .arg(&exe)
-            .stdout(std::fs::File::create(&out_file).unwrap_or_else(|e| panic!("{e}")))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run vm: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(90);
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
-                break Some(st);
-            }
-            if Instant::now() > deadline {
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let mut child = vm_run(
+            &["--strace", "--timeout", "60", "--engine", engine],
+            &exe,
+            &[],
+        )
+        .stdout(std::fs::File::create(&out_file).unwrap_or_else(|e| panic!("{e}")))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run vm: {e}"));
+        let status =
+            wait_timeout(&mut child, Duration::from_secs(90)).unwrap_or_else(|e| panic!("{e}"));
         let Some(status) = status else {
-            let _ = child.kill();
-            let _ = child.wait();
             let hung = kill_processes_with(&marker);
             panic!("{engine}: vm still running after 90 s; hung processes: {hung:?}");
         };

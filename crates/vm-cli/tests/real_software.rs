@@ -17,43 +17,35 @@
 //! the compiler's default rv64gc and with Zba/Zbb/Zbs, and runs every script
 //! in both builds. Every case runs
 //! under `qemu-riscv64` (the reference) and under `vm run --engine E` for
-//! each engine in [`ENGINES`]; stdout and the way the process ended must be
+//! each engine in [`common::ENGINES`]; stdout and the way the process ended must be
 //! identical, and the qemu run must end as the case expects. Wall-clock
 //! times of all runs are printed (see them with `--nocapture`) and written
 //! to `real-software/timings.txt`.
 //!
 //! Environment:
 //! - `REAL_TEST=a,b` runs only the cases whose name contains `a` or `b`;
-//! - `REAL_ENGINES=interp,jit` overrides [`ENGINES`] (empty: qemu only);
+//! - `REAL_ENGINES=interp,jit` overrides [`common::ENGINES`] (empty: qemu only);
 //! - `CI` set: a missing cross compiler or qemu fails the test instead of
 //!   skipping it.
 
 mod common;
 
+use common::differential::{
+    Ending, Outcome, compare, engines_from_env, fresh_run_dir, guest_command, parallel_map,
+    run_captured, stderr_tail,
+};
+use common::{CROSS_GCC, QEMU};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs;
-use std::io;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-/// Engines the VM is run with; adding an engine is adding a name here.
-const ENGINES: &[&str] = &["interp", "jit", "tiered"];
-/// The cross compiler.
-const GCC: &str = "riscv64-linux-gnu-gcc";
-/// The reference emulator.
-const QEMU: &str = "qemu-riscv64";
 /// Wall-clock limit for one guest run (debug builds of the VM are slow).
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
-/// Lines of context shown before the first stdout difference.
-const DIFF_CONTEXT_LINES: usize = 3;
-/// Most differing lines shown per side.
-const DIFF_LINES_MAX: usize = 10;
 /// Optimisation and code-generation flags for every guest build.
 const CFLAGS: &[&str] = &["-O2", "-g0", "-w"];
 /// `-march` of the second Lua build: the bit-manipulation extensions.
@@ -76,11 +68,11 @@ const SQLITE_DEFINES: &[&str] = &[
 // Locations and tools
 
 fn real_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/real")
+    common::repo_path("tests/real")
 }
 
 fn work_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-software")
+    common::target_tmp("real-software")
 }
 
 /// Source directories of the three C code bases.
@@ -172,11 +164,6 @@ fn locate_sources() -> Result<Sources, String> {
 // ---------------------------------------------------------------------------
 // Building
 
-/// Modification time of `path`, if it exists.
-fn mtime(path: &Path) -> Option<SystemTime> {
-    fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 /// The `.c` (and, with `headers`, `.h`) files directly inside `dir`, sorted.
 fn c_files(dir: &Path, headers: bool) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
@@ -216,32 +203,17 @@ fn build(step: &BuildStep) -> Result<PathBuf, String> {
         .map(|a| a.to_string_lossy())
         .collect::<Vec<_>>()
         .join(" ");
-    let newest_input = step.inputs.iter().filter_map(|p| mtime(p)).max();
-    if let (Some(built), Some(input)) = (mtime(&out), newest_input)
-        && built > input
+    let newest_input = step.inputs.iter().filter_map(|p| common::mtime(p)).max();
+    if common::newer_than(&out, newest_input)
         && fs::read_to_string(&cmd_file).is_ok_and(|c| c == cmdline)
     {
         return Ok(out);
     }
-    // Build under another name then rename, so an interrupted build never
-    // leaves a truncated binary that looks up to date.
     let tmp = dir.join(format!("{}.tmp", step.output));
     let started = Instant::now();
-    let output = Command::new(GCC)
-        .args(&step.args)
-        .arg("-o")
-        .arg(&tmp)
-        .output()
-        .map_err(|e| format!("{}: cannot run {GCC}: {e}", step.output))?;
-    if !output.status.success() {
-        let _ = fs::remove_file(&tmp);
-        return Err(format!(
-            "{}: build failed:\n{}",
-            step.output,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    fs::rename(&tmp, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut cmd = Command::new(CROSS_GCC);
+    cmd.args(&step.args);
+    common::build_then_rename(cmd, &tmp, &out, &step.output)?;
     fs::write(&cmd_file, &cmdline).map_err(|e| format!("{}: {e}", cmd_file.display()))?;
     eprintln!(
         "built {} in {:.1}s",
@@ -399,36 +371,6 @@ struct Case {
     expect: Ending,
 }
 
-/// How a guest run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Ending {
-    /// Normal exit with this status.
-    Exit(i32),
-    /// Killed by this signal.
-    Signal(i32),
-    /// Did not finish within [`RUN_TIMEOUT`].
-    TimedOut,
-}
-
-impl std::fmt::Display for Ending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ending::Exit(code) => write!(f, "exit {code}"),
-            Ending::Signal(sig) => write!(f, "signal {sig}"),
-            Ending::TimedOut => write!(f, "timeout after {}s", RUN_TIMEOUT.as_secs()),
-        }
-    }
-}
-
-/// What one run produced.
-#[derive(Debug)]
-struct Outcome {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    ending: Ending,
-    elapsed: Duration,
-}
-
 /// The exit status a Lua script declares with a `-- expect-exit: N` line
 /// (0 when it declares none).
 fn lua_expected_exit(script: &Path) -> Result<i32, String> {
@@ -479,160 +421,23 @@ fn cases(bins: &Binaries) -> Result<Vec<Case>, String> {
         args: vec![Arg::TmpDir],
         expect: Ending::Exit(0),
     });
-    let filter: Vec<String> = std::env::var("REAL_TEST")
-        .unwrap_or_default()
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let filter = common::env_list("REAL_TEST").unwrap_or_default();
     all.retain(|c| filter.is_empty() || filter.iter().any(|f| c.name.contains(f.as_str())));
     Ok(all)
-}
-
-/// Engines to compare against qemu: [`ENGINES`] unless `REAL_ENGINES` is set.
-fn engines() -> Vec<String> {
-    match std::env::var("REAL_ENGINES") {
-        Ok(list) => list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        Err(_) => ENGINES.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
-/// Runs `cmd` with stdout/stderr captured through files (no pipe deadlock
-/// on large outputs), killing it after [`RUN_TIMEOUT`].
-fn run_captured(mut cmd: Command, scratch: &Path) -> io::Result<Outcome> {
-    let out_path = scratch.join("stdout");
-    let err_path = scratch.join("stderr");
-    cmd.stdin(Stdio::null())
-        .stdout(fs::File::create(&out_path)?)
-        .stderr(fs::File::create(&err_path)?);
-    let start = Instant::now();
-    let mut child = cmd.spawn()?;
-    let status: Option<ExitStatus> = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            child.kill()?;
-            child.wait()?;
-            break None;
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = start.elapsed();
-    let ending = match status {
-        None => Ending::TimedOut,
-        Some(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => Ending::Exit(code),
-            (None, Some(sig)) => Ending::Signal(sig),
-            (None, None) => Ending::Exit(-1),
-        },
-    };
-    Ok(Outcome {
-        stdout: fs::read(&out_path)?,
-        stderr: fs::read(&err_path)?,
-        ending,
-        elapsed,
-    })
 }
 
 /// Runs `case` under qemu (`engine == None`) or the VM with `engine`.
 fn run_case(case: &Case, engine: Option<&str>) -> Result<Outcome, String> {
     let label = format!("{}-{}", case.name, engine.unwrap_or("qemu"));
     let scratch = work_dir().join("run").join(&label);
-    let tmpdir = scratch.join("tmp");
-    let _ = fs::remove_dir_all(&scratch);
-    fs::create_dir_all(&tmpdir).map_err(|e| format!("{label}: {e}"))?;
-    let mut cmd = match engine {
-        None => Command::new(QEMU),
-        Some(engine) => {
-            let mut c = Command::new(env!("CARGO_BIN_EXE_vm"));
-            c.arg("run").arg("--engine").arg(engine);
-            c
-        }
-    };
-    cmd.arg(&case.binary)
-        .args(case.args.iter().map(|a| match a {
-            Arg::Plain(s) => s.clone(),
-            Arg::TmpDir => tmpdir.clone().into_os_string(),
-        }))
-        .current_dir(&tmpdir)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("LANG", "C")
-        .env("HOME", &tmpdir);
-    run_captured(cmd, &scratch).map_err(|e| format!("{label}: cannot run: {e}"))
-}
-
-/// The differing middle of two outputs, with a few lines of context.
-fn diff_snippet(expected: &[u8], actual: &[u8]) -> String {
-    let exp = String::from_utf8_lossy(expected);
-    let act = String::from_utf8_lossy(actual);
-    let e: Vec<&str> = exp.lines().collect();
-    let a: Vec<&str> = act.lines().collect();
-    let prefix = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
-    let suffix = e[prefix..]
-        .iter()
-        .rev()
-        .zip(a[prefix..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let mut out = format!(
-        "  @@ line {} (expected {} lines, got {}) @@\n",
-        prefix + 1,
-        e.len(),
-        a.len()
-    );
-    for line in &e[prefix.saturating_sub(DIFF_CONTEXT_LINES)..prefix] {
-        let _ = writeln!(out, "   {line}");
-    }
-    for (lines, mark) in [
-        (&e[prefix..e.len() - suffix], '-'),
-        (&a[prefix..a.len() - suffix], '+'),
-    ] {
-        for line in lines.iter().take(DIFF_LINES_MAX) {
-            let _ = writeln!(out, "  {mark}{line}");
-        }
-        if lines.len() > DIFF_LINES_MAX {
-            let _ = writeln!(out, "  {mark}... {} more", lines.len() - DIFF_LINES_MAX);
-        }
-    }
-    if exp.ends_with('\n') != act.ends_with('\n') {
-        out.push_str("  (final newline differs)\n");
-    }
-    out
-}
-
-/// Last lines of a run's stderr, indented, for failure messages.
-fn stderr_tail(outcome: &Outcome) -> String {
-    let text = String::from_utf8_lossy(&outcome.stderr);
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(6)..]
-        .iter()
-        .map(|l| format!("    {l}\n"))
-        .collect()
-}
-
-/// Describes how `actual` differs from `expected`, or `None` if they agree.
-fn compare(label: &str, expected: &Outcome, actual: &Outcome) -> Option<String> {
-    let mut msg = String::new();
-    if expected.ending != actual.ending {
-        let _ = writeln!(
-            msg,
-            "  ending: expected {}, got {}",
-            expected.ending, actual.ending
-        );
-    }
-    if expected.stdout != actual.stdout {
-        msg.push_str(&diff_snippet(&expected.stdout, &actual.stdout));
-    }
-    if msg.is_empty() {
-        return None;
-    }
-    Some(format!("{label}:\n{msg}  stderr:\n{}", stderr_tail(actual)))
+    let tmpdir = fresh_run_dir(&scratch).map_err(|e| format!("{label}: {e}"))?;
+    let mut cmd = guest_command(engine, None, &case.binary, &tmpdir);
+    cmd.args(case.args.iter().map(|a| match a {
+        Arg::Plain(s) => s.clone(),
+        Arg::TmpDir => tmpdir.clone().into_os_string(),
+    }))
+    .env("HOME", &tmpdir);
+    run_captured(cmd, &scratch, RUN_TIMEOUT).map_err(|e| format!("{label}: cannot run: {e}"))
 }
 
 /// Wall-clock time of one run, for the timing report.
@@ -682,37 +487,6 @@ fn check_case(case: &Case, engines: &[String]) -> (Vec<Timing>, Vec<String>) {
     (timings, failures)
 }
 
-/// Runs `work` over `items` on two threads (the machine is small and each
-/// item is a heavy guest run), collecting results in order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = Mutex::new(0usize);
-    let results: Mutex<BTreeMap<usize, R>> = Mutex::new(BTreeMap::new());
-    thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        *n += 1;
-                        *n - 1
-                    };
-                    let Some(item) = items.get(i) else { break };
-                    let r = work(item);
-                    results
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(i, r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_values()
-        .collect()
-}
-
 /// Formats the timings as a table: one row per case, one column per runner.
 fn timing_table(timings: &[Timing], engines: &[String]) -> String {
     let mut rows: BTreeMap<&str, BTreeMap<&str, Duration>> = BTreeMap::new();
@@ -748,7 +522,7 @@ fn timing_table(timings: &[Timing], engines: &[String]) -> String {
 
 #[test]
 fn real_software_matches_qemu() {
-    if !common::tools_ready("real-software tests", &[GCC, QEMU]) {
+    if !common::tools_ready("real-software tests", &[CROSS_GCC, QEMU]) {
         return;
     }
     let sources = locate_sources().unwrap_or_else(|e| panic!("{e}"));
@@ -758,8 +532,9 @@ fn real_software_matches_qemu() {
         !cases.is_empty(),
         "no cases selected (REAL_TEST filters them all out?)"
     );
-    let engines = engines();
-    let results = parallel_map(&cases, |c| check_case(c, &engines));
+    let engines = engines_from_env("REAL_ENGINES");
+    // Two threads: the machine is small and each case is a heavy guest run.
+    let results = parallel_map(&cases, 2, |c| check_case(c, &engines));
     let mut timings = Vec::new();
     let mut failures = Vec::new();
     for (t, f) in results {

@@ -8,75 +8,36 @@
 //! addresses of the VM's own data and stack) end as a guest SIGSEGV naming
 //! the address, under every engine.
 
+mod common;
+
+use common::host::finish_within;
+use common::{ENGINES, stderr, stdout};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const ENGINES: [&str; 3] = ["interp", "jit", "tiered"];
 /// Exit statuses documented in the README.
 const EXIT_TIMEOUT: i32 = 124;
 const EXIT_INSNS: i32 = 125;
 /// Longest any single VM run may take before the test gives up on it.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn work() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("sandbox-tests")
+    common::target_tmp("sandbox-tests")
 }
 
 /// Compile `tests/sandbox/<name>.c` statically into `<out>`, or `None`
 /// when the cross compiler is missing outside CI.
 fn compile(name: &str, out: &str) -> Option<PathBuf> {
-    let ok = Command::new("riscv64-linux-gnu-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "riscv64-linux-gnu-gcc missing"
-        );
-        eprintln!("note: riscv64-linux-gnu-gcc missing, skipping");
-        return None;
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/sandbox")
-        .join(format!("{name}.c"));
-    std::fs::create_dir_all(work()).unwrap_or_else(|e| panic!("{e}"));
-    let exe = work().join(out);
-    let o = Command::new("riscv64-linux-gnu-gcc")
-        .args(["-O1", "-static", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(o.status.success(), "{}", stderr(&o));
-    Some(exe)
+    let src = common::repo_path("tests/sandbox").join(format!("{name}.c"));
+    common::compile_file(&src, &work().join(out), &["-static"])
 }
 
 /// Wait for `child` (at most RUN_LIMIT), collecting its output.
-fn finish(mut child: Child) -> Output {
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                child.kill().ok();
-                panic!("vm ran longer than {RUN_LIMIT:?}");
-            }
-        }
-    }
-    child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+fn finish(child: Child) -> Output {
+    finish_within(child, RUN_LIMIT).unwrap_or_else(|_| panic!("vm ran longer than {RUN_LIMIT:?}"))
 }
 
 /// Run `vm` with `args` in `dir`, stdin closed.

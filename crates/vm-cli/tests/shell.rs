@@ -15,14 +15,14 @@
 //! Tools: `riscv64-linux-gnu-gcc` and `gcc`. With `CI` set a missing tool
 //! fails the test; otherwise the test prints a note and returns.
 
+mod common;
+
+use common::host::{finish_within, processes_left_after};
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Engines the script is run with under the VM.
-const ENGINES: &[&str] = &["interp", "jit", "tiered"];
 /// The names the tools binary answers to; each gets a link in a bin dir.
 const TOOLS: &[&str] = &[
     "cat", "wc", "seq", "tr", "head", "sort", "grep", "uniq", "expr", "test", "[", "arch",
@@ -34,26 +34,7 @@ const SCRIPT_EXIT: i32 = 3;
 
 /// Where the shell, tools and script sources live.
 fn sources() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/shell")
-}
-
-/// True when `tool --version` runs; when not, panics under `CI` and
-/// otherwise prints a note (the caller returns).
-fn tool_ready(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} missing (CI is set, so this fails)"
-        );
-        eprintln!("note: {tool} missing, skipping the shell test");
-    }
-    ok
+    common::repo_path("tests/shell")
 }
 
 /// Builds minish and tools with `cc` into `dir`, and `dir/bin` with a
@@ -93,45 +74,6 @@ struct Run {
     files: BTreeMap<String, String>,
 }
 
-/// Waits for `child` up to [`RUN_TIMEOUT`], killing it after; returns
-/// the exit status (None for a signal or a timeout) and its outputs.
-fn finish(mut child: Child) -> (Option<i32>, String, String) {
-    // Drain the pipes on threads so a chatty child cannot block on them.
-    let mut out_pipe = child.stdout.take();
-    let mut err_pipe = child.stderr.take();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        if let Some(p) = out_pipe.as_mut() {
-            let _ = p.read_to_end(&mut s);
-        }
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        if let Some(p) = err_pipe.as_mut() {
-            let _ = p.read_to_end(&mut s);
-        }
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st.code(),
-            Ok(None) if started.elapsed() > RUN_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("wait: {e}"),
-        }
-    };
-    let text = |v: Vec<u8>| String::from_utf8_lossy(&v).into_owned();
-    let out = text(out_reader.join().unwrap_or_default());
-    let err = text(err_reader.join().unwrap_or_default());
-    (status, out, err)
-}
-
 /// Runs `cmd` (already given its program and arguments) in a fresh empty
 /// directory `cwd` with only `PATH=path` in its environment.
 fn run_script(mut cmd: Command, cwd: &Path, path: &Path) -> Run {
@@ -145,7 +87,9 @@ fn run_script(mut cmd: Command, cwd: &Path, path: &Path) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let (status, stdout, stderr) = finish(child);
+    // A run killed at the limit has no status (as one killed by a signal).
+    let o = finish_within(child, RUN_TIMEOUT).unwrap_or_else(|killed| killed);
+    let (status, stdout, stderr) = (o.status.code(), common::stdout(&o), common::stderr(&o));
     let mut files = BTreeMap::new();
     for e in std::fs::read_dir(cwd)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -179,41 +123,19 @@ fn first_difference(a: &str, b: &str) -> String {
     )
 }
 
-/// Host processes whose command line contains `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for e in dir.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
-            && String::from_utf8_lossy(&cmd).contains(marker)
-        {
-            found.push(format!("{name}: {}", String::from_utf8_lossy(&cmd)));
-        }
-    }
-    found
-}
-
 #[test]
 fn shell_script_matches_native() {
-    if !tool_ready("riscv64-linux-gnu-gcc") || !tool_ready("gcc") {
+    if !common::tools_ready("the shell test", &[common::CROSS_GCC, "gcc"]) {
         return;
     }
     // The marker is in every path of this run, so the processes of the
     // run (VM instances included: their command lines name the guest
     // program) can be found afterwards.
     let marker = format!("shell-{}", std::process::id());
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("shell-tests")
-        .join(&marker);
+    let work = common::target_tmp("shell-tests").join(&marker);
     let _ = std::fs::remove_dir_all(&work);
     let script = sources().join("script.sh");
-    let rv_minish = build("riscv64-linux-gnu-gcc", &work.join("riscv64"));
+    let rv_minish = build(common::CROSS_GCC, &work.join("riscv64"));
     let host_minish = build("gcc", &work.join("host"));
 
     let mut native_cmd = Command::new(&host_minish);
@@ -233,10 +155,11 @@ fn shell_script_matches_native() {
 
     // The tools the guest finds on PATH run as RISC-V programs under the
     // VM, from a pipeline stage, a subshell and a command substitution.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vm"));
-    cmd.args(["run", "--engine", "interp"])
-        .arg(&rv_minish)
-        .args(["-c", "arch | cat; (arch); echo \"$(arch)\""]);
+    let cmd = common::vm_run(
+        &["--engine", "interp"],
+        &rv_minish,
+        &["-c", "arch | cat; (arch); echo \"$(arch)\""],
+    );
     let arch = run_script(cmd, &work.join("run-arch"), &work.join("riscv64/bin"));
     assert_eq!(
         (arch.status, arch.stdout.as_str()),
@@ -246,11 +169,9 @@ fn shell_script_matches_native() {
     );
 
     let mut failures = Vec::new();
-    for engine in ENGINES {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vm"));
-        cmd.args(["run", "--engine", engine])
-            .arg(&rv_minish)
-            .arg(&script);
+    for engine in common::ENGINES {
+        let mut cmd = common::vm_run(&["--engine", engine], &rv_minish, &[]);
+        cmd.arg(&script);
         let started = Instant::now();
         let vm = run_script(
             cmd,
@@ -280,17 +201,9 @@ fn shell_script_matches_native() {
     }
 
     // Nothing of any run may still be running.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let left = processes_with(&marker);
-        if left.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            failures.push(format!("processes still running: {left:?}"));
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let left = processes_left_after(&marker, Duration::from_secs(10));
+    if !left.is_empty() {
+        failures.push(format!("processes still running: {left:?}"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     let _ = std::fs::remove_dir_all(&work);
