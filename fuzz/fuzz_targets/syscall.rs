@@ -6,7 +6,8 @@
 //!
 //! Only calls that cannot disturb the fuzzing process itself are made with
 //! random arguments: no signals to real pids, no fd juggling (close/dup3
-//! could close libFuzzer's own descriptors), no blocking reads, no fork,
+//! could close libFuzzer's own descriptors; `lseek` gets a descriptor of
+//! `/dev/null`), no blocking reads, no fork,
 //! execve, exit of host threads, file-system writes or host signal
 //! dispositions. Unknown numbers (ENOSYS paths) are included.
 #![no_main]
@@ -106,6 +107,15 @@ impl Bytes<'_> {
     }
 }
 
+/// A descriptor of `/dev/null`, opened once.
+fn dev_null() -> u64 {
+    use std::os::fd::AsRawFd;
+    static NULL: std::sync::OnceLock<Option<std::fs::File>> = std::sync::OnceLock::new();
+    NULL.get_or_init(|| std::fs::File::open("/dev/null").ok())
+        .as_ref()
+        .map_or(u64::MAX, |f| f.as_raw_fd() as u64)
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut b = Bytes(data);
     let Ok(mem) = GuestMemory::new() else {
@@ -139,6 +149,12 @@ fuzz_target!(|data: &[u8]| {
         cpu.x[17] = n;
         for i in 0..6 {
             cpu.x[10 + i] = b.arg();
+        }
+        if n == nr::LSEEK {
+            // Guest descriptors are host descriptors: a random seek on
+            // libFuzzer's own output would scatter its log (it did, into a
+            // sparse file of hundreds of GB). Seek a descriptor of our own.
+            cpu.x[10] = dev_null();
         }
         let pc = cpu.pc;
         match linux.syscall(&mut cpu, &mem) {
