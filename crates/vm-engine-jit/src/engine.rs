@@ -398,9 +398,12 @@ impl Engine for JitEngine {
                 // and this thread's jump cache) is freed before the flag is
                 // cleared. It follows the contract in `abi`: it reads and
                 // writes `*cpu` (exclusively borrowed), `ctx`, link data,
-                // and guest memory only through checked accesses inside
-                // the arena of `mem`, which `ctx` describes and which
-                // outlives the call.
+                // and guest memory only at `base + addr` with `addr` below
+                // the guest space and at most 8 bytes long, so inside the
+                // arena of `mem` and its guard (which `ctx` describes and
+                // which outlive the call); the code lies in the shared
+                // code memory, and host faults there on the arena return
+                // through `hostfault::call`.
                 let r = unsafe {
                     hostfault::call(
                         enter,
