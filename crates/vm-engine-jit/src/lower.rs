@@ -31,12 +31,11 @@
 //! block parameters only to remove them.
 //!
 //! Guest memory accesses are inline: one test that the address is in the
-//! guest space and aligned (so it stays in its page) and a test of the
-//! page's permission byte, then one host access at `base + addr`;
-//! unaligned accesses check the pages of their first and last bytes out
-//! of line. Single-block compiles (the baseline tier) use a form with
-//! fewer Cranelift blocks (measured: less compile time), both pages'
-//! permission bytes and'ed on the straight path.
+//! guest space, then one host access at `base + addr` (the base in the
+//! pinned register); the host MMU does the permission check (see
+//! `crate::hostfault`). Before each access the registers are in sync and
+//! each member with accesses keeps `cpu.instret` at its start, so a host
+//! fault there leaves the interpreter's exact state.
 //!
 //! Integer operations follow `vm_ir::eval_binop`/`eval_unop` exactly
 //! (RISC-V division rules, shift masking, `*w` sign extension); floating
