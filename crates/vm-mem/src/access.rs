@@ -23,9 +23,13 @@
 //!
 //! Permissions are read without a lock: an access racing with `munmap` in
 //! another guest thread may pass the check and then meet the host
-//! `PROT_NONE` page put back by the unmap, which is a host fault at an
-//! address inside the arena (the runtime's host signal handler must treat
-//! such faults as guest faults); it never reaches host memory outside it.
+//! `PROT_NONE` page put back by the unmap (or, now that host protections
+//! mirror the guest's, a page another thread just made read-only), which is
+//! a host fault at an address inside the arena; it never reaches host memory
+//! outside it. Compiled code turns such faults into guest faults
+//! (`vm_engine_jit`'s `hostfault`); in the interpreter and the VM's own
+//! copies the fault still kills the process (a known gap: a guest racing
+//! its own munmap or mprotect).
 
 use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 
