@@ -104,7 +104,7 @@ impl Compiler {
         )
     }
 
-    /// As [`Compiler::new`], with register allocator `single` for
+    /// As `Compiler::new` (tests), with register allocator `single` for
     /// single-block compiles and `region` for regions.
     pub(crate) fn with_regallocs(
         opt_level: &str,

@@ -13,7 +13,7 @@
 //! at an exit for the runtime.
 //! Interpreted blocks (tiered mode, blocks that failed to compile, and
 //! blocks whose compile is still pending) are run here one by one through
-//! [`InterpBlock`], with the guest registers kept in the interpreter's
+//! [`InterpBlock`](vm_engine::interp::InterpBlock), with the guest registers kept in the interpreter's
 //! [`Slots`]; they move to and from the `CpuState` only when execution
 //! changes tier.
 //!

@@ -23,7 +23,7 @@
 //! - Guest instruction boundaries are recorded in [`Block::insn_starts`] so a
 //!   fault inside the block can be reported at the exact guest PC.
 //!
-//! See [`verify`] for the invariants every block satisfies.
+//! See [`verify()`] for the invariants every block satisfies.
 
 mod block;
 mod builder;

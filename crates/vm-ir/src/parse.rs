@@ -6,7 +6,7 @@
 //! gives back `b` and hand-written text may number values any way it likes.
 //! A value must be defined before it is used. The parser never panics; every
 //! error names its 1-based line. It checks syntax and naming only: the
-//! semantic invariants are [`crate::verify`]'s job.
+//! semantic invariants are [`crate::verify()`]'s job.
 
 use std::collections::HashMap;
 use std::fmt;

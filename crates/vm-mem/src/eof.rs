@@ -11,7 +11,7 @@
 //!
 //! How: whenever a file region is published in the permission table (mmap,
 //! mprotect, mremap), the file's size is read and the pages beyond it get
-//! [`BEYOND_EOF_ENTRY`]: no R/W/X bits, so every check of this crate fails
+//! `BEYOND_EOF_ENTRY`: no R/W/X bits, so every check of this crate fails
 //! and its fast paths stay as they are (compiled code, which relies on the
 //! host MMU, meets the host's SIGBUS and repeats the access in the
 //! interpreter, which comes here). The

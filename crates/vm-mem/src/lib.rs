@@ -173,7 +173,7 @@ pub struct Mapping {
     pub shared: bool,
     /// File offset of `start` (0 for anonymous).
     pub offset: u64,
-    /// A label: a file path, "[heap]", "[stack]", or empty.
+    /// A label: a file path, `"[heap]"`, `"[stack]"`, or empty.
     pub name: String,
 }
 

@@ -58,7 +58,7 @@ use crate::{Block, verify};
 const ROUNDS_MAX: usize = 4;
 
 /// Optimize `block` in place (see the module documentation for what is
-/// done and what is preserved). A block that does not pass [`verify`] is
+/// done and what is preserved). A block that does not pass [`verify()`] is
 /// left unchanged. In debug builds the result is verified again and a
 /// violation is a panic: it is a bug in a pass.
 pub fn optimize(block: &mut Block) {
