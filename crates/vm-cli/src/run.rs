@@ -217,6 +217,19 @@ fn print_stats(engine: &dyn Engine, started: Instant) {
             s.code_bytes as f64 / 1024.0,
             s.code_flushes
         );
+        if s.baseline_compiled > 0 {
+            let regions = s.blocks_compiled - s.baseline_compiled;
+            let region_ns = s.compile_time_ns - s.baseline_time_ns;
+            eprintln!(
+                "vm: stats: jit: baseline {} blocks ({} direct, {} Cranelift), {:.1} µs mean; regions {}, {:.1} µs mean",
+                s.baseline_compiled,
+                s.baseline_direct,
+                s.baseline_compiled - s.baseline_direct,
+                s.baseline_time_ns as f64 / 1e3 / s.baseline_compiled as f64,
+                regions,
+                region_ns.checked_div(regions).unwrap_or(0) as f64 / 1e3
+            );
+        }
     }
     let pct = |part: u64, whole: u64| {
         if whole == 0 {

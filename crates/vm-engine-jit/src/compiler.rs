@@ -3,6 +3,7 @@
 //! entry trampoline and the exit stub, see [`crate::abi`]).
 
 use crate::abi::{self, EnterFn, LinkData};
+use crate::baseline;
 use crate::code_memory::{CodeMemory, CodeMemoryError};
 use crate::lower::{self, HostTarget, LinkAddrs, NewSites};
 use crate::region::Region;
@@ -15,6 +16,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use vm_ir::Block;
 
 /// Why the JIT could not be set up or could not compile a block.
 #[derive(Debug, thiserror::Error)]
@@ -45,8 +47,12 @@ pub(crate) struct Code {
     pub ptr: *const u8,
     /// Bytes of host code.
     pub bytes: u32,
-    /// Time Cranelift took.
+    /// Time the compile took (code generation and publishing).
     pub time: Duration,
+    /// Compiled as a baseline block (asks for its region once hot).
+    pub baseline: bool,
+    /// Made by the direct emitter (`crate::baseline`), not Cranelift.
+    pub direct: bool,
 }
 
 // SAFETY: `Code` is an address into the `CodeMemory` of the engine that
@@ -63,6 +69,8 @@ pub(crate) struct Compiler {
     ctx: Context,
     fctx: FunctionBuilderContext,
     mem: CodeMemory,
+    /// Compile baseline blocks with the direct emitter where it can.
+    direct: bool,
     enter: EnterFn,
     stub: usize,
     /// Sites of the published code (see `crate::sites`).
@@ -96,12 +104,14 @@ impl Compiler {
 
     /// A compiler for the settings of `config`.
     pub(crate) fn from_config(config: &crate::JitConfig) -> Result<Compiler, JitError> {
-        Self::with_regallocs(
+        let mut c = Self::with_regallocs(
             config.opt_level,
             config.baseline_regalloc,
             config.regalloc,
             config.code_bytes_max,
-        )
+        )?;
+        c.direct = config.baseline_emitter;
+        Ok(c)
     }
 
     /// As `Compiler::new` (tests), with register allocator `single` for
@@ -122,6 +132,7 @@ impl Compiler {
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             mem: CodeMemory::new(code_bytes)?,
+            direct: true,
             enter: fallback_enter,
             stub: 0,
             sites: Arc::default(),
@@ -245,6 +256,14 @@ impl Compiler {
         // one-block loop — the better one. (Choosing by block count gave
         // hot one-block loops the baseline's spill-everything code.)
         let single = hot_at != 0;
+        if single && self.direct && region.blocks.len() == 1 {
+            match self.emit_direct(region.head(), addrs) {
+                Ok(code) => return Ok(code),
+                // Left to Cranelift (floating point, atomics, CSRs).
+                Err(DirectError::Unsupported) => {}
+                Err(DirectError::Jit(e)) => return Err(e),
+            }
+        }
         let site_base = u32::try_from(self.sites.next()).map_err(|_| JitError::Full)?;
         let mut new_sites = std::mem::take(&mut self.new_sites);
         new_sites.clear();
@@ -269,6 +288,51 @@ impl Compiler {
             self.sites
                 .append(c.ptr as usize, c.bytes as usize, &new_sites, &self.traps);
         }
+        self.new_sites = new_sites;
+        code.map(|c| Code {
+            baseline: single,
+            ..c
+        })
+    }
+
+    /// Compile the single block `block` with the direct emitter.
+    fn emit_direct(&mut self, block: &Block, addrs: LinkAddrs) -> Result<Code, DirectError> {
+        let t0 = Instant::now();
+        baseline::supports(block).map_err(|_| DirectError::Unsupported)?;
+        let site_base = u32::try_from(self.sites.next()).map_err(|_| JitError::Full)?;
+        let mut new_sites = std::mem::take(&mut self.new_sites);
+        new_sites.clear();
+        self.traps.clear();
+        let bytes = baseline::emit(
+            block,
+            addrs,
+            NewSites {
+                list: &mut new_sites,
+                base: site_base,
+            },
+            &mut self.traps,
+        );
+        let published = bytes.map_err(|e| {
+            DirectError::Jit(JitError::Compile {
+                pc: block.start_pc,
+                msg: format!("direct emitter: {}", e.0),
+            })
+        });
+        let code = published.and_then(|bytes| {
+            if u32::try_from(site_base as usize + new_sites.len()).is_err() {
+                return Err(DirectError::Jit(JitError::Full));
+            }
+            let ptr = self.mem.publish(&bytes).ok_or(JitError::Full)?;
+            self.sites
+                .append(ptr as usize, bytes.len(), &new_sites, &self.traps);
+            Ok(Code {
+                ptr,
+                bytes: bytes.len() as u32,
+                time: t0.elapsed(),
+                baseline: true,
+                direct: true,
+            })
+        });
         self.new_sites = new_sites;
         code
     }
@@ -322,7 +386,23 @@ impl Compiler {
             ptr,
             bytes: bytes.len() as u32,
             time: t0.elapsed(),
+            baseline: false,
+            direct: false,
         })
+    }
+}
+
+/// Why the direct emitter did not compile a block.
+enum DirectError {
+    /// The block needs Cranelift.
+    Unsupported,
+    /// As a Cranelift compile would fail.
+    Jit(JitError),
+}
+
+impl From<JitError> for DirectError {
+    fn from(e: JitError) -> Self {
+        DirectError::Jit(e)
     }
 }
 

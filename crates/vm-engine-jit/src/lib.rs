@@ -41,6 +41,7 @@
 //! code memory fills up).
 
 pub mod abi;
+mod baseline;
 mod code_cache;
 mod code_memory;
 mod compiler;
@@ -111,6 +112,10 @@ pub struct JitConfig {
     /// baseline tier of `jit` mode, replaced by a region once hot):
     /// `single_pass` or `backtracking`.
     pub baseline_regalloc: &'static str,
+    /// Compile single baseline blocks with the direct x86-64 emitter
+    /// (`baseline`) where it supports every operation, else with
+    /// Cranelift. Off: always Cranelift (for tests and measurements).
+    pub baseline_emitter: bool,
     /// Chain compiled blocks (off: every block returns to the dispatcher;
     /// for tests and measurements).
     pub link: bool,
@@ -138,6 +143,7 @@ impl Default for JitConfig {
             // time than backtracking; the code runs only until the block
             // is hot enough for a region.
             baseline_regalloc: "single_pass",
+            baseline_emitter: true,
             link: true,
             code_bytes_max: 64 << 20,
             background: false,

@@ -489,6 +489,11 @@ impl SharedJit {
                 let ns = code.time.as_nanos() as u64;
                 st.stats.compile_time_ns += ns;
                 st.stats.compile_time_max_ns = st.stats.compile_time_max_ns.max(ns);
+                if code.baseline {
+                    st.stats.baseline_compiled += 1;
+                    st.stats.baseline_time_ns += ns;
+                    st.stats.baseline_direct += code.direct as u64;
+                }
                 if st.inval_serial != req.inval_serial {
                     // Invalidated while compiling: the code is unreachable
                     // (its memory is reclaimed by the next reset).

@@ -1,6 +1,8 @@
 //! Unit tests of compiled IR blocks: every integer operation against
 //! `vm_ir::eval_binop`/`eval_unop` (the reference semantics) on edge values,
-//! memory accesses and their fault exits, and the exit protocol. Whole
+//! memory accesses and their fault exits, and the exit protocol. Each
+//! block is compiled by Cranelift and by the baseline's direct emitter,
+//! and the two must agree on every run. Whole
 //! programs compared against the interpreter are in `tests/differential.rs`.
 
 use crate::abi::{self, JitCtx, LinkData};
@@ -40,16 +42,20 @@ const EDGES: &[u64] = &[
     0x0123_4567_89ab_cdef,
 ];
 
-/// A compiled test block with its link data (which its code addresses).
+/// A test block compiled twice: by Cranelift, and (as a baseline block,
+/// its hot count never reached) by the direct emitter, with their link data
+/// (which the code addresses).
 struct Compiled {
-    code: *const u8,
+    cranelift: *const u8,
+    direct: *const u8,
     /// Kept alive for the code.
-    _link: Box<LinkData>,
+    _links: [Box<LinkData>; 2],
 }
 
-/// Run one compiled block on `cpu` against `mem`; returns the exit code.
-/// Host faults in the code return `EXIT_HOST_FAULT`, as in the engine.
-fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
+/// Run one compiled block's code `code` on `cpu` against `mem`; returns
+/// the exit code. Host faults in the code return `EXIT_HOST_FAULT`, as in
+/// the engine.
+fn run_code(c: &Compiler, code: *const u8, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
     let mut ctx = JitCtx::new(mem);
     let base = mem.base() as usize;
     let arena = (
@@ -60,18 +66,50 @@ fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> 
     // arena that `ctx` describes, its link data is alive (unlinked: every
     // slot is `c`'s stub); `cpu` is exclusively borrowed; the code lies in
     // `c`'s code memory.
-    let r = unsafe { hostfault::call(c.enter(), cpu, &mut ctx, code.code, c.code_range(), arena) };
+    let r = unsafe { hostfault::call(c.enter(), cpu, &mut ctx, code, c.code_range(), arena) };
     (r, ctx)
+}
+
+/// Run both compiles of a block on `cpu` (the direct emitter's last, on
+/// the state the Cranelift code started from) and check they agree: exit
+/// code, CPU state, and for a host fault the access it names. Returns the
+/// direct run's exit and context (`hostfault::fault_rip` is its fault's).
+fn run(c: &Compiler, code: &Compiled, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
+    let start = cpu.clone();
+    let (r1, ctx1) = run_code(c, code.cranelift, cpu, mem);
+    let site1 =
+        (r1 == abi::EXIT_HOST_FAULT).then(|| c.sites().lookup(hostfault::fault_rip(), ctx1.site));
+    let after_cranelift = std::mem::replace(cpu, start);
+    let (r2, ctx2) = run_code(c, code.direct, cpu, mem);
+    let site2 =
+        (r2 == abi::EXIT_HOST_FAULT).then(|| c.sites().lookup(hostfault::fault_rip(), ctx2.site));
+    assert_eq!(r1, r2, "exit codes of Cranelift's and the direct code");
+    assert_eq!(
+        after_cranelift, *cpu,
+        "CPU state after Cranelift's and the direct code"
+    );
+    assert_eq!(
+        site1, site2,
+        "faulting access of Cranelift's and the direct code"
+    );
+    (r2, ctx2)
 }
 
 fn compile(c: &mut Compiler, block: &Block) -> Compiled {
     vm_ir::verify(block).expect("test block is valid IR");
-    let mut link = Box::new(LinkData::new(c.stub(), 1, 0, block.start_pc));
     let region = Region::single(block.clone());
-    let code = c.compile(&region, &mut link, 0).expect("block compiles");
+    let mut link = Box::new(LinkData::new(c.stub(), 1, 0, block.start_pc));
+    let cranelift = c.compile(&region, &mut link, 0).expect("block compiles");
+    assert!(!cranelift.direct);
+    let mut link2 = Box::new(LinkData::new(c.stub(), 1, 0, block.start_pc));
+    let direct = c
+        .compile(&region, &mut link2, u64::MAX)
+        .expect("block compiles");
+    assert!(direct.direct, "the direct emitter takes integer blocks");
     Compiled {
-        code: code.ptr,
-        _link: link,
+        cranelift: cranelift.ptr,
+        direct: direct.ptr,
+        _links: [link, link2],
     }
 }
 
@@ -216,21 +254,26 @@ fn loads_and_stores_extend_and_write_little_endian() {
     let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
     let pattern: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(37) ^ 0x80).collect();
     mem.write_bytes(0x20000, &pattern).expect("write");
-    for &ty in MemTy::ALL {
-        let code = compile(&mut c, &load_store_block(ty, 3));
-        let mut cpu = CpuState::default();
-        cpu.x[1] = 0x20000;
-        cpu.x[2] = 0x20100;
-        let (r, _) = run(&c, &code, &mut cpu, &mem);
-        assert_eq!(r, abi::EXIT_NEXT, "{ty}");
-        let mut raw = [0u8; 8];
-        raw.copy_from_slice(&pattern[3..11]);
-        let want = ty.extend(u64::from_le_bytes(raw));
-        assert_eq!(cpu.x[6], want, "{ty}");
-        let n = ty.bytes() as usize;
-        let mut back = vec![0u8; n];
-        mem.read_bytes(0x20103, &mut back).expect("read");
-        assert_eq!(back, pattern[3..3 + n], "{ty} stored bytes");
+    // Offset 3: the loaded values are positive for 16 and 32 bits; 6:
+    // negative (each extension is checked both ways).
+    for off in [3, 6] {
+        for &ty in MemTy::ALL {
+            let code = compile(&mut c, &load_store_block(ty, off as i32));
+            let mut cpu = CpuState::default();
+            cpu.x[1] = 0x20000;
+            cpu.x[2] = 0x20100;
+            let (r, _) = run(&c, &code, &mut cpu, &mem);
+            assert_eq!(r, abi::EXIT_NEXT, "{ty}");
+            let mut raw = [0u8; 8];
+            raw.copy_from_slice(&pattern[off..off + 8]);
+            let want = ty.extend(u64::from_le_bytes(raw));
+            assert_eq!(cpu.x[6], want, "{ty} at {off}");
+            let n = ty.bytes() as usize;
+            let mut back = vec![0u8; n];
+            mem.read_bytes(0x20100 + off as u64, &mut back)
+                .expect("read");
+            assert_eq!(back, pattern[off..off + n], "{ty} stored bytes");
+        }
     }
 }
 

@@ -32,6 +32,13 @@ pub struct EngineStats {
     pub compile_time_ns: u64,
     /// Longest single block compile, in nanoseconds.
     pub compile_time_max_ns: u64,
+    /// Of `blocks_compiled`, the baseline tier's (single blocks compiled
+    /// before they are hot, `jit` mode).
+    pub baseline_compiled: u64,
+    /// Of those, the ones the direct emitter made (the rest: Cranelift).
+    pub baseline_direct: u64,
+    /// Time spent on baseline compiles, in nanoseconds.
+    pub baseline_time_ns: u64,
     /// Bytes of host code of the live translations.
     pub code_bytes: u64,
     /// Whole code-cache flushes (code memory full).

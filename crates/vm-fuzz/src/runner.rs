@@ -149,7 +149,8 @@ impl Divergence {
 
 impl Runner {
     /// The interpreter (the reference) and every JIT configuration the
-    /// public API offers: compile-first with and without block linking, at
+    /// public API offers: compile-first with and without block linking, with
+    /// the direct baseline emitter and with Cranelift for every block, at
     /// both Cranelift levels, and tiered with a low threshold (so loops
     /// switch tiers in the middle of a run).
     pub fn new() -> Result<Runner, String> {
@@ -159,6 +160,13 @@ impl Runner {
         )];
         let configs = [
             ("jit", JitConfig::default()),
+            (
+                "jit-cranelift-baseline",
+                JitConfig {
+                    baseline_emitter: false,
+                    ..JitConfig::default()
+                },
+            ),
             (
                 "jit-nolink",
                 JitConfig {

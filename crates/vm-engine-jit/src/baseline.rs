@@ -1,0 +1,648 @@
+//! The baseline tier's own code generator: one guest block straight to
+//! x86-64 machine code, without Cranelift.
+//!
+//! Why: the baseline tier compiles every block that gets warm (every block,
+//! in `jit` mode) and most of them run a few times only; Cranelift spends
+//! about 100 µs on even a one-instruction block (SSA construction, lowering,
+//! register allocation, emission), a template emitter a few µs. Hot code is
+//! recompiled as a region by Cranelift anyway (`crate::lower`), so the
+//! baseline's code quality matters little and its compile time much.
+//!
+//! The code keeps the contract of [`crate::abi`] exactly as Cranelift's
+//! baseline code does, so the two mix freely (links, inline caches, the
+//! jump cache, the trampoline, host faults): a function in the `tail`
+//! convention taking `(cpu, ctx, from)` in `rdi`, `rsi`, `rdx`, reading
+//! the arena base from `r15`, leaving by `ret` with an exit code in `rax` or
+//! by `jmp` to the next code with the same arguments. It touches no
+//! callee-saved register other than `rsp`.
+//!
+//! Shape: the entry counter (and the `EXIT_HOT` request), a frame of one
+//! 8-byte slot per IR value, then each IR instruction as a short template
+//! over `rax`, `rcx` and `rdx`: operands loaded from their slots (or as
+//! immediates), the result stored back. Guest registers live in `CpuState`
+//! only: `get` loads, `set` stores, so the state in memory is always the
+//! interpreter's and a fault needs no write-through. Guest accesses are
+//! those of `crate::lower`: one test that the address is in the guest space
+//! (else a cold path stores the site number and accesses the arena's guard),
+//! then one host access at `r15 + addr` that carries the site's trap code
+//! in the table of [`crate::sites`] (its code offset recorded here, as
+//! Cranelift records trap codes).
+//!
+//! What it does not compile (the caller then uses Cranelift): floating-point
+//! arithmetic, atomics and CSR accesses — blocks with these are a minority
+//! and their templates would repeat `crate::lower_fp` — and blocks with
+//! more values than [`VALUES_MAX`]. Integer operations without a short
+//! template (division, `clz`, `orc.b`, ...) call `vm_ir::eval_binop` /
+//! `eval_unop` through a small `extern "C"` shim, so they have exactly the
+//! interpreter's semantics.
+
+// `dynasm!` expands a dynamic register `Rq(reg)` to `reg.into()`.
+#![allow(clippy::useless_conversion)]
+
+use crate::abi::{self, LinkData};
+use crate::lower::{LinkAddrs, NewSites};
+use crate::sites::{self, Site};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
+use vm_ir::{BinOp, Block, Cond, Global, Inst, MemTy, Terminator, TrapKind, UnOp, Value};
+use vm_mem::GUEST_SPACE_BYTES;
+
+/// Most IR values of a block the emitter takes (its frame holds one slot
+/// per value).
+pub(crate) const VALUES_MAX: usize = 4096;
+
+/// Why a block is left to Cranelift.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Unsupported(pub &'static str);
+
+/// Frame slot of the saved `cpu` pointer.
+const SAVED_CPU: i32 = 0;
+/// Frame slot of the saved `ctx` pointer.
+const SAVED_CTX: i32 = 8;
+/// Offset of the first value slot.
+const VALUES_AT: i32 = 16;
+
+/// Whether the emitter compiles `block` (else Cranelift must).
+pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
+    if block.insts.len() > VALUES_MAX {
+        return Err(Unsupported("too many values"));
+    }
+    for inst in &block.insts {
+        match inst {
+            Inst::Const { .. }
+            | Inst::Get { .. }
+            | Inst::Set { .. }
+            | Inst::Binary { .. }
+            | Inst::BinaryImm { .. }
+            | Inst::Unary { .. }
+            | Inst::Load { .. }
+            | Inst::Store { .. }
+            | Inst::Fence => {}
+            Inst::Amo { .. } | Inst::LoadReserved { .. } | Inst::StoreConditional { .. } => {
+                return Err(Unsupported("atomic"));
+            }
+            Inst::FBinary { .. } | Inst::FUnary { .. } | Inst::Fma { .. } | Inst::FCvt { .. } => {
+                return Err(Unsupported("floating point"));
+            }
+            Inst::CsrRead { .. } | Inst::CsrWrite { .. } => return Err(Unsupported("CSR")),
+        }
+    }
+    Ok(())
+}
+
+/// The machine code of `block` (which [`supports`] accepted), with link
+/// data at `addrs`. Its accesses are appended to `sites` and the (code
+/// offset, trap code) of each access instruction to `traps`.
+pub(crate) fn emit(
+    block: &Block,
+    addrs: LinkAddrs,
+    sites: NewSites<'_>,
+    traps: &mut Vec<(u32, u8)>,
+) -> Result<Vec<u8>, Unsupported> {
+    supports(block)?;
+    let n = block.insts.len() as i32;
+    // At entry `rsp` is 8 below a 16-byte boundary (the return address);
+    // the frame keeps helper calls aligned.
+    let mut frame = VALUES_AT + 8 * n;
+    if (frame + 8) % 16 != 0 {
+        frame += 8;
+    }
+    let mut e = Emitter {
+        ops: VecAssembler::new(0),
+        block,
+        addrs,
+        frame,
+        sites,
+        traps,
+        guard: None,
+        cold: Vec::new(),
+    };
+    e.entry();
+    for i in 0..block.insts.len() {
+        e.inst(i);
+    }
+    e.terminator();
+    e.cold_paths();
+    e.ops
+        .finalize()
+        .map_err(|_| Unsupported("assembler relocation"))
+}
+
+/// A cold path emitted after the body: an out-of-space access (store the
+/// site number, go to the guard access).
+struct ColdAccess {
+    label: DynamicLabel,
+    site: u32,
+}
+
+struct Emitter<'b, 's> {
+    ops: VecAssembler<X64Relocation>,
+    block: &'b Block,
+    addrs: LinkAddrs,
+    frame: i32,
+    sites: NewSites<'s>,
+    traps: &'s mut Vec<(u32, u8)>,
+    /// The guard-access path, once an access needs it.
+    guard: Option<DynamicLabel>,
+    cold: Vec<ColdAccess>,
+}
+
+/// Where an operand comes from.
+#[derive(Clone, Copy)]
+enum Operand {
+    Imm(u64),
+    Slot(i32),
+}
+
+fn reg_offset(g: Global) -> i32 {
+    match g {
+        Global::X(r) => abi::x_offset(r),
+        Global::F(r) => abi::f_offset(r),
+    }
+}
+
+/// `eval_binop` for compiled code: `op` indexes [`BinOp::ALL`].
+extern "C" fn binop_shim(op: u64, a: u64, b: u64) -> u64 {
+    vm_ir::eval_binop(BinOp::ALL[op as usize], a, b)
+}
+
+/// `eval_unop` for compiled code: `op` indexes [`UnOp::ALL`].
+extern "C" fn unop_shim(op: u64, a: u64) -> u64 {
+    vm_ir::eval_unop(UnOp::ALL[op as usize], a)
+}
+
+fn index_of<T: PartialEq>(all: &[T], x: &T) -> u64 {
+    all.iter().position(|y| y == x).expect("variant is in ALL") as u64
+}
+
+impl Emitter<'_, '_> {
+    fn slot(&self, v: Value) -> i32 {
+        VALUES_AT + 8 * v.0 as i32
+    }
+
+    /// How to read value `v`: constants (and `get x0`) as immediates.
+    fn operand(&self, v: Value) -> Operand {
+        match self.block.insts[v.0 as usize] {
+            Inst::Const { imm } => Operand::Imm(imm),
+            Inst::Get { reg: Global::X(0) } => Operand::Imm(0),
+            _ => Operand::Slot(self.slot(v)),
+        }
+    }
+
+    /// `reg` (0 = rax, 1 = rcx, 2 = rdx, 6 = rsi, 7 = rdi) := `v`.
+    fn load(&mut self, reg: u8, v: Value) {
+        match self.operand(v) {
+            Operand::Imm(imm) => self.imm(reg, imm),
+            Operand::Slot(off) => dynasm!(self.ops ; .arch x64 ; mov Rq(reg), QWORD [rsp + off]),
+        }
+    }
+
+    /// `reg` := `imm`, in the shortest form.
+    fn imm(&mut self, reg: u8, imm: u64) {
+        if imm == 0 {
+            dynasm!(self.ops ; .arch x64 ; xor Rd(reg), Rd(reg));
+        } else if imm <= u32::MAX as u64 {
+            dynasm!(self.ops ; .arch x64 ; mov Rd(reg), imm as u32 as i32);
+        } else if imm as i64 >= i32::MIN as i64 && imm as i64 <= i32::MAX as i64 {
+            dynasm!(self.ops ; .arch x64 ; mov Rq(reg), imm as i64 as i32);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; mov Rq(reg), QWORD imm as i64);
+        }
+    }
+
+    /// Store `rax` into the slot of value `i`.
+    fn result(&mut self, i: usize) {
+        let off = VALUES_AT + 8 * i as i32;
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rsp + off], rax);
+    }
+
+    /// Release the frame (before `ret` or the tail jump).
+    fn pop_frame(&mut self) {
+        let f = self.frame;
+        dynasm!(self.ops ; .arch x64 ; add rsp, f);
+    }
+
+    fn entry(&mut self) {
+        self.imm(0, self.addrs.link as u64);
+        let count = abi::LINK_EXEC_COUNT;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rcx, QWORD [rax + count]
+            ; add rcx, 1
+            ; mov QWORD [rax + count], rcx
+        );
+        if self.addrs.hot_at != 0 {
+            let body = self.ops.new_dynamic_label();
+            self.imm(2, self.addrs.hot_at);
+            let hot = abi::EXIT_HOT as i32;
+            dynasm!(self.ops
+                ; .arch x64
+                ; cmp rcx, rdx
+                ; jne =>body
+                ; mov eax, hot
+                ; ret
+                ; =>body
+            );
+        }
+        let f = self.frame;
+        dynasm!(self.ops
+            ; .arch x64
+            ; sub rsp, f
+            ; mov QWORD [rsp + SAVED_CPU], rdi
+            ; mov QWORD [rsp + SAVED_CTX], rsi
+        );
+    }
+
+    /// Call `f` (arguments already in place), then restore `cpu`, `ctx`.
+    fn call(&mut self, f: usize) {
+        self.imm(0, f as u64);
+        dynasm!(self.ops
+            ; .arch x64
+            ; call rax
+            ; mov rdi, QWORD [rsp + SAVED_CPU]
+            ; mov rsi, QWORD [rsp + SAVED_CTX]
+        );
+    }
+
+    fn inst(&mut self, i: usize) {
+        match self.block.insts[i] {
+            // Constants are immediates where used.
+            Inst::Const { .. } => {}
+            Inst::Get { reg } => {
+                if reg != Global::X(0) {
+                    let off = reg_offset(reg);
+                    dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + off]);
+                    self.result(i);
+                }
+            }
+            Inst::Set { reg, arg } => {
+                if reg != Global::X(0) {
+                    self.load(0, arg);
+                    let off = reg_offset(reg);
+                    dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + off], rax);
+                }
+            }
+            Inst::Binary { op, a, b } => {
+                self.load(0, a);
+                self.load(1, b);
+                self.binop(op);
+                self.result(i);
+            }
+            Inst::BinaryImm { op, a, imm } => {
+                self.load(0, a);
+                self.imm(1, imm as u64);
+                self.binop(op);
+                self.result(i);
+            }
+            Inst::Unary { op, a } => {
+                self.load(0, a);
+                self.unop(op);
+                self.result(i);
+            }
+            Inst::Load { ty, addr, offset } => {
+                self.address(i, addr, offset);
+                self.trap_here();
+                match ty {
+                    MemTy::I8 => dynasm!(self.ops ; .arch x64 ; movsx rax, BYTE [r15 + rax]),
+                    MemTy::U8 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [r15 + rax]),
+                    MemTy::I16 => dynasm!(self.ops ; .arch x64 ; movsx rax, WORD [r15 + rax]),
+                    MemTy::U16 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [r15 + rax]),
+                    MemTy::I32 => dynasm!(self.ops ; .arch x64 ; movsxd rax, DWORD [r15 + rax]),
+                    MemTy::U32 => dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [r15 + rax]),
+                    MemTy::I64 => dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [r15 + rax]),
+                }
+                self.result(i);
+            }
+            Inst::Store {
+                ty,
+                addr,
+                offset,
+                val,
+            } => {
+                self.address(i, addr, offset);
+                self.load(1, val);
+                self.trap_here();
+                match ty.bytes() {
+                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [r15 + rax], cl),
+                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [r15 + rax], cx),
+                    4 => dynasm!(self.ops ; .arch x64 ; mov DWORD [r15 + rax], ecx),
+                    _ => dynasm!(self.ops ; .arch x64 ; mov QWORD [r15 + rax], rcx),
+                }
+            }
+            Inst::Fence => dynasm!(self.ops ; .arch x64 ; mfence),
+            // `supports` refused the rest.
+            _ => unreachable!("emit checked supports() first"),
+        }
+    }
+
+    /// `rax` := the guest address `addr + offset` of access `i`, checked to
+    /// lie in the guest space (else to the cold path), with its site
+    /// recorded. A site past the trap codes stores its number first.
+    fn address(&mut self, i: usize, addr: Value, offset: i32) {
+        let (insn, pc) = self.block.guest_insn_of(i);
+        let local = self.sites.list.len();
+        let site = self.sites.base + local as u32;
+        self.sites.list.push(Site {
+            pc,
+            retired: insn as u32,
+        });
+        match self.operand(addr) {
+            Operand::Imm(a) => self.imm(0, a.wrapping_add(offset as i64 as u64)),
+            Operand::Slot(off) => {
+                dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rsp + off]);
+                if offset != 0 {
+                    dynasm!(self.ops ; .arch x64 ; add rax, offset);
+                }
+            }
+        }
+        let shift = GUEST_SPACE_BYTES.trailing_zeros() as i8;
+        let label = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdx, rax
+            ; shr rdx, shift
+            ; jnz =>label
+        );
+        self.cold.push(ColdAccess { label, site });
+        if sites::trap_code(local).is_none() {
+            let s = site as i32;
+            dynasm!(self.ops ; .arch x64 ; mov DWORD [rsi + abi::CTX_SITE], s);
+        }
+    }
+
+    /// Record the next instruction as the current site's access.
+    fn trap_here(&mut self) {
+        let local = self.sites.list.len() - 1;
+        if let Some(code) = sites::trap_code(local) {
+            let off = self.ops.offset().0 as u32;
+            self.traps.push((off, code.as_raw().get()));
+        }
+    }
+
+    /// `rax` := `op(rax, rcx)` (may clobber `rcx`, `rdx`, `rdi`, `rsi`).
+    fn binop(&mut self, op: BinOp) {
+        macro_rules! cmp_set {
+            ($set:ident) => {
+                dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; $set al ; movzx eax, al)
+            };
+        }
+        macro_rules! w {
+            ($($t:tt)*) => {
+                dynasm!(self.ops ; .arch x64 ; $($t)* ; movsxd rax, eax)
+            };
+        }
+        match op {
+            BinOp::Add => dynasm!(self.ops ; .arch x64 ; add rax, rcx),
+            BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub rax, rcx),
+            BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul rax, rcx),
+            BinOp::MulH => dynasm!(self.ops ; .arch x64 ; imul rcx ; mov rax, rdx),
+            BinOp::MulHU => dynasm!(self.ops ; .arch x64 ; mul rcx ; mov rax, rdx),
+            BinOp::And => dynasm!(self.ops ; .arch x64 ; and rax, rcx),
+            BinOp::Or => dynasm!(self.ops ; .arch x64 ; or rax, rcx),
+            BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor rax, rcx),
+            BinOp::AndN => dynasm!(self.ops ; .arch x64 ; not rcx ; and rax, rcx),
+            BinOp::OrN => dynasm!(self.ops ; .arch x64 ; not rcx ; or rax, rcx),
+            BinOp::Xnor => dynasm!(self.ops ; .arch x64 ; xor rax, rcx ; not rax),
+            // x86 masks 64-bit shift counts to 6 bits, 32-bit ones to 5, as
+            // RISC-V does.
+            BinOp::Shl => dynasm!(self.ops ; .arch x64 ; shl rax, cl),
+            BinOp::ShrL => dynasm!(self.ops ; .arch x64 ; shr rax, cl),
+            BinOp::ShrA => dynasm!(self.ops ; .arch x64 ; sar rax, cl),
+            BinOp::Rol => dynasm!(self.ops ; .arch x64 ; rol rax, cl),
+            BinOp::Ror => dynasm!(self.ops ; .arch x64 ; ror rax, cl),
+            BinOp::AddW => w!(add eax, ecx),
+            BinOp::SubW => w!(sub eax, ecx),
+            BinOp::MulW => w!(imul eax, ecx),
+            BinOp::ShlW => w!(shl eax, cl),
+            BinOp::ShrLW => w!(shr eax, cl),
+            BinOp::ShrAW => w!(sar eax, cl),
+            BinOp::RolW => w!(rol eax, cl),
+            BinOp::RorW => w!(ror eax, cl),
+            BinOp::Min => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovg rax, rcx),
+            BinOp::Max => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovl rax, rcx),
+            BinOp::MinU => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmova rax, rcx),
+            BinOp::MaxU => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovb rax, rcx),
+            BinOp::Eq => cmp_set!(sete),
+            BinOp::Ne => cmp_set!(setne),
+            BinOp::Lt => cmp_set!(setl),
+            BinOp::LtU => cmp_set!(setb),
+            BinOp::Ge => cmp_set!(setge),
+            BinOp::GeU => cmp_set!(setae),
+            BinOp::MulHSU
+            | BinOp::Div
+            | BinOp::DivU
+            | BinOp::Rem
+            | BinOp::RemU
+            | BinOp::DivW
+            | BinOp::DivUW
+            | BinOp::RemW
+            | BinOp::RemUW => {
+                dynasm!(self.ops ; .arch x64 ; mov rsi, rax ; mov rdx, rcx);
+                self.imm(7, index_of(BinOp::ALL, &op));
+                self.call(binop_shim as *const () as usize);
+            }
+        }
+    }
+
+    /// `rax` := `op(rax)` (may clobber `rcx`, `rdx`, `rdi`, `rsi`).
+    fn unop(&mut self, op: UnOp) {
+        match op {
+            UnOp::Not => dynasm!(self.ops ; .arch x64 ; not rax),
+            UnOp::Neg => dynasm!(self.ops ; .arch x64 ; neg rax),
+            UnOp::SextB => dynasm!(self.ops ; .arch x64 ; movsx rax, al),
+            UnOp::SextH => dynasm!(self.ops ; .arch x64 ; movsx rax, ax),
+            UnOp::SextW => dynasm!(self.ops ; .arch x64 ; movsxd rax, eax),
+            UnOp::ZextB => dynasm!(self.ops ; .arch x64 ; movzx eax, al),
+            UnOp::ZextH => dynasm!(self.ops ; .arch x64 ; movzx eax, ax),
+            UnOp::ZextW => dynasm!(self.ops ; .arch x64 ; mov eax, eax),
+            UnOp::Rev8 => dynasm!(self.ops ; .arch x64 ; bswap rax),
+            UnOp::Clz
+            | UnOp::Ctz
+            | UnOp::Cpop
+            | UnOp::ClzW
+            | UnOp::CtzW
+            | UnOp::CpopW
+            | UnOp::OrcB => {
+                dynasm!(self.ops ; .arch x64 ; mov rsi, rax);
+                self.imm(7, index_of(UnOp::ALL, &op));
+                self.call(unop_shim as *const () as usize);
+            }
+        }
+    }
+
+    /// `rax` := `cpu.instret + retired`, stored back.
+    fn retire(&mut self, retired: u64) {
+        let at = abi::INSTRET;
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + at]);
+        if retired != 0 {
+            dynasm!(self.ops ; .arch x64 ; add rax, retired as i32);
+        }
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + at], rax);
+    }
+
+    /// Set `cpu.pc` to `pc` (via `rcx`).
+    fn set_pc(&mut self, pc: u64) {
+        self.imm(1, pc);
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], rcx);
+    }
+
+    /// Return `code` (pc and instret already set).
+    fn ret(&mut self, code: u64) {
+        self.pop_frame();
+        self.imm(0, code);
+        dynasm!(self.ops ; .arch x64 ; ret);
+    }
+
+    /// `rax` holds the new `instret`: return to the dispatcher if it
+    /// reached the limit (with `cpu.pc` from `rcx`), else fall through.
+    fn check_point(&mut self) {
+        let go = self.ops.new_dynamic_label();
+        let limit = abi::CTX_INSTRET_LIMIT;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov QWORD [rdi + abi::PC], rcx
+            ; cmp rax, QWORD [rsi + limit]
+            ; jb =>go
+        );
+        self.ret(abi::EXIT_NEXT);
+        dynasm!(self.ops ; .arch x64 ; =>go);
+    }
+
+    /// Leave the block for `target` through link slot `which`.
+    fn link_exit(&mut self, target: u64, which: usize) {
+        let n = self.block.insn_starts.len() as u64;
+        self.retire(n);
+        self.imm(1, target);
+        self.check_point();
+        let word = LinkData::word(0, which);
+        self.imm(0, (self.addrs.slots + 8 * word) as u64);
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rax]);
+        self.tail_jump(which);
+    }
+
+    /// Jump to the code in `rax` with `from` naming slot `kind`.
+    fn tail_jump(&mut self, kind: usize) {
+        self.imm(2, abi::from_tag(self.addrs.link, 0, kind) as u64);
+        self.pop_frame();
+        dynasm!(self.ops ; .arch x64 ; jmp rax);
+    }
+
+    /// Leave for the guest PC in `rcx`: the inline cache's code if its PC
+    /// matches, else the jump cache's entry if it matches, else the stub.
+    fn indirect_exit(&mut self) {
+        let n = self.block.insn_starts.len() as u64;
+        self.retire(n);
+        self.check_point();
+        let word = LinkData::word(0, abi::LINK_IC);
+        self.imm(0, (self.addrs.slots + 8 * word) as u64);
+        let (miss, stub, go) = (
+            self.ops.new_dynamic_label(),
+            self.ops.new_dynamic_label(),
+            self.ops.new_dynamic_label(),
+        );
+        let lookups = abi::CTX_IC_LOOKUPS;
+        let table = abi::CTX_JUMP_CACHE;
+        let mask = (abi::JUMP_CACHE_LEN - 1) as i32;
+        dynasm!(self.ops
+            ; .arch x64
+            ; add QWORD [rsi + lookups], 1
+            ; cmp rcx, QWORD [rax + 16]
+            ; jne =>miss
+            ; mov rax, QWORD [rax]
+            ; jmp =>go
+            ; =>miss
+            ; mov rax, QWORD [rsi + table]
+            ; mov rdx, rcx
+            ; shr rdx, 1
+            ; and edx, mask
+            ; shl rdx, 4
+            ; add rax, rdx
+            ; cmp rcx, QWORD [rax]
+            ; jne =>stub
+            ; mov rax, QWORD [rax + 8]
+            ; jmp =>go
+            ; =>stub
+        );
+        self.imm(0, self.addrs.stub as u64);
+        dynasm!(self.ops ; .arch x64 ; =>go);
+        self.tail_jump(abi::LINK_IC);
+    }
+
+    fn terminator(&mut self) {
+        let n = self.block.insn_starts.len() as u64;
+        match self.block.term {
+            Terminator::Jump { target } => self.link_exit(target, abi::LINK_TAKEN),
+            Terminator::Branch {
+                cond,
+                a,
+                b,
+                taken,
+                fallthrough,
+            } => {
+                self.load(0, a);
+                self.load(1, b);
+                let t = self.ops.new_dynamic_label();
+                dynasm!(self.ops ; .arch x64 ; cmp rax, rcx);
+                match cond {
+                    Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>t),
+                    Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>t),
+                    Cond::Lt => dynasm!(self.ops ; .arch x64 ; jl =>t),
+                    Cond::Ge => dynasm!(self.ops ; .arch x64 ; jge =>t),
+                    Cond::LtU => dynasm!(self.ops ; .arch x64 ; jb =>t),
+                    Cond::GeU => dynasm!(self.ops ; .arch x64 ; jae =>t),
+                }
+                self.link_exit(fallthrough, abi::LINK_FALLTHROUGH);
+                dynasm!(self.ops ; .arch x64 ; =>t);
+                self.link_exit(taken, abi::LINK_TAKEN);
+            }
+            Terminator::JumpIndirect { target, .. } => {
+                self.load(1, target);
+                self.indirect_exit();
+            }
+            Terminator::Trap { kind, pc, next_pc } => {
+                // The trapping instruction has not retired, except fence.i.
+                let before = n.saturating_sub(1);
+                let (code, pc, retired) = match kind {
+                    TrapKind::Syscall => (abi::EXIT_SYSCALL, pc, before),
+                    TrapKind::Breakpoint => (abi::EXIT_BREAKPOINT, pc, before),
+                    TrapKind::Illegal { raw } => {
+                        (abi::EXIT_ILLEGAL | (raw as u64) << 32, pc, before)
+                    }
+                    TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
+                };
+                self.retire(retired);
+                self.set_pc(pc);
+                self.ret(code);
+            }
+        }
+    }
+
+    /// The out-of-space paths and the guard access they share: a load
+    /// from the guard just past the guest space, which faults; the fault
+    /// is looked up by the site number stored in `JitCtx::site`.
+    fn cold_paths(&mut self) {
+        if self.cold.is_empty() {
+            return;
+        }
+        let guard = *self
+            .guard
+            .get_or_insert_with(|| self.ops.new_dynamic_label());
+        for c in std::mem::take(&mut self.cold) {
+            let (label, site) = (c.label, c.site as i32);
+            dynasm!(self.ops
+                ; .arch x64
+                ; =>label
+                ; mov DWORD [rsi + abi::CTX_SITE], site
+                ; jmp =>guard
+            );
+        }
+        let space = GUEST_SPACE_BYTES as i64;
+        dynasm!(self.ops
+            ; .arch x64
+            ; =>guard
+            ; mov rax, QWORD space
+            ; movzx eax, BYTE [r15 + rax]
+            ; ud2
+        );
+    }
+}
