@@ -62,6 +62,12 @@ pub struct EngineChoice {
     /// thread (for debugging; results are the same).
     #[arg(long)]
     pub jit_sync: bool,
+
+    /// With `--engine jit`: compile baseline blocks with Cranelift instead
+    /// of the direct x86-64 emitter (for comparisons; results are the
+    /// same).
+    #[arg(long)]
+    pub jit_cranelift_baseline: bool,
 }
 
 impl EngineChoice {

@@ -29,6 +29,7 @@ pub fn make_engines(
         engine: config.clone(),
         mode,
         background: !choice.jit_sync,
+        baseline_emitter: !choice.jit_cranelift_baseline,
         ..JitConfig::default()
     };
     match SharedJit::new(jit) {

@@ -181,6 +181,9 @@ fn exec_options(opts: &RunArgs) -> Vec<OsString> {
     if opts.engine.jit_sync {
         v.push("--jit-sync".into());
     }
+    if opts.engine.jit_cranelift_baseline {
+        v.push("--jit-cranelift-baseline".into());
+    }
     v
 }
 

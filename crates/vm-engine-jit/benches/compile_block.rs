@@ -1,7 +1,7 @@
 //! Compile time per guest block, by block size: the frontend's
 //! `translate_block` (guest code → IR), the baseline JIT's compile of one
-//! block (IR → Cranelift → host code in code memory), and, for scale, the
-//! interpreter's pre-decode of the same IR.
+//! block (IR → host code in code memory) by its direct emitter and by
+//! Cranelift, and, for scale, the interpreter's pre-decode of the same IR.
 //!
 //! Why: the tiered engine compiles a block once it has run
 //! `DEFAULT_THRESHOLD` times, a number chosen from how much a compile costs
@@ -21,9 +21,8 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use std::hint::black_box;
 use std::time::Duration;
 use support::{b_type, i_type, map_fixed, r_type, s_type, write_code};
-use vm_engine::EngineConfig;
 use vm_engine::interp::InterpBlock;
-use vm_engine_jit::{BLOCK_INSNS_MAX, JitEngine};
+use vm_engine_jit::{BLOCK_INSNS_MAX, JitConfig, JitEngine};
 use vm_ir::Terminator;
 use vm_mem::{GuestMemory, Perm};
 
@@ -111,16 +110,34 @@ fn compile_block(c: &mut Criterion) {
     }
     g.finish();
 
-    let mut jit = match JitEngine::new(EngineConfig::default()) {
-        Ok(j) => j,
-        Err(e) => {
-            eprintln!("note: skipping jit_compile_block: {e}");
-            return;
-        }
-    };
-    let mut g = c.benchmark_group("jit_compile_block");
+    // The baseline tier as it is (the direct emitter), and with Cranelift
+    // for every block (as before the emitter, and still for blocks with
+    // floating point, atomics or CSR accesses).
+    for (name, direct) in [
+        ("jit_compile_block", true),
+        ("jit_compile_block_cranelift", false),
+    ] {
+        let config = JitConfig {
+            baseline_emitter: direct,
+            ..JitConfig::default()
+        };
+        let mut jit = JitEngine::with_config(config).expect("host supported");
+        bench_compiles(c, name, &mut jit, &irs);
+    }
+}
+
+/// Benchmark `jit`'s baseline compile of each block of `irs`, in wall time
+/// (group `name`) and in this thread's CPU time (`name_cpu`: on a shared
+/// machine wall time counts the other processes' turns too).
+fn bench_compiles(
+    c: &mut Criterion,
+    name: &str,
+    jit: &mut JitEngine,
+    irs: &[(usize, vm_ir::Block)],
+) {
+    let mut g = c.benchmark_group(name);
     g.sample_size(30);
-    for (n, ir) in &irs {
+    for (n, ir) in irs {
         g.throughput(Throughput::Elements(*n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), ir, |b, ir| {
             b.iter_batched(
@@ -132,11 +149,9 @@ fn compile_block(c: &mut Criterion) {
     }
     g.finish();
 
-    // The same compiles timed in this thread's CPU time: on a shared
-    // machine wall time counts the other processes' turns too.
-    let mut g = c.benchmark_group("jit_compile_block_cpu");
+    let mut g = c.benchmark_group(format!("{name}_cpu"));
     g.sample_size(30);
-    for (n, ir) in &irs {
+    for (n, ir) in irs {
         g.throughput(Throughput::Elements(*n as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), ir, |b, ir| {
             b.iter_custom(|iters| {
