@@ -28,23 +28,28 @@
 //! in the table of [`crate::sites`] (its code offset recorded here, as
 //! Cranelift records trap codes).
 //!
-//! What it does not compile (the caller then uses Cranelift): floating-point
-//! arithmetic, atomics and CSR accesses — blocks with these are a minority
-//! and their templates would repeat `crate::lower_fp` — and blocks with
-//! more values than [`VALUES_MAX`]. Integer operations without a short
-//! template (division, `clz`, `orc.b`, ...) call `vm_ir::eval_binop` /
-//! `eval_unop` through a small `extern "C"` shim, so they have exactly the
-//! interpreter's semantics.
+//! Operations without a short template call Rust: integer ones (division,
+//! `clz`, `orc.b`, ...) `vm_ir::eval_binop` / `eval_unop` through a small
+//! `extern "C"` shim, floating point, atomics and the `time` CSR the
+//! helpers Cranelift's code calls (`crate::helpers`), so every operation
+//! has exactly the interpreter's semantics. (No inline FP fast paths as in
+//! `crate::lower_fp`: hot FP code is a Cranelift region.) Only blocks with
+//! more values than [`VALUES_MAX`] are left to Cranelift.
 
 // `dynasm!` expands a dynamic register `Rq(reg)` to `reg.into()`.
 #![allow(clippy::useless_conversion)]
 
 use crate::abi::{self, LinkData};
+use crate::helpers::{self, pack};
 use crate::lower::{LinkAddrs, NewSites};
 use crate::sites::{self, Site};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
-use vm_ir::{BinOp, Block, Cond, Global, Inst, MemTy, Terminator, TrapKind, UnOp, Value};
+use vm_core::CpuState;
+use vm_ir::{
+    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, Global, Inst,
+    MemTy, RoundMode, Terminator, TrapKind, UnOp, Value,
+};
 use vm_mem::GUEST_SPACE_BYTES;
 
 /// Most IR values of a block the emitter takes (its frame holds one slot
@@ -66,26 +71,6 @@ const VALUES_AT: i32 = 16;
 pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
     if block.insts.len() > VALUES_MAX {
         return Err(Unsupported("too many values"));
-    }
-    for inst in &block.insts {
-        match inst {
-            Inst::Const { .. }
-            | Inst::Get { .. }
-            | Inst::Set { .. }
-            | Inst::Binary { .. }
-            | Inst::BinaryImm { .. }
-            | Inst::Unary { .. }
-            | Inst::Load { .. }
-            | Inst::Store { .. }
-            | Inst::Fence => {}
-            Inst::Amo { .. } | Inst::LoadReserved { .. } | Inst::StoreConditional { .. } => {
-                return Err(Unsupported("atomic"));
-            }
-            Inst::FBinary { .. } | Inst::FUnary { .. } | Inst::Fma { .. } | Inst::FCvt { .. } => {
-                return Err(Unsupported("floating point"));
-            }
-            Inst::CsrRead { .. } | Inst::CsrWrite { .. } => return Err(Unsupported("CSR")),
-        }
     }
     Ok(())
 }
@@ -172,7 +157,16 @@ extern "C" fn unop_shim(op: u64, a: u64) -> u64 {
 }
 
 fn index_of<T: PartialEq>(all: &[T], x: &T) -> u64 {
-    all.iter().position(|y| y == x).expect("variant is in ALL") as u64
+    helpers::index_of(all, x) as u64
+}
+
+/// The packed (op, fmt, rm) argument of the FP helpers.
+fn fp_pack<T: PartialEq>(all: &[T], op: T, fmt: FpFmt, rm: RoundMode) -> u32 {
+    pack(
+        helpers::index_of(all, &op),
+        helpers::index_of(FpFmt::ALL, &fmt),
+        helpers::index_of(RoundMode::ALL, &rm),
+    )
 }
 
 impl Emitter<'_, '_> {
@@ -330,8 +324,203 @@ impl Emitter<'_, '_> {
                 }
             }
             Inst::Fence => dynasm!(self.ops ; .arch x64 ; mfence),
-            // `supports` refused the rest.
-            _ => unreachable!("emit checked supports() first"),
+            Inst::FBinary { op, fmt, rm, a, b } => {
+                self.check_rm(i, rm);
+                self.load(2, a);
+                self.load(1, b);
+                let f =
+                    helpers::fbinary as unsafe extern "C" fn(*mut CpuState, u32, u64, u64) -> u64;
+                self.call_packed(f as usize, fp_pack(FBinOp::ALL, op, fmt, rm));
+                self.result(i);
+            }
+            Inst::FUnary { op, fmt, rm, a } => {
+                self.check_rm(i, rm);
+                self.load(2, a);
+                let f = helpers::funary as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
+                self.call_packed(f as usize, fp_pack(FUnOp::ALL, op, fmt, rm));
+                self.result(i);
+            }
+            Inst::Fma {
+                op,
+                fmt,
+                rm,
+                a,
+                b,
+                c,
+            } => {
+                self.check_rm(i, rm);
+                self.load(2, a);
+                self.load(1, b);
+                self.load(8, c);
+                let f =
+                    helpers::fma as unsafe extern "C" fn(*mut CpuState, u32, u64, u64, u64) -> u64;
+                self.call_packed(f as usize, fp_pack(FmaOp::ALL, op, fmt, rm));
+                self.result(i);
+            }
+            Inst::FCvt { to, from, rm, a } => {
+                self.check_rm(i, rm);
+                self.load(2, a);
+                let packed = pack(
+                    helpers::index_of(CvtTy::ALL, &to),
+                    helpers::index_of(CvtTy::ALL, &from),
+                    helpers::index_of(RoundMode::ALL, &rm),
+                );
+                let f = helpers::fcvt as unsafe extern "C" fn(*mut CpuState, u32, u64) -> u64;
+                self.call_packed(f as usize, packed);
+                self.result(i);
+            }
+            Inst::Amo {
+                op,
+                width,
+                addr,
+                val,
+            } => {
+                // amo(ctx, packed, addr, val)
+                self.load(2, addr);
+                self.load(1, val);
+                dynasm!(self.ops ; .arch x64 ; mov rdi, rsi);
+                let packed = pack(
+                    helpers::index_of(AmoOp::ALL, &op),
+                    helpers::index_of(AtomicWidth::ALL, &width),
+                    0,
+                );
+                let f =
+                    helpers::amo as unsafe extern "C" fn(*mut abi::JitCtx, u32, u64, u64) -> u64;
+                self.call_packed(f as usize, packed);
+                self.check_helper(i);
+                self.result(i);
+            }
+            Inst::LoadReserved { width, addr } => {
+                // lr(cpu, ctx, width, addr)
+                self.load(1, addr);
+                self.imm(2, helpers::index_of(AtomicWidth::ALL, &width) as u64);
+                let f = helpers::lr
+                    as unsafe extern "C" fn(*mut CpuState, *mut abi::JitCtx, u32, u64) -> u64;
+                self.call(f as usize);
+                self.check_helper(i);
+                self.result(i);
+            }
+            Inst::StoreConditional { width, addr, val } => {
+                // sc(cpu, ctx, width, addr, val)
+                self.load(1, addr);
+                self.load(8, val);
+                self.imm(2, helpers::index_of(AtomicWidth::ALL, &width) as u64);
+                let f = helpers::sc
+                    as unsafe extern "C" fn(*mut CpuState, *mut abi::JitCtx, u32, u64, u64) -> u64;
+                self.call(f as usize);
+                self.check_helper(i);
+                self.result(i);
+            }
+            Inst::CsrRead { csr } => {
+                self.csr_read(i, csr);
+                self.result(i);
+            }
+            Inst::CsrWrite { csr, arg } => {
+                self.load(0, arg);
+                self.csr_write(csr);
+            }
+        }
+    }
+
+    /// Call `f` with `packed` as its second argument (`esi`); the others
+    /// are in place.
+    fn call_packed(&mut self, f: usize, packed: u32) {
+        self.imm(6, packed as u64);
+        self.call(f);
+    }
+
+    /// Exit at IR instruction `i`'s guest instruction with `code`
+    /// (nothing of it retired): a cold path, emitted in line behind a jump.
+    fn fault_exit(&mut self, i: usize, code: u64) {
+        let (insn, pc) = self.block.guest_insn_of(i);
+        self.retire(insn as u64);
+        self.set_pc(pc);
+        self.ret(code);
+    }
+
+    /// For a dynamic rounding mode: the illegal-instruction exit if `frm`
+    /// is reserved (5 and above).
+    fn check_rm(&mut self, i: usize, rm: RoundMode) {
+        if rm != RoundMode::Dyn {
+            return;
+        }
+        let ok = self.ops.new_dynamic_label();
+        let frm = abi::FRM;
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp QWORD [rdi + frm], 5
+            ; jb =>ok
+        );
+        self.fault_exit(i, abi::EXIT_ILLEGAL_RM);
+        dynasm!(self.ops ; .arch x64 ; =>ok);
+    }
+
+    /// After a helper that may fail (its result in `rax`, kept): exit if
+    /// it recorded a fault.
+    fn check_helper(&mut self, i: usize) {
+        let ok = self.ops.new_dynamic_label();
+        let at = abi::CTX_HELPER_FAULT;
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp QWORD [rsi + at], 0
+            ; je =>ok
+        );
+        self.fault_exit(i, abi::EXIT_HELPER_FAULT);
+        dynasm!(self.ops ; .arch x64 ; =>ok);
+    }
+
+    /// `rax` := CSR `csr` as read by IR instruction `i`.
+    fn csr_read(&mut self, i: usize, csr: Csr) {
+        let (fflags, frm, instret) = (abi::FFLAGS, abi::FRM, abi::INSTRET);
+        match csr {
+            Csr::Fflags => dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + fflags]),
+            Csr::Frm => dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + frm]),
+            Csr::Fcsr => dynasm!(self.ops
+                ; .arch x64
+                ; mov rax, QWORD [rdi + frm]
+                ; shl rax, 5
+                ; or rax, QWORD [rdi + fflags]
+            ),
+            // `cpu.instret` holds the count at the block's start.
+            Csr::Instret | Csr::Cycle => {
+                let (insn, _) = self.block.guest_insn_of(i);
+                dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + instret]);
+                if insn != 0 {
+                    dynasm!(self.ops ; .arch x64 ; add rax, insn as i32);
+                }
+            }
+            Csr::Time => {
+                let f = helpers::time as extern "C" fn() -> u64;
+                self.call(f as usize);
+            }
+        }
+    }
+
+    /// Write `rax` to CSR `csr`.
+    fn csr_write(&mut self, csr: Csr) {
+        let (fflags, frm) = (abi::FFLAGS, abi::FRM);
+        match csr {
+            Csr::Fflags => dynasm!(self.ops
+                ; .arch x64
+                ; and eax, 0x1f
+                ; mov QWORD [rdi + fflags], rax
+            ),
+            Csr::Frm => dynasm!(self.ops
+                ; .arch x64
+                ; and eax, 0x7
+                ; mov QWORD [rdi + frm], rax
+            ),
+            Csr::Fcsr => dynasm!(self.ops
+                ; .arch x64
+                ; mov rcx, rax
+                ; and eax, 0x1f
+                ; mov QWORD [rdi + fflags], rax
+                ; shr rcx, 5
+                ; and ecx, 0x7
+                ; mov QWORD [rdi + frm], rcx
+            ),
+            // Lowering never writes read-only CSRs.
+            Csr::Instret | Csr::Cycle | Csr::Time => {}
         }
     }
 

@@ -403,3 +403,120 @@ fn host_faults_past_the_trap_codes_find_their_access_too() {
         assert_eq!(cpu.instret + u64::from(site.retired), 7 + fault_at);
     }
 }
+
+#[test]
+fn helper_calls_match_between_the_code_generators() {
+    // FP with a dynamic rounding mode, CSRs, an AMO and LR/SC: the direct
+    // emitter calls the helpers Cranelift's code calls (or inlines); both
+    // must leave the same state, memory and exit, including the illegal
+    // rounding mode and helper faults (unmapped, misaligned).
+    use vm_ir::{AmoOp, AtomicWidth, Csr, CvtTy, FBinOp, FmaOp, FpFmt, Inst, RoundMode};
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let (x, y) = (b.get(Global::F(1)), b.get(Global::F(2)));
+    let sum = b.push(Inst::FBinary {
+        op: FBinOp::Add,
+        fmt: FpFmt::D,
+        rm: RoundMode::Dyn,
+        a: x,
+        b: y,
+    });
+    b.set(Global::F(3), sum);
+    b.begin_insn(0x1004);
+    let f3 = b.get(Global::F(3));
+    let w = b.push(Inst::FCvt {
+        to: CvtTy::W,
+        from: CvtTy::D,
+        rm: RoundMode::Rtz,
+        a: f3,
+    });
+    b.set(Global::X(11), w);
+    b.begin_insn(0x1008);
+    let fl = b.push(Inst::CsrRead { csr: Csr::Fflags });
+    b.set(Global::X(5), fl);
+    b.begin_insn(0x100c);
+    let n = b.push(Inst::CsrRead { csr: Csr::Instret });
+    b.set(Global::X(7), n);
+    b.begin_insn(0x1010);
+    let (a1, a2) = (b.get(Global::X(1)), b.get(Global::X(2)));
+    let old = b.push(Inst::Amo {
+        op: AmoOp::Add,
+        width: AtomicWidth::W,
+        addr: a1,
+        val: a2,
+    });
+    b.set(Global::X(8), old);
+    b.begin_insn(0x1014);
+    let a1 = b.get(Global::X(1));
+    let r = b.push(Inst::LoadReserved {
+        width: AtomicWidth::D,
+        addr: a1,
+    });
+    b.set(Global::X(9), r);
+    b.begin_insn(0x1018);
+    let (a1, a2) = (b.get(Global::X(1)), b.get(Global::X(2)));
+    let ok = b.push(Inst::StoreConditional {
+        width: AtomicWidth::D,
+        addr: a1,
+        val: a2,
+    });
+    b.set(Global::X(10), ok);
+    b.begin_insn(0x101c);
+    let (x, y) = (b.get(Global::F(1)), b.get(Global::F(2)));
+    let m = b.push(Inst::Fma {
+        op: FmaOp::NMSub,
+        fmt: FpFmt::S,
+        rm: RoundMode::Dyn,
+        a: x,
+        b: y,
+        c: x,
+    });
+    b.set(Global::F(4), m);
+    b.begin_insn(0x1020);
+    let v = b.get(Global::X(6));
+    b.push(Inst::CsrWrite {
+        csr: Csr::Fcsr,
+        arg: v,
+    });
+    let code = compile(
+        &mut c,
+        &b.finish(Terminator::Jump { target: 0x1024 }, 0x1024),
+    );
+    // (frm, x1, expected exit, expected pc)
+    let cases: &[(u64, u64, u64, u64)] = &[
+        (0, 0x20000, abi::EXIT_NEXT, 0x1024),
+        (3, 0x20008, abi::EXIT_NEXT, 0x1024),
+        (5, 0x20000, abi::EXIT_ILLEGAL_RM, 0x1000),
+        (1, 0x22000, abi::EXIT_HELPER_FAULT, 0x1010),
+        (2, 0x20002, abi::EXIT_HELPER_FAULT, 0x1010),
+        (0, 0x20004, abi::EXIT_HELPER_FAULT, 0x1014),
+    ];
+    let initial: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(91)).collect();
+    for &(frm, x1, want, want_pc) in cases {
+        let mut ends = Vec::new();
+        for code_ptr in [code.cranelift, code.direct] {
+            mem.write_bytes(0x20000, &initial).expect("write");
+            let mut cpu = CpuState {
+                frm,
+                instret: 40,
+                ..CpuState::default()
+            };
+            cpu.f[1] = 1.5f64.to_bits();
+            cpu.f[2] = (-0.1f64).to_bits();
+            cpu.x[1] = x1;
+            cpu.x[2] = 0x1234_5678_9abc_def0;
+            cpu.x[6] = 0xe5;
+            let (r, _) = run_code(&c, code_ptr, &mut cpu, &mem);
+            let mut after = vec![0u8; 64];
+            mem.read_bytes(0x20000, &mut after).expect("read");
+            assert_eq!((r, cpu.pc), (want, want_pc), "frm {frm} x1 {x1:#x}");
+            ends.push((r, cpu, after));
+        }
+        assert_eq!(
+            ends[0], ends[1],
+            "frm {frm} x1 {x1:#x}: Cranelift's vs the direct code"
+        );
+    }
+}
