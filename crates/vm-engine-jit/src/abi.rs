@@ -263,6 +263,25 @@ pub const EXIT_HOT: u64 = 9;
 /// the code itself: the fault handler makes the entry return it.
 pub const EXIT_HOST_FAULT: u64 = 10;
 
+/// How compiled code leaves at a block's trap terminator: the exit code,
+/// the `pc` to set, and the guest instructions of the block (of `insns`)
+/// retired. The trapping instruction has not retired, except `fence.i`.
+pub(crate) fn trap_exit(
+    kind: vm_ir::TrapKind,
+    pc: u64,
+    next_pc: u64,
+    insns: u64,
+) -> (u64, u64, u64) {
+    use vm_ir::TrapKind;
+    let before = insns.saturating_sub(1);
+    match kind {
+        TrapKind::Syscall => (EXIT_SYSCALL, pc, before),
+        TrapKind::Breakpoint => (EXIT_BREAKPOINT, pc, before),
+        TrapKind::Illegal { raw } => (EXIT_ILLEGAL | (raw as u64) << 32, pc, before),
+        TrapKind::FenceI => (EXIT_FENCE_I, next_pc, insns),
+    }
+}
+
 /// Byte offset of integer register `r` in [`CpuState`].
 pub fn x_offset(r: u8) -> i32 {
     (offset_of!(CpuState, x) + 8 * r as usize) as i32

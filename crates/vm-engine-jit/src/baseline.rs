@@ -48,7 +48,7 @@ use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use vm_core::CpuState;
 use vm_ir::{
     AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, CvtTy, FBinOp, FUnOp, FmaOp, FpFmt, Global, Inst,
-    MemTy, RoundMode, Terminator, TrapKind, UnOp, Value,
+    MemTy, RoundMode, Terminator, UnOp, Value,
 };
 use vm_mem::GUEST_SPACE_BYTES;
 
@@ -789,16 +789,7 @@ impl Emitter<'_, '_> {
                 self.indirect_exit();
             }
             Terminator::Trap { kind, pc, next_pc } => {
-                // The trapping instruction has not retired, except fence.i.
-                let before = n.saturating_sub(1);
-                let (code, pc, retired) = match kind {
-                    TrapKind::Syscall => (abi::EXIT_SYSCALL, pc, before),
-                    TrapKind::Breakpoint => (abi::EXIT_BREAKPOINT, pc, before),
-                    TrapKind::Illegal { raw } => {
-                        (abi::EXIT_ILLEGAL | (raw as u64) << 32, pc, before)
-                    }
-                    TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
-                };
+                let (code, pc, retired) = abi::trap_exit(kind, pc, next_pc, n);
                 self.retire(retired);
                 self.set_pc(pc);
                 self.ret(code);

@@ -57,8 +57,7 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use vm_core::CpuState;
 use vm_ir::{
-    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, Global, Inst, MemTy, RoundMode, Terminator,
-    TrapKind, UnOp,
+    AmoOp, AtomicWidth, BinOp, Block, Cond, Csr, Global, Inst, MemTy, RoundMode, Terminator, UnOp,
 };
 use vm_mem::GUEST_SPACE_BYTES;
 
@@ -1103,16 +1102,7 @@ impl<'a> Lower<'a, '_> {
                 self.indirect_exit(pc);
             }
             Terminator::Trap { kind, pc, next_pc } => {
-                // The trapping instruction has not retired, except fence.i.
-                let before = n.saturating_sub(1);
-                let (code, pc, retired) = match kind {
-                    TrapKind::Syscall => (abi::EXIT_SYSCALL, pc, before),
-                    TrapKind::Breakpoint => (abi::EXIT_BREAKPOINT, pc, before),
-                    TrapKind::Illegal { raw } => {
-                        (abi::EXIT_ILLEGAL | (raw as u64) << 32, pc, before)
-                    }
-                    TrapKind::FenceI => (abi::EXIT_FENCE_I, next_pc, n),
-                };
+                let (code, pc, retired) = abi::trap_exit(kind, pc, next_pc, n);
                 self.sync();
                 let pc = self.iconst(I64, pc as i64);
                 let instret = self.instret_after(retired);
