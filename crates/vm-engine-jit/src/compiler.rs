@@ -325,6 +325,16 @@ impl Compiler {
             let ptr = self.mem.publish(&bytes).ok_or(JitError::Full)?;
             self.sites
                 .append(ptr as usize, bytes.len(), &new_sites, &self.traps);
+            if std::env::var_os("VM_JIT_DISASM").is_some() {
+                // No listing of our own: the code offset lets a
+                // disassembler of a memory dump find it.
+                eprintln!(
+                    "== {:#x} at code offset {:#x}, {} bytes (direct emitter)",
+                    block.start_pc,
+                    ptr as usize - self.mem.range().0,
+                    bytes.len()
+                );
+            }
             Ok(Code {
                 ptr,
                 bytes: bytes.len() as u32,
