@@ -48,12 +48,19 @@ impl HostRegion {
     /// Reserve `len` bytes with `prot` as private anonymous `MAP_NORESERVE`
     /// memory (untouched pages cost nothing).
     pub(crate) fn reserve(len: u64, prot: i32) -> io::Result<HostRegion> {
+        Self::reserve_near(0, len, prot)
+    }
+
+    /// As [`HostRegion::reserve`], at host address `hint` if that range is
+    /// free (0: wherever the host chooses; otherwise too the host chooses
+    /// another place).
+    pub(crate) fn reserve_near(hint: usize, len: u64, prot: i32) -> io::Result<HostRegion> {
         let len = usize::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::ENOMEM))?;
-        // SAFETY: a fresh mapping at an address the host chooses (no
-        // MAP_FIXED) cannot overlap any existing memory.
+        // SAFETY: a fresh mapping at an address the host chooses (a hint
+        // only, no MAP_FIXED) cannot overlap any existing memory.
         let ptr = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                hint as *mut libc::c_void,
                 len,
                 prot,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
@@ -112,12 +119,26 @@ pub(crate) enum HostBacking<'a> {
 /// this guard, not host memory.
 pub const ARENA_GUARD_BYTES: u64 = crate::PAGE_SIZE;
 
+/// Where the arena goes when that host range is free (the first arena of
+/// a process, usually): low enough that the base fits a signed 32-bit
+/// displacement, so compiled code can address guest `addr` as
+/// `base(addr)` with the base in the instruction rather than in a
+/// register (see `vm-engine-jit`'s lowering). Any other base works too,
+/// only with one more register; the host may place its own mappings
+/// here (ASan's shadow, a huge heap), and then the arena goes elsewhere.
+pub const ARENA_LOW_BASE: usize = 1 << 30;
+
 impl Arena {
     /// Reserve [`GUEST_SPACE_BYTES`] of inaccessible host address space,
-    /// plus [`ARENA_GUARD_BYTES`] of guard.
+    /// plus [`ARENA_GUARD_BYTES`] of guard, at [`ARENA_LOW_BASE`] if that
+    /// range is free.
     pub(crate) fn reserve() -> io::Result<Arena> {
         Ok(Arena {
-            region: HostRegion::reserve(GUEST_SPACE_BYTES + ARENA_GUARD_BYTES, libc::PROT_NONE)?,
+            region: HostRegion::reserve_near(
+                ARENA_LOW_BASE,
+                GUEST_SPACE_BYTES + ARENA_GUARD_BYTES,
+                libc::PROT_NONE,
+            )?,
         })
     }
 

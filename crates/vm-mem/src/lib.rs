@@ -32,7 +32,7 @@ mod tests;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
-pub use arena::ARENA_GUARD_BYTES;
+pub use arena::{ARENA_GUARD_BYTES, ARENA_LOW_BASE};
 pub use brk::HEAP_NAME;
 pub use perms::{BEYOND_EOF, HOST_WRITABLE, MAPPED};
 pub use space::{MMAP_MIN_ADDR, MMAP_TOP};
