@@ -222,12 +222,15 @@ impl Compiler {
 
     /// Compile `region`, whose code addresses `link` (its [`LinkData`],
     /// with slots for every member) and returns [`abi::EXIT_HOT`] on its
-    /// `hot_at`-th entry (0: never).
+    /// `hot_at`-th entry (0: never), for the guest arena at host address
+    /// `arena_base` (0: any arena; else the code runs only against that
+    /// one, see `lower::HostTarget::arena_disp`).
     pub(crate) fn compile(
         &mut self,
         region: &Region,
         link: &mut LinkData,
         hot_at: u64,
+        arena_base: usize,
     ) -> Result<Code, JitError> {
         let pc = region.head().start_pc;
         let link_addr = link as *mut LinkData as usize;
@@ -249,6 +252,7 @@ impl Compiler {
             call_conv: self.isa.default_call_conv(),
             frontend_config: self.isa.frontend_config(),
             has_fma: self.isa.has_native_fma(),
+            arena_disp: lower::arena_disp(arena_base),
         };
         // The baseline tier (a block compiled before it is hot, which asks
         // for its region once hot: `hot_at != 0`) gets the fast allocator;

@@ -292,6 +292,10 @@ impl JitEngine {
 impl Engine for JitEngine {
     fn run(&mut self, cpu: &mut CpuState, mem: &GuestMemory, budget: u64) -> Exit {
         self.after_fork();
+        if self.shared.bind_arena(mem.base() as usize) {
+            // Code compiled for another arena may address it directly.
+            self.shared.invalidate(0, u64::MAX);
+        }
         self.sync_gen();
         let start_instret = cpu.instret;
         let limit = start_instret.saturating_add(budget);

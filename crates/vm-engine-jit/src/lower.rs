@@ -31,9 +31,11 @@
 //! block parameters only to remove them.
 //!
 //! Guest memory accesses are inline: one test that the address is in the
-//! guest space, then one host access at `base + addr` (the base in the
-//! pinned register); the host MMU does the permission check (see
-//! `crate::hostfault`). Before each access the registers are in sync and
+//! guest space, then one host access at `base + addr`; the host MMU does
+//! the permission check (see `crate::hostfault`). The base is the
+//! access's displacement when the arena is low enough (the code is then
+//! compiled for that arena only, see [`arena_disp`]), else it is read from
+//! the pinned register, which holds it in all compiled code. Before each access the registers are in sync and
 //! each member with accesses keeps `cpu.instret` at its start, so a host
 //! fault there leaves the interpreter's exact state.
 //!
@@ -111,6 +113,23 @@ pub(crate) struct HostTarget {
     pub frontend_config: TargetFrontendConfig,
     /// Whether the host has fused multiply-add.
     pub has_fma: bool,
+    /// The guest arena's base when it fits an address displacement (see
+    /// [`arena_disp`]): guest accesses are then `disp(addr)` with no base
+    /// register, and the code is valid for that arena only. `None`: the
+    /// base is taken from the pinned register (any arena).
+    pub arena_disp: Option<i32>,
+}
+
+/// The displacement that addresses guest memory for the arena at host
+/// address `base`, if it fits one (0: none known). Why: with the base in
+/// the pinned register, Cranelift copies it into a fresh register before
+/// every access (it does not use the pinned register in an address); a
+/// base in the instruction costs nothing (see `vm_mem::ARENA_LOW_BASE`).
+pub(crate) fn arena_disp(base: usize) -> Option<i32> {
+    if base == 0 {
+        return None;
+    }
+    i32::try_from(base).ok()
 }
 
 /// Fill `func` (whose signature is already the block one, see
@@ -127,6 +146,7 @@ pub(crate) fn lower(
         call_conv,
         frontend_config,
         has_fma,
+        arena_disp,
     } = host;
     let NewSites {
         list: sites,
@@ -194,6 +214,7 @@ pub(crate) fn lower(
         ptr: I64,
         call_conv,
         has_fma,
+        arena_disp,
         addrs,
         cpu,
         ctx,
@@ -304,6 +325,8 @@ struct Lower<'a, 'b> {
     call_conv: CallConv,
     /// The host has fused multiply-add (see [`crate::lower_fp`]).
     has_fma: bool,
+    /// See [`HostTarget::arena_disp`].
+    arena_disp: Option<i32>,
     addrs: LinkAddrs,
     cpu: V,
     ctx: V,
@@ -578,8 +601,8 @@ impl<'a> Lower<'a, '_> {
         self.exit(pc, instret, code);
     }
 
-    /// The host address of a guest access at guest address `ea`, and the
-    /// flags the access must carry. The only check here is the bound: `ea`
+    /// The host address of a guest access at guest address `ea` as a
+    /// value and a displacement, and the flags the access must carry. The only check here is the bound: `ea`
     /// must lie in the guest space (an access outside it is made to the
     /// arena's guard instead). Everything else is the host MMU's job: the
     /// arena's host protection mirrors the guest permissions, and an access
@@ -591,7 +614,7 @@ impl<'a> Lower<'a, '_> {
     /// carries a trap code numbering it in this function (see
     /// `crate::sites`); past the numbers trap codes offer, and on the way
     /// to the guard, the code stores the site number in `JitCtx::site`.
-    fn guest_host_addr(&mut self, ea: V) -> (V, MemFlagsData) {
+    fn guest_host_addr(&mut self, ea: V) -> (V, i32, MemFlagsData) {
         self.sync();
         let local = self.sites.len();
         let site = self.site_base + local as u32;
@@ -623,8 +646,13 @@ impl<'a> Lower<'a, '_> {
                 guest_flags()
             }
         };
-        let base = self.b.ins().get_pinned_reg(I64);
-        (self.b.ins().iadd(base, ea), flags)
+        match self.arena_disp {
+            Some(disp) => (ea, disp, flags),
+            None => {
+                let base = self.b.ins().get_pinned_reg(I64);
+                (self.b.ins().iadd(base, ea), 0, flags)
+            }
+        }
     }
 
     /// The function's block that loads from the arena's guard (a host
@@ -731,8 +759,8 @@ impl<'a> Lower<'a, '_> {
             }
             Inst::Load { ty, addr, offset } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, f) = self.guest_host_addr(ea);
-                Some(self.load(ty, host, f))
+                let (host, disp, f) = self.guest_host_addr(ea);
+                Some(self.load(ty, host, disp, f))
             }
             Inst::Store {
                 ty,
@@ -741,9 +769,9 @@ impl<'a> Lower<'a, '_> {
                 val,
             } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, f) = self.guest_host_addr(ea);
+                let (host, disp, f) = self.guest_host_addr(ea);
                 let v = self.val(val);
-                self.store(ty, v, host, f);
+                self.store(ty, v, host, disp, f);
                 None
             }
             Inst::Amo {
@@ -837,26 +865,28 @@ impl<'a> Lower<'a, '_> {
         }
     }
 
-    fn load(&mut self, ty: MemTy, host: V, f: MemFlagsData) -> V {
+    /// Load `ty` from host address `host + disp`.
+    fn load(&mut self, ty: MemTy, host: V, disp: i32, f: MemFlagsData) -> V {
         let ins = self.b.ins();
         match ty {
-            MemTy::I8 => ins.sload8(I64, f, host, 0),
-            MemTy::U8 => ins.uload8(I64, f, host, 0),
-            MemTy::I16 => ins.sload16(I64, f, host, 0),
-            MemTy::U16 => ins.uload16(I64, f, host, 0),
-            MemTy::I32 => ins.sload32(f, host, 0),
-            MemTy::U32 => ins.uload32(f, host, 0),
-            MemTy::I64 => ins.load(I64, f, host, 0),
+            MemTy::I8 => ins.sload8(I64, f, host, disp),
+            MemTy::U8 => ins.uload8(I64, f, host, disp),
+            MemTy::I16 => ins.sload16(I64, f, host, disp),
+            MemTy::U16 => ins.uload16(I64, f, host, disp),
+            MemTy::I32 => ins.sload32(f, host, disp),
+            MemTy::U32 => ins.uload32(f, host, disp),
+            MemTy::I64 => ins.load(I64, f, host, disp),
         }
     }
 
-    fn store(&mut self, ty: MemTy, v: V, host: V, f: MemFlagsData) {
+    /// Store the low `ty` bytes of `v` at host address `host + disp`.
+    fn store(&mut self, ty: MemTy, v: V, host: V, disp: i32, f: MemFlagsData) {
         let ins = self.b.ins();
         match ty.bytes() {
-            1 => ins.istore8(f, v, host, 0),
-            2 => ins.istore16(f, v, host, 0),
-            4 => ins.istore32(f, v, host, 0),
-            _ => ins.store(f, v, host, 0),
+            1 => ins.istore8(f, v, host, disp),
+            2 => ins.istore16(f, v, host, disp),
+            4 => ins.istore32(f, v, host, disp),
+            _ => ins.store(f, v, host, disp),
         };
     }
 

@@ -264,7 +264,7 @@ fn prepare(c: &mut Compiler, block: &Block) -> Pair {
     vm_ir::verify(block).expect("test block is valid IR");
     let mut link = Box::new(LinkData::new(c.stub(), 1, 0, block.start_pc));
     let code = c
-        .compile(&Region::single(block.clone()), &mut link, 0)
+        .compile(&Region::single(block.clone()), &mut link, 0, 0)
         .expect("block compiles");
     Pair {
         code: code.ptr,

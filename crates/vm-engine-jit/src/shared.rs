@@ -171,6 +171,11 @@ pub struct SharedJit {
     pub(crate) queue: Arc<Queue>,
     /// Set when code memory could not be set up again after a flush.
     compiling_disabled: AtomicBool,
+    /// Host address of the guest arena the cached code was compiled for
+    /// (0: none yet): code may embed it (see `lower`), so it is bound
+    /// before anything is compiled and a change drops every translation
+    /// (see [`SharedJit::bind_arena`]).
+    arena_base: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -236,6 +241,7 @@ impl SharedJit {
             thread_stats: Mutex::new(EngineStats::default()),
             queue: Arc::new(Queue::default()),
             compiling_disabled: AtomicBool::new(false),
+            arena_base: AtomicUsize::new(0),
         }))
     }
 
@@ -256,6 +262,15 @@ impl SharedJit {
     /// Frees of retired data so far.
     pub(crate) fn reclaims(&self) -> u64 {
         self.reclaims.load(Ordering::SeqCst)
+    }
+
+    /// Make `base` the arena the code is compiled for; returns whether
+    /// that changed it from another arena, in which case the caller drops
+    /// every translation before running code (the shared code serves one
+    /// guest memory at a time: that of the process's threads).
+    pub(crate) fn bind_arena(&self, base: usize) -> bool {
+        let old = self.arena_base.swap(base, Ordering::AcqRel);
+        old != 0 && old != base
     }
 
     /// The executable code memory, `[start, end)`.
@@ -483,7 +498,8 @@ impl SharedJit {
         }
         let n = req.region.blocks.len();
         let mut link = Box::new(LinkData::new(comp.stub(), n, req.idx, req.pc));
-        match comp.compile(&req.region, &mut link, req.hot_at) {
+        let arena = self.arena_base.load(Ordering::Acquire);
+        match comp.compile(&req.region, &mut link, req.hot_at, arena) {
             Ok(code) => {
                 let mut st = self.lock();
                 let ns = code.time.as_nanos() as u64;
@@ -612,7 +628,8 @@ impl SharedJit {
         let mut comp = self.compiler();
         for _ in 0..2 {
             let mut link = Box::new(LinkData::new(comp.stub(), 1, u32::MAX, pc));
-            match comp.compile(&region, &mut link, u64::MAX) {
+            let arena = self.arena_base.load(Ordering::Acquire);
+            match comp.compile(&region, &mut link, u64::MAX, arena) {
                 Err(JitError::Full) => {
                     let mut st = self.lock();
                     self.flush(&mut comp, &mut st);
