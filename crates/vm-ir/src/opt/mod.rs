@@ -33,6 +33,8 @@
 //! - `cse`: common-subexpression elimination of pure operations;
 //! - `addr`: a load or store through `x + c` addresses `x` with the
 //!   constant moved into its offset;
+//! - `narrow`: a `*w` operation (or `sext.w`) whose result reaches only
+//!   readers of its low 32 bits loses its sign extension;
 //! - `dead_set`: a `set` overwritten later by the same register, with
 //!   nothing in between that could fault, exit or read it, is dropped;
 //! - `dce`: unused pure temporaries are deleted and the block compacted.
@@ -46,6 +48,7 @@ mod dce;
 mod dead_set;
 mod fold;
 mod forward;
+mod narrow;
 mod rewrite;
 
 use crate::{Block, verify};
@@ -65,27 +68,44 @@ pub fn optimize(block: &mut Block) {
     if verify(block).is_err() {
         return;
     }
-    for _ in 0..ROUNDS_MAX {
-        let mut changed = forward::run(block);
-        changed |= fold::run(block);
-        changed |= algebra::run(block);
-        changed |= cse::run(block);
-        changed |= addr::run(block);
-        if !changed {
-            break;
-        }
-    }
+    rounds(block);
     // Dead `get`s (forwarded ones) go first: dead-set elimination takes
     // every remaining `get` as a reader.
     dce::run(block);
     if dead_set::run(block) {
         dce::run(block);
+        // A dropped `set` was a reader of all 64 bits of its value: the
+        // value may now narrow (and that expose more).
+        if rounds(block) {
+            dce::run(block);
+        }
     }
     if cfg!(debug_assertions)
         && let Err(e) = verify(block)
     {
         panic!("optimizer broke a block invariant: {e}\n{block}");
     }
+}
+
+/// The rewriting passes, round after round until nothing changes (at most
+/// [`ROUNDS_MAX`] rounds); returns whether anything changed.
+fn rounds(block: &mut Block) -> bool {
+    let mut any = false;
+    for _ in 0..ROUNDS_MAX {
+        let mut changed = forward::run(block);
+        changed |= fold::run(block);
+        changed |= algebra::run(block);
+        changed |= cse::run(block);
+        changed |= addr::run(block);
+        // After `algebra`, which drops the `sext.w` of a `*w` result: a
+        // narrowed operation is no longer known to be sign-extended.
+        changed |= narrow::run(block);
+        if !changed {
+            break;
+        }
+        any = true;
+    }
+    any
 }
 
 #[cfg(test)]
