@@ -15,7 +15,10 @@
 //! tracks the registers set since `CpuState` was last brought up to date
 //! ("dirty") and stores them just before every op that may leave the
 //! code (a memory access check, a helper that may fault, a rounding-mode
-//! check, the end of a member). Every exit therefore only sets `pc` and
+//! check, the end of a member), with one exception: the accesses of a
+//! member made before anything but loads and register computation (up
+//! to and including its first store) need no stores, because a fault
+//! there restarts the member (see `Lower::guest_host_addr`). Every exit therefore only sets `pc` and
 //! `instret` (and the fault address) and returns: no exit needs register
 //! values. Why: with one shared exit block taking every written register,
 //! Cranelift's SSA construction passed every register along every fault
@@ -228,12 +231,14 @@ pub(crate) fn lower(
         sites,
         site_base,
         guard_block: None,
+        restartable: true,
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
         l.block = &region.blocks[m];
         l.vals.clear();
         l.vals.resize(l.block.insts.len(), None);
+        l.restartable = true;
         let cb = l.cl_blocks[m];
         l.b.switch_to_block(cb);
         if !late {
@@ -351,6 +356,10 @@ struct Lower<'a, 'b> {
     site_base: u32,
     /// See [`Lower::guard_access_block`].
     guard_block: Option<ClBlock>,
+    /// Whether the current member has done nothing yet but compute,
+    /// load and set registers: a fault here can restart the member (see
+    /// [`Lower::guest_host_addr`]).
+    restartable: bool,
 }
 
 /// A guest PC to leave for.
@@ -614,14 +623,32 @@ impl<'a> Lower<'a, '_> {
     /// carries a trap code numbering it in this function (see
     /// `crate::sites`); past the numbers trap codes offer, and on the way
     /// to the guard, the code stores the site number in `JitCtx::site`.
+    ///
+    /// Restarting: while the member has only loaded, computed and set
+    /// registers (`restartable`), `CpuState` still holds the state at the
+    /// member's start and nothing else has changed, so the access's site
+    /// names the member's first instruction, with nothing retired, and
+    /// the registers are not stored: after a fault the interpreter
+    /// repeats the member from its start up to the same access (or past
+    /// it, if another thread changed the mapping meanwhile), exactly as
+    /// if the compiled code had never run. This keeps the stores of a
+    /// load-compute-store member to one per register, at its end.
     fn guest_host_addr(&mut self, ea: V) -> (V, i32, MemFlagsData) {
-        self.sync();
+        let at = if self.restartable {
+            Site {
+                pc: self.block.start_pc,
+                retired: 0,
+            }
+        } else {
+            self.sync();
+            Site {
+                pc: self.block.insn_starts[self.insn].pc,
+                retired: self.insn as u32,
+            }
+        };
         let local = self.sites.len();
         let site = self.site_base + local as u32;
-        self.sites.push(Site {
-            pc: self.block.insn_starts[self.insn].pc,
-            retired: self.insn as u32,
-        });
+        self.sites.push(at);
         // Outside the space: a cold block stores the site number and
         // goes to the function's one block that accesses the arena's
         // guard, which faults like any refused access (the interpreter
@@ -736,6 +763,23 @@ impl<'a> Lower<'a, '_> {
     }
 
     fn inst(&mut self, i: usize) {
+        // Anything but register computation and loads changes state that a
+        // restart of the member would not undo (a store, after its own
+        // access: see `guest_host_addr`).
+        let keeps_restartable = matches!(
+            self.block.insts[i],
+            Inst::Const { .. }
+                | Inst::Get { .. }
+                | Inst::Set { .. }
+                | Inst::Binary { .. }
+                | Inst::BinaryImm { .. }
+                | Inst::Unary { .. }
+                | Inst::Load { .. }
+                | Inst::Store { .. }
+        );
+        if !keeps_restartable {
+            self.restartable = false;
+        }
         let result = match self.block.insts[i] {
             Inst::Const { imm } => Some(self.iconst(I64, imm as i64)),
             Inst::Get { reg } => Some(self.get(reg)),
@@ -772,6 +816,7 @@ impl<'a> Lower<'a, '_> {
                 let (host, disp, f) = self.guest_host_addr(ea);
                 let v = self.val(val);
                 self.store(ty, v, host, disp, f);
+                self.restartable = false;
                 None
             }
             Inst::Amo {

@@ -445,6 +445,100 @@ fn host_faults_past_the_trap_codes_find_their_access_too() {
 }
 
 #[test]
+fn faults_before_a_store_restart_the_block() {
+    // Cranelift's code: an access before the block changed anything but
+    // registers leaves `CpuState` as at the block's start and names the
+    // start (the dispatcher repeats the block in the interpreter); the
+    // direct emitter's writes through (compared in `run`).
+    let mem = scratch_memory();
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
+    // (load base, store base): the load faults, then the store.
+    for (la, sa) in [(0x22000, 0x20000), (0x20000, 0x21000), (1 << 45, 0x20000)] {
+        for arena in arenas(&mem) {
+            let code = compile_for(&mut c, &load_store_block(MemTy::I64, 0), arena);
+            let mut cpu = CpuState::default();
+            cpu.x[1] = la;
+            cpu.x[2] = sa;
+            cpu.x[6] = 0xdead;
+            cpu.instret = 100;
+            let start = cpu.clone();
+            let (r, ctx) = run_code(&c, code.cranelift, &mut cpu, &mem);
+            assert_eq!(r, abi::EXIT_HOST_FAULT, "{la:#x} {sa:#x}");
+            let site = c
+                .sites()
+                .lookup(hostfault::fault_rip(), ctx.site)
+                .expect("a recorded site");
+            assert_eq!((site.pc, site.retired), (0x1000, 0), "{la:#x} {sa:#x}");
+            assert_eq!(cpu, start, "{la:#x} {sa:#x}: nothing written");
+            run(&c, &code, &mut cpu, &mem);
+        }
+    }
+}
+
+#[test]
+fn faults_after_a_store_name_their_instruction() {
+    // insn 0: x5 = 1; insn 1: store.u8 [x1], x5; insn 2: x6 = load [x2];
+    // insn 3: store [x3], x6. Once the block has stored, a fault has the
+    // registers written through and names the faulting instruction, in
+    // both code generators' code (compared in `run`).
+    let mem = scratch_memory();
+    let mut c = Compiler::new("speed", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let one = b.iconst(1);
+    b.set(Global::X(5), one);
+    b.begin_insn(0x1004);
+    let a = b.get(Global::X(1));
+    let v = b.get(Global::X(5));
+    b.store(MemTy::U8, a, 0, v);
+    b.begin_insn(0x1008);
+    let a = b.get(Global::X(2));
+    let v = b.load(MemTy::I64, a, 0);
+    b.set(Global::X(6), v);
+    b.begin_insn(0x100c);
+    let a = b.get(Global::X(3));
+    let v = b.get(Global::X(6));
+    b.store(MemTy::I64, a, 0, v);
+    let block = b.finish(Terminator::Jump { target: 0x1010 }, 0x1010);
+    // (x2, x3, faulting pc, x6 at the fault)
+    let cases: &[(u64, u64, u64, u64)] = &[
+        (0x22000, 0x20100, 0x1008, 0xdead),
+        (1 << 39, 0x20100, 0x1008, 0xdead),
+        (0x20000, 0x21000, 0x100c, 0x0807_0605_0403_0201),
+    ];
+    mem.write_bytes(0x20000, &[1, 2, 3, 4, 5, 6, 7, 8])
+        .expect("write");
+    for (&(x2, x3, want_pc, x6), arena) in cases.iter().flat_map(|c| arenas(&mem).map(|a| (c, a))) {
+        let code = compile_for(&mut c, &block, arena);
+        let mut cpu = CpuState::default();
+        cpu.x[1] = 0x20010;
+        cpu.x[2] = x2;
+        cpu.x[3] = x3;
+        cpu.x[6] = 0xdead;
+        cpu.instret = 100;
+        let (r, ctx) = run(&c, &code, &mut cpu, &mem);
+        let what = format!("{x2:#x} {x3:#x}");
+        assert_eq!(r, abi::EXIT_HOST_FAULT, "{what}");
+        let site = c
+            .sites()
+            .lookup(hostfault::fault_rip(), ctx.site)
+            .expect("a recorded site");
+        assert_eq!(site.pc, want_pc, "{what}");
+        let insn = (want_pc - 0x1000) / 4;
+        assert_eq!(cpu.instret + u64::from(site.retired), 100 + insn, "{what}");
+        assert_eq!(
+            (cpu.x[5], cpu.x[6]),
+            (1, x6),
+            "{what}: registers written through"
+        );
+        let mut stored = [0u8; 1];
+        mem.read_bytes(0x20010, &mut stored).expect("read");
+        assert_eq!(stored, [1], "{what}: the first store happened");
+        mem.write_bytes(0x20010, &[0]).expect("reset");
+    }
+}
+
+#[test]
 fn helper_calls_match_between_the_code_generators() {
     // FP with a dynamic rounding mode, CSRs, an AMO and LR/SC: the direct
     // emitter calls the helpers Cranelift's code calls (or inlines); both
