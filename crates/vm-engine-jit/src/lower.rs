@@ -135,6 +135,18 @@ pub(crate) fn arena_disp(base: usize) -> Option<i32> {
     i32::try_from(base).ok()
 }
 
+/// How many guest registers a region may read before those it never
+/// writes are left in `CpuState` and loaded by each member that reads
+/// them. Why: every register read is a value live across the whole
+/// function, and with a dozen of them the allocator spills; in a loop
+/// nest whose loops share their header (inner and outer loops of a
+/// region both jump back to its first member) it cannot tell the inner
+/// loop's registers from the outer ones' and may spill one the inner
+/// loop reads (matmul: its bound, reloaded and stored back every
+/// iteration). A register nothing writes needs no spill slot: its
+/// `CpuState` copy serves, one load per member.
+const HELD_REGS_MAX: u32 = 8;
+
 /// Fill `func` (whose signature is already the block one, see
 /// [`crate::abi`]) with the code of `region` for `host`.
 pub(crate) fn lower(
@@ -157,15 +169,25 @@ pub(crate) fn lower(
     } = sites;
     // Registers the region reads: loaded at entry. (One it only writes
     // needs no load: the stores of `sync` take values set in the member.)
-    let mut read = 0u64;
+    let (mut read, mut written) = (0u64, 0u64);
     for blk in &region.blocks {
         for inst in &blk.insts {
-            if let Inst::Get { reg } = *inst {
-                read |= 1 << reg.index();
+            match *inst {
+                Inst::Get { reg } => read |= 1 << reg.index(),
+                Inst::Set { reg, .. } => written |= 1 << reg.index(),
+                _ => {}
             }
         }
     }
     read &= !(1 << Global::X(0).index());
+    // Many registers read: those the region never writes stay in
+    // `CpuState` (always up to date) and are loaded where used.
+    let in_memory = if read.count_ones() > HELD_REGS_MAX {
+        read & !written
+    } else {
+        0
+    };
+    read &= !in_memory;
     let late_preds = late_predecessors(region);
 
     let mut b = FunctionBuilder::new(func, fctx);
@@ -232,6 +254,8 @@ pub(crate) fn lower(
         site_base,
         guard_block: None,
         restartable: true,
+        in_memory,
+        loaded: vec![None; Global::COUNT],
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
@@ -239,6 +263,7 @@ pub(crate) fn lower(
         l.vals.clear();
         l.vals.resize(l.block.insts.len(), None);
         l.restartable = true;
+        l.loaded.fill(None);
         let cb = l.cl_blocks[m];
         l.b.switch_to_block(cb);
         if !late {
@@ -360,6 +385,11 @@ struct Lower<'a, 'b> {
     /// load and set registers: a fault here can restart the member (see
     /// [`Lower::guest_host_addr`]).
     restartable: bool,
+    /// Registers (bit [`Global::index`]) read from `CpuState` where used
+    /// rather than held in variables (see [`HELD_REGS_MAX`]).
+    in_memory: u64,
+    /// Those loaded so far in the current member.
+    loaded: Vec<Option<V>>,
 }
 
 /// A guest PC to leave for.
@@ -403,7 +433,21 @@ impl<'a> Lower<'a, '_> {
         if g == Global::X(0) {
             return self.iconst(I64, 0);
         }
-        self.b.use_var(self.regs[g.index()])
+        let i = g.index();
+        if self.in_memory & (1 << i) == 0 {
+            return self.b.use_var(self.regs[i]);
+        }
+        // Every later instruction of the member is dominated by this one
+        // (its blocks form a chain; the side exits leave the function).
+        if let Some(v) = self.loaded[i] {
+            return v;
+        }
+        let v = self
+            .b
+            .ins()
+            .load(I64, host_flags(), self.cpu, reg_offset(g));
+        self.loaded[i] = Some(v);
+        v
     }
 
     fn set(&mut self, g: Global, v: V) {
