@@ -220,6 +220,10 @@ pub(crate) fn lower(
         b.switch_to_block(body);
     }
     let instret = b.ins().load(I64, host_flags(), cpu, abi::INSTRET);
+    // Held for the whole function (see `Lower::space_mask`, `Lower::limit`).
+    let space_mask = b.ins().iconst(I64, (GUEST_SPACE_BYTES - 1) as i64);
+    let space_mask = b.ins().bnot(space_mask);
+    let limit = b.ins().load(I64, host_flags(), ctx, abi::CTX_INSTRET_LIMIT);
     b.def_var(icount, instret);
     for i in Bits(read) {
         let v = b
@@ -256,6 +260,8 @@ pub(crate) fn lower(
         restartable: true,
         in_memory,
         loaded: vec![None; Global::COUNT],
+        space_mask,
+        limit,
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
@@ -390,6 +396,16 @@ struct Lower<'a, 'b> {
     in_memory: u64,
     /// Those loaded so far in the current member.
     loaded: Vec<Option<V>>,
+    /// The address bits outside the guest space, made once at entry: the
+    /// bound test of every access is then a register `test`. (As an
+    /// immediate, Cranelift reads the 64-bit constant from memory at each
+    /// test; in a loop of few instructions those loads, with the accesses
+    /// and the write-through stores, bound its speed.)
+    space_mask: V,
+    /// `JitCtx::instret_limit` (fixed while code runs), loaded once at
+    /// entry for the same reason: Cranelift does not fold a load into a
+    /// compare that feeds a branch, so each budget check would load it.
+    limit: V,
 }
 
 /// A guest PC to leave for.
@@ -517,12 +533,7 @@ impl<'a> Lower<'a, '_> {
         self.sync();
         let n = self.block.insn_starts.len() as u64;
         let new = self.instret_after(n);
-        // Loaded at each check (an operand of the compare): a register
-        // held for the whole function costs more in loops.
-        let limit = self
-            .b
-            .ins()
-            .load(I64, host_flags(), self.ctx, abi::CTX_INSTRET_LIMIT);
+        let limit = self.limit;
         let stop = self
             .b
             .ins()
@@ -697,7 +708,7 @@ impl<'a> Lower<'a, '_> {
         // goes to the function's one block that accesses the arena's
         // guard, which faults like any refused access (the interpreter
         // then reports the real address). No exit sequence per access.
-        let outside = self.b.ins().band_imm_s(ea, !(GUEST_SPACE_BYTES - 1) as i64);
+        let outside = self.b.ins().band(ea, self.space_mask);
         let (cold, cont) = self.split(outside, true);
         self.b.switch_to_block(cold);
         let id = self.iconst(I32, site as i64);
