@@ -5,8 +5,11 @@
 //! check (`addr` below `GUEST_SPACE_BYTES`): the host protection of each
 //! arena page mirrors the guest permissions (see `vm_mem`), so a forbidden
 //! access is a host SIGSEGV (or SIGBUS, for a file page beyond its end),
-//! as in qemu-user. At each access every guest register the code changed
-//! is already stored (write-through), `cpu.instret` holds the count at the
+//! as in qemu-user. At each access `CpuState` holds the guest state either
+//! before the accessing instruction (every register the code changed is
+//! already stored: write-through) or, for an access made before its
+//! member block changed anything but registers, at the member's start
+//! (the member is then repeated); `cpu.instret` holds the count at the
 //! start of the member block (see `lower`), and the faulting host
 //! instruction names the access (see `crate::sites`). So the state is
 //! precise at any access, and the fault needs no unwinding information:
@@ -20,8 +23,8 @@
 //!   signal context to resume at [`fault_landing`] with that stack pointer and [`EXIT_HOST_FAULT`] as
 //!   the return value: `call` returns it as if the code had exited;
 //! - the dispatcher then looks the site up (guest PC, instructions retired
-//!   in the block before it) and runs the faulting instruction's block in
-//!   the interpreter, which repeats the access with its own checks and
+//!   in the block before it) and runs the block at that PC in the
+//!   interpreter, which repeats the access with its own checks and
 //!   produces exactly the interpreter's outcome (guest SIGSEGV or SIGBUS
 //!   with the address Linux reports, or success if another thread changed
 //!   the mapping in between).

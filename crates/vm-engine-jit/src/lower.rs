@@ -262,6 +262,7 @@ pub(crate) fn lower(
         loaded: vec![None; Global::COUNT],
         space_mask,
         limit,
+        in_space: Vec::new(),
     };
     for (m, &late) in late_preds.iter().enumerate() {
         l.cur = m;
@@ -270,6 +271,7 @@ pub(crate) fn lower(
         l.vals.resize(l.block.insts.len(), None);
         l.restartable = true;
         l.loaded.fill(None);
+        l.in_space.clear();
         let cb = l.cl_blocks[m];
         l.b.switch_to_block(cb);
         if !late {
@@ -406,6 +408,9 @@ struct Lower<'a, 'b> {
     /// entry for the same reason: Cranelift does not fold a load into a
     /// compare that feeds a branch, so each budget check would load it.
     limit: V,
+    /// Guest addresses (IR value, offset) the current member has tested
+    /// to be in the guest space.
+    in_space: Vec<(vm_ir::Value, i32)>,
 }
 
 /// A guest PC to leave for.
@@ -688,7 +693,11 @@ impl<'a> Lower<'a, '_> {
     /// it, if another thread changed the mapping meanwhile), exactly as
     /// if the compiled code had never run. This keeps the stores of a
     /// load-compute-store member to one per register, at its end.
-    fn guest_host_addr(&mut self, ea: V) -> (V, i32, MemFlagsData) {
+    ///
+    /// `key` names the address (IR value and offset): an address already
+    /// tested in the member (on the way here: a member's code is a chain)
+    /// is in the space, and is not tested again.
+    fn guest_host_addr(&mut self, ea: V, key: (vm_ir::Value, i32)) -> (V, i32, MemFlagsData) {
         let at = if self.restartable {
             Site {
                 pc: self.block.start_pc,
@@ -708,16 +717,19 @@ impl<'a> Lower<'a, '_> {
         // goes to the function's one block that accesses the arena's
         // guard, which faults like any refused access (the interpreter
         // then reports the real address). No exit sequence per access.
-        let outside = self.b.ins().band(ea, self.space_mask);
-        let (cold, cont) = self.split(outside, true);
-        self.b.switch_to_block(cold);
-        let id = self.iconst(I32, site as i64);
-        self.b
-            .ins()
-            .store(host_flags(), id, self.ctx, abi::CTX_SITE);
-        let guard = self.guard_access_block();
-        self.b.ins().jump(guard, &[]);
-        self.b.switch_to_block(cont);
+        if !self.in_space.contains(&key) {
+            self.in_space.push(key);
+            let outside = self.b.ins().band(ea, self.space_mask);
+            let (cold, cont) = self.split(outside, true);
+            self.b.switch_to_block(cold);
+            let id = self.iconst(I32, site as i64);
+            self.b
+                .ins()
+                .store(host_flags(), id, self.ctx, abi::CTX_SITE);
+            let guard = self.guard_access_block();
+            self.b.ins().jump(guard, &[]);
+            self.b.switch_to_block(cont);
+        }
         let flags = match sites::trap_code(local) {
             Some(trap) => guest_flags().with_trap_code(Some(trap)),
             None => {
@@ -858,7 +870,7 @@ impl<'a> Lower<'a, '_> {
             }
             Inst::Load { ty, addr, offset } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, disp, f) = self.guest_host_addr(ea);
+                let (host, disp, f) = self.guest_host_addr(ea, (addr, offset));
                 Some(self.load(ty, host, disp, f))
             }
             Inst::Store {
@@ -868,7 +880,7 @@ impl<'a> Lower<'a, '_> {
                 val,
             } => {
                 let ea = self.effective_addr(addr, offset);
-                let (host, disp, f) = self.guest_host_addr(ea);
+                let (host, disp, f) = self.guest_host_addr(ea, (addr, offset));
                 let v = self.val(val);
                 self.store(ty, v, host, disp, f);
                 self.restartable = false;

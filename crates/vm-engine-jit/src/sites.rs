@@ -39,9 +39,12 @@ pub(crate) fn trap_code(local: usize) -> Option<TrapCode> {
 /// One guest memory access in compiled code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Site {
-    /// The guest PC of the accessing instruction.
+    /// The guest PC where the interpreter resumes after a fault there: the
+    /// accessing instruction's, or its member block's start for an
+    /// access made before the member changed anything but registers
+    /// (the member restarts: see `lower`).
     pub pc: u64,
-    /// Guest instructions of its member block retired before it
+    /// Guest instructions of its member block retired before `pc`
     /// (`cpu.instret` holds the count at the member's start).
     pub retired: u32,
 }
