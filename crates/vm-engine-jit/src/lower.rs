@@ -135,17 +135,70 @@ pub(crate) fn arena_disp(base: usize) -> Option<i32> {
     i32::try_from(base).ok()
 }
 
-/// How many guest registers a region may read before those it never
-/// writes are left in `CpuState` and loaded by each member that reads
-/// them. Why: every register read is a value live across the whole
-/// function, and with a dozen of them the allocator spills; in a loop
+/// How many guest registers a region may read before some of them are
+/// left in `CpuState` and loaded by each member that uses them (see
+/// [`register_homes`]).
+const HELD_REGS_MAX: u32 = 8;
+
+/// Where the region keeps each guest register between its members:
+/// returns (the registers held in Cranelift variables that the region
+/// reads, loaded at entry; the registers left in `CpuState`, loaded by
+/// each member that reads them), as masks of bit [`Global::index`].
+///
+/// `CpuState` is up to date at every member boundary (write-through), so
+/// any register may live there between members; holding one in a
+/// variable saves its loads but makes it a value live across the whole
+/// function. With a dozen of those the allocator spills, and in a loop
 /// nest whose loops share their header (inner and outer loops of a
 /// region both jump back to its first member) it cannot tell the inner
 /// loop's registers from the outer ones' and may spill one the inner
 /// loop reads (matmul: its bound, reloaded and stored back every
-/// iteration). A register nothing writes needs no spill slot: its
-/// `CpuState` copy serves, one load per member.
-const HELD_REGS_MAX: u32 = 8;
+/// iteration). So when the region reads more than [`HELD_REGS_MAX`]
+/// registers: if it has members that loop to themselves (`loops`: the
+/// code loops inside; innermost loops, the hottest code), only the
+/// registers those members use are held; else the registers the region
+/// never writes are left in `CpuState`.
+fn register_homes(region: &Region, loops: bool) -> (u64, u64) {
+    let (mut read, mut written, mut hot) = (0u64, 0u64, 0u64);
+    let mut any_hot = false;
+    for blk in &region.blocks {
+        let mut used = 0u64;
+        for inst in &blk.insts {
+            match *inst {
+                Inst::Get { reg } => {
+                    read |= 1 << reg.index();
+                    used |= 1 << reg.index();
+                }
+                Inst::Set { reg, .. } => {
+                    written |= 1 << reg.index();
+                    used |= 1 << reg.index();
+                }
+                _ => {}
+            }
+        }
+        let start = blk.start_pc;
+        let self_loop = match blk.term {
+            Terminator::Jump { target } => target == start,
+            Terminator::Branch {
+                taken, fallthrough, ..
+            } => taken == start || fallthrough == start,
+            _ => false,
+        };
+        if loops && self_loop {
+            hot |= used;
+            any_hot = true;
+        }
+    }
+    read &= !(1 << Global::X(0).index());
+    let in_memory = if read.count_ones() <= HELD_REGS_MAX {
+        0
+    } else if any_hot {
+        (read | written) & !hot
+    } else {
+        read & !written
+    };
+    (read & !in_memory, in_memory)
+}
 
 /// Fill `func` (whose signature is already the block one, see
 /// [`crate::abi`]) with the code of `region` for `host`.
@@ -167,27 +220,7 @@ pub(crate) fn lower(
         list: sites,
         base: site_base,
     } = sites;
-    // Registers the region reads: loaded at entry. (One it only writes
-    // needs no load: the stores of `sync` take values set in the member.)
-    let (mut read, mut written) = (0u64, 0u64);
-    for blk in &region.blocks {
-        for inst in &blk.insts {
-            match *inst {
-                Inst::Get { reg } => read |= 1 << reg.index(),
-                Inst::Set { reg, .. } => written |= 1 << reg.index(),
-                _ => {}
-            }
-        }
-    }
-    read &= !(1 << Global::X(0).index());
-    // Many registers read: those the region never writes stay in
-    // `CpuState` (always up to date) and are loaded where used.
-    let in_memory = if read.count_ones() > HELD_REGS_MAX {
-        read & !written
-    } else {
-        0
-    };
-    read &= !in_memory;
+    let (read, in_memory) = register_homes(region, addrs.hot_at == 0);
     let late_preds = late_predecessors(region);
 
     let mut b = FunctionBuilder::new(func, fctx);
@@ -393,10 +426,10 @@ struct Lower<'a, 'b> {
     /// load and set registers: a fault here can restart the member (see
     /// [`Lower::guest_host_addr`]).
     restartable: bool,
-    /// Registers (bit [`Global::index`]) read from `CpuState` where used
-    /// rather than held in variables (see [`HELD_REGS_MAX`]).
+    /// Registers (bit [`Global::index`]) kept in `CpuState` between
+    /// members rather than in variables (see [`register_homes`]).
     in_memory: u64,
-    /// Those loaded so far in the current member.
+    /// Their values in the current member so far (loaded or set).
     loaded: Vec<Option<V>>,
     /// The address bits outside the guest space, made once at entry: the
     /// bound test of every access is then a register `test`. (As an
@@ -475,8 +508,13 @@ impl<'a> Lower<'a, '_> {
         if g == Global::X(0) {
             return;
         }
-        self.b.def_var(self.regs[g.index()], v);
-        self.dirty |= 1 << g.index();
+        let i = g.index();
+        if self.in_memory & (1 << i) == 0 {
+            self.b.def_var(self.regs[i], v);
+        } else {
+            self.loaded[i] = Some(v);
+        }
+        self.dirty |= 1 << i;
     }
 
     /// Bring `CpuState` up to date: store the registers set since the last
@@ -486,7 +524,10 @@ impl<'a> Lower<'a, '_> {
     /// `CpuState` holds exactly the state before the instruction.
     fn sync(&mut self) {
         for i in Bits(std::mem::take(&mut self.dirty)) {
-            let v = self.b.use_var(self.regs[i]);
+            let v = match self.loaded[i] {
+                Some(v) if self.in_memory & (1 << i) != 0 => v,
+                _ => self.b.use_var(self.regs[i]),
+            };
             self.b
                 .ins()
                 .store(host_flags(), v, self.cpu, reg_offset(global_of(i)));
