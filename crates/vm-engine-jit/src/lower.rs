@@ -4,12 +4,15 @@
 //! Shape of the generated code: an entry that counts the entry (and asks
 //! the dispatcher for a region compile when the count reaches a
 //! threshold), loads every guest register the region reads into a
-//! Cranelift variable and loads `instret`; then one Cranelift block per
-//! member guest block. IR temporaries are plain SSA values. An edge to
-//! another member is `instret += n`, a compare against the budget limit
-//! and a jump, so reads of registers come from host registers across guest
-//! blocks and loops are host loops. An edge leaving the region sets `pc`
-//! and `instret` and tail-calls the successor through a link slot.
+//! Cranelift variable (or, under register pressure, those its innermost
+//! loops use: see [`register_homes`]; the others are loaded by each
+//! member from `CpuState`) and loads `instret`, the budget limit and the
+//! bound-test mask; then one Cranelift block per member guest block. IR
+//! temporaries are plain SSA values. An edge to another member is
+//! `instret += n`, a compare against the budget limit and a jump, so reads
+//! of registers come from host registers across guest blocks and loops are
+//! host loops. An edge leaving the region sets `pc` and `instret` and
+//! tail-calls the successor through a link slot.
 //!
 //! Register state is written through, as QEMU's TCG does: the lowering
 //! tracks the registers set since `CpuState` was last brought up to date
