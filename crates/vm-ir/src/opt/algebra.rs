@@ -87,11 +87,32 @@ fn same_absorbing(op: BinOp) -> bool {
 }
 
 /// Whether `v` is known to equal the sign extension of its low 32 bits,
-/// from its defining instruction alone.
+/// from its defining instruction (and, for bitwise operations and
+/// min/max, their operands': bits 63..31 of the result are then all equal
+/// too), looking at most [`SEXT_DEPTH`] definitions deep.
 fn is_sext32(insts: &[Inst], v: Value) -> bool {
+    is_sext32_within(insts, v, SEXT_DEPTH)
+}
+
+/// How deep [`is_sext32`] follows operands.
+const SEXT_DEPTH: u32 = 4;
+
+fn is_sext32_within(insts: &[Inst], v: Value, depth: u32) -> bool {
     use BinOp::*;
+    let imm_sext = |imm: i64| imm == imm as i32 as i64;
+    let deeper = |v: Value| depth > 0 && is_sext32_within(insts, v, depth - 1);
     match insts.get(v.0 as usize) {
         Some(Inst::Const { imm }) => *imm == *imm as i32 as i64 as u64,
+        Some(Inst::Binary {
+            op: And | Or | Xor | AndN | OrN | Xnor | Min | Max | MinU | MaxU,
+            a,
+            b,
+        }) => deeper(*a) && deeper(*b),
+        Some(Inst::BinaryImm {
+            op: And | Or | Xor | AndN | OrN | Xnor | Min | Max | MinU | MaxU,
+            a,
+            imm,
+        }) => imm_sext(*imm) && deeper(*a),
         Some(Inst::Binary { op, .. } | Inst::BinaryImm { op, .. }) => matches!(
             op,
             AddW | SubW
@@ -112,6 +133,7 @@ fn is_sext32(insts: &[Inst], v: Value) -> bool {
                 | Ge
                 | GeU
         ),
+        Some(Inst::Unary { op: UnOp::Not, a }) => deeper(*a),
         Some(Inst::Unary { op, .. }) => !matches!(
             op,
             UnOp::Not | UnOp::Neg | UnOp::ZextW | UnOp::Rev8 | UnOp::OrcB
@@ -291,6 +313,50 @@ mod tests {
                set x2, v1
                v5 = sextw v0
                set x3, v5
+               jump 0x2000",
+        );
+    }
+
+    #[test]
+    fn bitwise_ops_of_sign_extended_values_are_sign_extended() {
+        // crc32's `xor a5, a5, a0; sext.w a5, a5` over a loaded word and
+        // an srlw result: the sext.w goes. With a full register (v0) or a
+        // mask that is not a sign-extended 32-bit value it stays.
+        check(
+            run,
+            "block 0x1000 .. 0x1004:
+               @0x1000
+               v0 = get x1
+               v1 = load.i32 [v0 + 0]
+               v2 = shrlw v0, 8
+               v3 = xor v1, v2
+               v4 = sextw v3
+               set x2, v4
+               v6 = xor v1, v0
+               v7 = sextw v6
+               set x3, v7
+               v9 = and v1, 0xffffffff
+               v10 = sextw v9
+               set x4, v10
+               v12 = not v3
+               v13 = sextw v12
+               set x5, v13
+               jump 0x2000",
+            "block 0x1000 .. 0x1004:
+               @0x1000
+               v0 = get x1
+               v1 = load.i32 [v0 + 0]
+               v2 = shrlw v0, 8
+               v3 = xor v1, v2
+               set x2, v3
+               v6 = xor v1, v0
+               v7 = sextw v6
+               set x3, v7
+               v9 = and v1, 0xffffffff
+               v10 = sextw v9
+               set x4, v10
+               v12 = not v3
+               set x5, v12
                jump 0x2000",
         );
     }
