@@ -53,8 +53,11 @@ use vm_ir::{
 use vm_mem::GUEST_SPACE_BYTES;
 
 /// Most IR values of a block the emitter takes (its frame holds one slot
-/// per value).
-pub(crate) const VALUES_MAX: usize = 4096;
+/// per value). The frame stays below a page, so that it needs no stack
+/// probe: the code writes its lowest slot first, and a frame of a page or
+/// more could step over the guard page below a thread's stack. (A block
+/// of 64 guest instructions rarely has more than 300 values.)
+pub(crate) const VALUES_MAX: usize = 500;
 
 /// Why a block is left to Cranelift.
 #[derive(Debug, PartialEq, Eq)]
