@@ -821,13 +821,52 @@ impl<'a> Lower<'a, '_> {
         self.b.ins().trap(TrapCode::HEAP_OUT_OF_BOUNDS);
     }
 
+    /// The guest address `addr + offset`. An address `(r + k) + q` (an
+    /// add whose operand adds a constant: crc32's table index
+    /// `((x << 2) + 1024) + sp` read at `-1024`) is computed as
+    /// `(r + q) + (k + offset)`, the same sum, so that the access does not
+    /// wait for the `+ k` (the `r + k` value is still made for whoever
+    /// else reads it) and Cranelift can fold a shifted `r` into a scaled
+    /// index.
     fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {
-        let a = self.val(addr);
+        let (a, offset) = self
+            .reassociated(addr, offset)
+            .unwrap_or_else(|| (self.val(addr), offset as i64));
         if offset == 0 {
             a
         } else {
-            self.b.ins().iadd_imm_s(a, offset as i64)
+            self.b.ins().iadd_imm_s(a, offset)
         }
+    }
+
+    /// `(r + q, k + offset)` for `addr = (r + k) + q` (either operand order).
+    fn reassociated(&mut self, addr: vm_ir::Value, offset: i32) -> Option<(V, i64)> {
+        let def = |v: vm_ir::Value| self.block.insts.get(v.0 as usize);
+        let Some(&Inst::Binary {
+            op: BinOp::Add,
+            a,
+            b,
+        }) = def(addr)
+        else {
+            return None;
+        };
+        let with_const = |v: vm_ir::Value| match def(v) {
+            Some(&Inst::BinaryImm {
+                op: BinOp::Add,
+                a: r,
+                imm,
+            }) => Some((r, imm)),
+            _ => None,
+        };
+        let (r, k, q) = match (with_const(a), with_const(b)) {
+            (Some((r, k)), _) => (r, k, b),
+            (None, Some((r, k))) => (r, k, a),
+            (None, None) => return None,
+        };
+        let total = k.checked_add(offset as i64)?;
+        i32::try_from(total).ok()?;
+        let (r, q) = (self.val(r), self.val(q));
+        Some((self.b.ins().iadd(r, q), total))
     }
 
     /// Exit with an illegal-instruction exception if `rm` is `dyn` and

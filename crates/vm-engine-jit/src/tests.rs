@@ -659,3 +659,59 @@ fn helper_calls_match_between_the_code_generators() {
         );
     }
 }
+
+#[test]
+fn reassociated_addresses_load_the_same_and_fault_the_same() {
+    // `load [((x1 + 1024) + x2) - 1024]`: Cranelift's code computes the
+    // address as `(x1 + x2) + 0` (see `Lower::effective_addr`); the value
+    // and the faulting access must be those of the plain sum.
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let x = b.get(Global::X(1));
+    let k = b.binary_imm(BinOp::Add, x, 1024);
+    b.set(Global::X(5), k);
+    b.begin_insn(0x1004);
+    let y = b.get(Global::X(2));
+    let sum = b.binary(BinOp::Add, k, y);
+    b.set(Global::X(5), sum);
+    b.begin_insn(0x1008);
+    let v = b.load(MemTy::I32, sum, -1024);
+    b.set(Global::X(6), v);
+    let code = compile(
+        &mut c,
+        &b.finish(Terminator::Jump { target: 0x100c }, 0x100c),
+    );
+    mem.write_bytes(0x20010, &0x8765_4321u32.to_le_bytes())
+        .expect("write");
+    for (x1, x2, want) in [
+        (0x20000, 0x10, Some(0xffff_ffff_8765_4321)),
+        (0x10, 0x20000, Some(0xffff_ffff_8765_4321)),
+        (0x22000, 0x10, None),
+        (u64::MAX - 0x100, 0x20111, Some(0xffff_ffff_8765_4321)),
+    ] {
+        let mut cpu = CpuState::default();
+        cpu.x[1] = x1;
+        cpu.x[2] = x2;
+        let (r, ctx) = run(&c, &code, &mut cpu, &mem);
+        match want {
+            Some(v) => {
+                assert_eq!(r, abi::EXIT_NEXT, "{x1:#x} + {x2:#x}");
+                assert_eq!(cpu.x[6], v, "{x1:#x} + {x2:#x}");
+                assert_eq!(cpu.x[5], x1.wrapping_add(1024).wrapping_add(x2));
+            }
+            None => {
+                assert_eq!(r, abi::EXIT_HOST_FAULT, "{x1:#x} + {x2:#x}");
+                let site = c
+                    .sites()
+                    .lookup(hostfault::fault_rip(), ctx.site)
+                    .expect("a recorded site");
+                assert!(
+                    site.pc == 0x1008 || (site.pc == 0x1000 && site.retired == 0),
+                    "{site:?}"
+                );
+            }
+        }
+    }
+}
