@@ -78,8 +78,8 @@ pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
     Ok(())
 }
 
-/// The machine code of `block` (which [`supports`] accepted), with link
-/// data at `addrs`. Its accesses are appended to `sites` and the (code
+/// The machine code of `block`, which [`supports`] must have accepted (the
+/// caller checks, before taking site numbers), with link data at `addrs`. Its accesses are appended to `sites` and the (code
 /// offset, trap code) of each access instruction to `traps`.
 pub(crate) fn emit(
     block: &Block,
@@ -87,7 +87,10 @@ pub(crate) fn emit(
     sites: NewSites<'_>,
     traps: &mut Vec<(u32, u8)>,
 ) -> Result<Vec<u8>, Unsupported> {
-    supports(block)?;
+    debug_assert!(
+        supports(block).is_ok(),
+        "emit() called on an unsupported block"
+    );
     let n = block.insts.len() as i32;
     // At entry `rsp` is 8 below a 16-byte boundary (the return address);
     // the frame keeps helper calls aligned.
@@ -157,10 +160,6 @@ extern "C" fn binop_shim(op: u64, a: u64, b: u64) -> u64 {
 /// `eval_unop` for compiled code: `op` indexes [`UnOp::ALL`].
 extern "C" fn unop_shim(op: u64, a: u64) -> u64 {
     vm_ir::eval_unop(UnOp::ALL[op as usize], a)
-}
-
-fn index_of<T: PartialEq>(all: &[T], x: &T) -> u64 {
-    helpers::index_of(all, x) as u64
 }
 
 /// The packed (op, fmt, rm) argument of the FP helpers.
@@ -630,7 +629,7 @@ impl Emitter<'_, '_> {
             | BinOp::RemW
             | BinOp::RemUW => {
                 dynasm!(self.ops ; .arch x64 ; mov rsi, rax ; mov rdx, rcx);
-                self.imm(7, index_of(BinOp::ALL, &op));
+                self.imm(7, helpers::index_of(BinOp::ALL, &op) as u64);
                 self.call(binop_shim as *const () as usize);
             }
         }
@@ -656,7 +655,7 @@ impl Emitter<'_, '_> {
             | UnOp::CpopW
             | UnOp::OrcB => {
                 dynasm!(self.ops ; .arch x64 ; mov rsi, rax);
-                self.imm(7, index_of(UnOp::ALL, &op));
+                self.imm(7, helpers::index_of(UnOp::ALL, &op) as u64);
                 self.call(unop_shim as *const () as usize);
             }
         }

@@ -519,6 +519,29 @@ fn run_sliced(
     (trail, out)
 }
 
+/// Run `code` sliced by `slice` under each engine (fresh translations:
+/// the code address is reused) and require the interpreter's result
+/// `want`: every slice's state, the slice count and the memory.
+fn match_every_engine(
+    engines: &mut [(&'static str, JitEngine)],
+    want: &(Vec<(Exit, CpuState)>, Vec<u8>),
+    code: &[u32],
+    scratch: &[u8],
+    cpu: &CpuState,
+    slice: u64,
+    case: usize,
+) {
+    for (name, engine) in engines.iter_mut() {
+        engine.invalidate(0, u64::MAX);
+        let got = run_sliced(engine, code, scratch, cpu, slice);
+        for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
+            assert_eq!(g, w, "{name} case {case} slice {k} (budget {slice})");
+        }
+        assert_eq!(got.0.len(), want.0.len(), "{name} case {case}: slices");
+        assert!(got.1 == want.1, "{name} case {case}: memory differs");
+    }
+}
+
 #[test]
 fn loops_match_the_interpreter_in_every_mode() {
     let mut rng = Rng(0x51f1_5eed_0bad_cafe);
@@ -531,17 +554,7 @@ fn loops_match_the_interpreter_in_every_mode() {
         let cpu = initial_cpu(&mut rng);
         let slice = [u64::MAX, 1, 13, 97][case % 4];
         let want = run_sliced(&mut block_interpreter(), &code, &scratch, &cpu, slice);
-        for (name, engine) in engines.iter_mut() {
-            // Fresh translations for each program (the code address is
-            // reused).
-            engine.invalidate(0, u64::MAX);
-            let got = run_sliced(engine, &code, &scratch, &cpu, slice);
-            for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
-                assert_eq!(g, w, "{name} case {case} slice {k} (budget {slice})");
-            }
-            assert_eq!(got.0.len(), want.0.len(), "{name} case {case}: slices");
-            assert!(got.1 == want.1, "{name} case {case}: memory differs");
-        }
+        match_every_engine(&mut engines, &want, &code, &scratch, &cpu, slice, case);
     }
     for (name, engine) in &engines {
         let s = engine.stats();
@@ -744,15 +757,7 @@ fn loop_nests_match_the_interpreter_in_every_mode() {
         let cpu = initial_cpu(&mut rng);
         let slice = [u64::MAX, 7, 61, 500][case % 4];
         let want = run_sliced(&mut block_interpreter(), &code, &scratch, &cpu, slice);
-        for (name, engine) in engines.iter_mut() {
-            engine.invalidate(0, u64::MAX);
-            let got = run_sliced(engine, &code, &scratch, &cpu, slice);
-            for (k, (g, w)) in got.0.iter().zip(&want.0).enumerate() {
-                assert_eq!(g, w, "{name} case {case} slice {k} (budget {slice})");
-            }
-            assert_eq!(got.0.len(), want.0.len(), "{name} case {case}: slices");
-            assert!(got.1 == want.1, "{name} case {case}: memory differs");
-        }
+        match_every_engine(&mut engines, &want, &code, &scratch, &cpu, slice, case);
     }
     for (name, engine) in &engines {
         let s = engine.stats();
