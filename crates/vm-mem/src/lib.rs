@@ -32,7 +32,7 @@ mod tests;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 
-pub use arena::{ARENA_GUARD_BYTES, ARENA_LOW_BASE};
+pub use arena::{ARENA_GUARD_BYTES, ARENA_LOW_BASE, HUGE_PAGE_BYTES};
 pub use brk::HEAP_NAME;
 pub use perms::{BEYOND_EOF, HOST_WRITABLE, MAPPED};
 pub use space::{MMAP_MIN_ADDR, MMAP_TOP};
@@ -223,6 +223,15 @@ impl GuestMemory {
             perms,
             space: Mutex::new(space::Space::default()),
         })
+    }
+
+    /// Whether private anonymous mappings of [`HUGE_PAGE_BYTES`] or more
+    /// made from now on are advised to the host as transparent huge page
+    /// memory (`madvise(MADV_HUGEPAGE)`; on by default). It changes no
+    /// guest-visible behaviour, only how the host backs the memory: fewer
+    /// TLB misses, and up to 2 MiB of host memory per touched huge page.
+    pub fn set_huge_pages(&self, on: bool) {
+        self.arena.set_huge_pages(on);
     }
 
     /// The bookkeeping, locked (a panic while holding it leaves consistent

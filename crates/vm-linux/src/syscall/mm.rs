@@ -204,9 +204,13 @@ impl Linux {
 
     /// madvise: MADV_DONTNEED really drops the pages (private anonymous
     /// memory reads back as zero, private file pages as the file), because
-    /// allocators rely on it; other advice only checks the range.
+    /// allocators rely on it; MADV_HUGEPAGE and MADV_NOHUGEPAGE go to the
+    /// host as they are (the guest's pages are the host's); other advice
+    /// only checks the range.
     pub(super) fn madvise(&mut self, mem: &GuestMemory, a: [u64; 6]) -> SysResult {
         const MADV_DONTNEED: u64 = 4;
+        const MADV_HUGEPAGE: u64 = 14;
+        const MADV_NOHUGEPAGE: u64 = 15;
         let addr = a[0];
         if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(EINVAL);
@@ -218,13 +222,8 @@ impl Linux {
         let p = mem
             .host_range(addr, len, Perm::NONE)
             .map_err(|_| Errno(libc::ENOMEM))?;
-        if a[2] == MADV_DONTNEED {
-            super::host::host_sys!(
-                libc::SYS_madvise,
-                HostPtr::from_guest(p),
-                len,
-                libc::MADV_DONTNEED
-            )?;
+        if matches!(a[2], MADV_DONTNEED | MADV_HUGEPAGE | MADV_NOHUGEPAGE) {
+            super::host::host_sys!(libc::SYS_madvise, HostPtr::from_guest(p), len, a[2])?;
         }
         Ok(0)
     }
