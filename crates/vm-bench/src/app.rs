@@ -7,12 +7,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::Options;
+use crate::case::{Case, Group, Selection};
 use crate::compile::BuildDirs;
 use crate::date::DateTime;
 use crate::machine::Machine;
 use crate::report::{self, ReportInfo};
 use crate::runner::{self, Runner};
-use crate::{chart, kernels, suite};
+use crate::{chart, kernels, programs, real_sources, suite};
 
 /// The workspace root, known at compile time (the harness runs from its
 /// source tree).
@@ -25,7 +26,17 @@ fn repo_root() -> PathBuf {
 /// written but lists failed runs.
 pub fn run(options: &Options) -> Result<bool> {
     let root = repo_root();
-    let kernels = kernels::select(options.kernels.as_deref()).map_err(|e| anyhow!(e))?;
+    let selection = selection(options);
+    let kernels = if selection.includes(Group::Kernels) {
+        kernels::select(options.kernels.as_deref()).map_err(|e| anyhow!(e))?
+    } else {
+        Vec::new()
+    };
+    let programs = if selection.includes(Group::Programs) {
+        programs::select(options.programs.as_deref()).map_err(|e| anyhow!(e))?
+    } else {
+        Vec::new()
+    };
     let engines = runner::parse_engines(&options.engines).map_err(|e| anyhow!(e))?;
     let target_dir =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
@@ -36,23 +47,34 @@ pub fn run(options: &Options) -> Result<bool> {
     if !vm.is_file() {
         bail!("vm binary {} does not exist", vm.display());
     }
+    let build_dir = options
+        .build_dir
+        .clone()
+        .unwrap_or_else(|| target_dir.join("bench"));
+    // Absolute, because programs run in their scratch directories.
+    let build_dir = std::path::absolute(&build_dir).unwrap_or(build_dir);
     let dirs = BuildDirs {
         source_dir: root.join("bench/kernels"),
-        build_dir: options
-            .build_dir
-            .clone()
-            .unwrap_or_else(|| target_dir.join("bench")),
+        build_dir: build_dir.clone(),
     };
     dirs.build_all(&kernels)?;
+    let mut cases: Vec<Case> = kernels
+        .iter()
+        .map(|k| dirs.case(k, options.quick))
+        .collect();
+    if !programs.is_empty() {
+        let sources = real_sources::locate(&root)?;
+        cases.extend(programs::build(&programs, &sources, &root, &build_dir)?);
+    }
 
     let when = DateTime::now();
     let config = suite::Config {
-        kernels,
+        cases,
         runners: Runner::all(&engines),
         runs: options.runs,
         quick: options.quick,
         vm,
-        dirs,
+        scratch_dir: build_dir.join("run"),
         timeout: Duration::from_secs(options.timeout_s.max(1)),
     };
     let results = suite::run(&config)?;
@@ -93,6 +115,16 @@ pub fn run(options: &Options) -> Result<bool> {
     Ok(results.errors.is_empty())
 }
 
+/// The suites to run: `--suite`, else all, or only the kernels with
+/// `--quick` (programs have no quick size).
+fn selection(options: &Options) -> Selection {
+    match options.suite {
+        Some(s) => s,
+        None if options.quick => Selection::Kernels,
+        None => Selection::All,
+    }
+}
+
 /// Builds `vm` in release mode with the cargo that runs us (or `cargo`).
 fn build_vm(root: &Path, target_dir: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -130,6 +162,22 @@ mod tests {
     #[test]
     fn host_names_become_file_safe() {
         assert_eq!(file_safe("box-1.example/x"), "box-1_example_x");
+    }
+
+    #[test]
+    fn quick_runs_only_the_kernels_unless_told_otherwise() {
+        use clap::Parser;
+        let parse = |args: &[&str]| Options::parse_from(["vm-bench"].iter().chain(args));
+        assert_eq!(selection(&parse(&[])), Selection::All);
+        assert_eq!(selection(&parse(&["--quick"])), Selection::Kernels);
+        assert_eq!(
+            selection(&parse(&["--quick", "--suite", "programs"])),
+            Selection::Programs
+        );
+        assert_eq!(
+            selection(&parse(&["--suite", "kernels"])),
+            Selection::Kernels
+        );
     }
 
     #[test]

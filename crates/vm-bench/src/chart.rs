@@ -1,5 +1,6 @@
-//! The PNG chart: per kernel, one bar per runner showing its speed relative
-//! to qemu-riscv64 on a log scale, bars growing up (faster than qemu) or down
+//! The PNG chart: a panel per suite (kernels, then programs); per case, one
+//! bar per runner showing its speed relative to qemu-riscv64 on a log scale
+//! shared by the panels, bars growing up (faster than qemu) or down
 //! (slower) from the 1.0 line.
 //!
 //! Text is rendered by plotters' pure-Rust `ab_glyph` backend, which needs a
@@ -13,43 +14,100 @@ use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::case::Group;
 use crate::report::QEMU;
 use crate::suite::{Metric, Results};
 
-/// Chart size in pixels.
-const SIZE_PX: (u32, u32) = (1280, 640);
+/// Chart height, and width per case (plus a fixed part per panel), in pixels.
+const HEIGHT_PX: u32 = 640;
+const CASE_WIDTH_PX: u32 = 100;
+const PANEL_EXTRA_PX: u32 = 140;
+/// The narrowest chart.
+const WIDTH_MIN_PX: u32 = 800;
 
-/// Draws the chart of `results` into the PNG file `path`.
-pub fn draw(results: &Results, metric: Metric, path: &Path) -> Result<()> {
-    ensure_font()?;
-    let kernels: Vec<&str> = results.kernels.iter().map(|k| k.kernel.name).collect();
-    let series: Vec<(String, Vec<Option<f64>>)> = (0..results.runners.len())
-        .filter(|&r| r != QEMU)
-        .map(|r| {
-            let v = (0..kernels.len())
-                .map(|k| results.speedup(k, r, QEMU, metric))
-                .collect();
-            (results.runners[r].to_string(), v)
-        })
-        .collect();
-    plot(&kernels, &series, path).map_err(|e| anyhow!("drawing {}: {e}", path.display()))
+/// One panel of the chart: a suite's cases and one bar series per runner.
+struct Panel {
+    title: &'static str,
+    cases: Vec<&'static str>,
+    series: Vec<(String, Vec<Option<f64>>)>,
 }
 
-fn plot(
-    kernels: &[&str],
-    series: &[(String, Vec<Option<f64>>)],
-    path: &Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let values = series.iter().flat_map(|(_, v)| v.iter().flatten().copied());
+impl Panel {
+    fn width_px(&self) -> u32 {
+        PANEL_EXTRA_PX + CASE_WIDTH_PX * self.cases.len().max(1) as u32
+    }
+}
+
+/// Draws the chart of `results` into the PNG file `path`: one panel per
+/// suite (kernels, programs), on one shared scale so bars compare across
+/// panels.
+pub fn draw(results: &Results, metric: Metric, path: &Path) -> Result<()> {
+    ensure_font()?;
+    let panels: Vec<Panel> = Group::ALL
+        .into_iter()
+        .filter_map(|group| {
+            let cases = results.in_group(group);
+            if cases.is_empty() {
+                return None;
+            }
+            let series = (0..results.runners.len())
+                .filter(|&r| r != QEMU)
+                .map(|r| {
+                    let v = cases
+                        .iter()
+                        .map(|&k| results.speedup(k, r, QEMU, metric))
+                        .collect();
+                    (results.runners[r].to_string(), v)
+                })
+                .collect();
+            Some(Panel {
+                title: group.title(),
+                cases: cases.iter().map(|&k| results.cases[k].case.name).collect(),
+                series,
+            })
+        })
+        .collect();
+    plot(&panels, path).map_err(|e| anyhow!("drawing {}: {e}", path.display()))
+}
+
+fn plot(panels: &[Panel], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let values = panels.iter().flat_map(|p| {
+        p.series
+            .iter()
+            .flat_map(|(_, v)| v.iter().flatten().copied())
+    });
     let (min, max) = values.fold((1.0f64, 1.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let n = kernels.len().max(1);
-    let root = BitMapBackend::new(path, SIZE_PX).into_drawing_area();
+    let width: u32 = panels.iter().map(Panel::width_px).sum();
+    let root = BitMapBackend::new(path, (width.max(WIDTH_MIN_PX), HEIGHT_PX)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Speed relative to qemu-riscv64 (qemu time / runner time, log scale)",
-            ("sans-serif", 26),
-        )
+    let root = root.titled(
+        "Speed relative to qemu-riscv64 (qemu time / runner time, log scale)",
+        ("sans-serif", 26),
+    )?;
+    let mut rest = root;
+    for (i, panel) in panels.iter().enumerate() {
+        let area = if i + 1 == panels.len() {
+            rest.clone()
+        } else {
+            let (left, right) = rest.split_horizontally(panel.width_px());
+            rest = right;
+            left
+        };
+        draw_panel(&area, panel, (min, max), i + 1 == panels.len())?;
+    }
+    rest.present()?;
+    Ok(())
+}
+
+fn draw_panel(
+    area: &DrawingArea<BitMapBackend, plotters::coord::Shift>,
+    panel: &Panel,
+    (min, max): (f64, f64),
+    legend: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let n = panel.cases.len().max(1);
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -60,7 +118,8 @@ fn plot(
     let label = |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 0.05 && i >= 0.0 {
-            kernels
+            panel
+                .cases
                 .get(i as usize)
                 .map_or(String::new(), |s| s.to_string())
         } else {
@@ -75,8 +134,8 @@ fn plot(
         .y_desc("× qemu speed")
         .label_style(("sans-serif", 16))
         .draw()?;
-    let width = 0.8 / series.len().max(1) as f64;
-    for (j, (name, values)) in series.iter().enumerate() {
+    let width = 0.8 / panel.series.len().max(1) as f64;
+    for (j, (name, values)) in panel.series.iter().enumerate() {
         let color = Palette99::pick(j).to_rgba();
         let bars = values.iter().enumerate().filter_map(|(i, v)| {
             let x0 = i as f64 - 0.4 + j as f64 * width;
@@ -91,14 +150,15 @@ fn plot(
         [(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
         BLACK.stroke_width(2),
     ))?;
-    chart
-        .configure_series_labels()
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()?;
-    root.present()?;
+    if legend {
+        chart
+            .configure_series_labels()
+            .label_font(("sans-serif", 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()?;
+    }
     Ok(())
 }
 

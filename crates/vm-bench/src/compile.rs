@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 
+use crate::case::{Arg, Case, Group, Reference};
 use crate::kernels::Kernel;
 
 /// The flags both compilers get. `-static` because the VM and qemu then
@@ -34,7 +35,8 @@ impl Target {
         }
     }
 
-    fn dir_name(self) -> &'static str {
+    /// The subdirectory of the build dir this target's binaries go to.
+    pub fn dir_name(self) -> &'static str {
         match self {
             Target::Riscv64 => "riscv64",
             Target::X86_64 => "x86_64",
@@ -55,6 +57,22 @@ impl BuildDirs {
     /// The binary of `kernel` for `target`.
     pub fn binary(&self, kernel: &Kernel, target: Target) -> PathBuf {
         self.build_dir.join(target.dir_name()).join(kernel.name)
+    }
+
+    /// The case running `kernel` at its quick or default size.
+    pub fn case(&self, kernel: &Kernel, quick: bool) -> Case {
+        let size = kernel.size(quick);
+        Case {
+            name: kernel.name,
+            group: Group::Kernels,
+            character: kernel.character,
+            params: size.to_string(),
+            startup: kernel.startup,
+            riscv64: self.binary(kernel, Target::Riscv64),
+            x86_64: self.binary(kernel, Target::X86_64),
+            args: vec![Arg::Plain(size.to_string().into())],
+            reference: Reference::Native,
+        }
     }
 
     /// Compiles every kernel in `kernels` for both targets when out of date,

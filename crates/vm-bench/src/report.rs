@@ -1,8 +1,10 @@
-//! The markdown report: machine, median times, speed relative to native and
-//! to qemu-riscv64 per kernel and as geometric means, and every error.
+//! The markdown report: machine, then per suite (kernels, programs) median
+//! times and speed relative to native and to qemu-riscv64 per case and as
+//! geometric means, a summary of the means, and every error.
 
 use std::fmt::Write;
 
+use crate::case::{Group, Reference};
 use crate::machine::Machine;
 use crate::suite::{Metric, Results};
 
@@ -21,7 +23,7 @@ pub struct ReportInfo<'a> {
     pub chart_error: Option<&'a str>,
 }
 
-/// Index of qemu in `Results::runners` (native is 0, qemu 1).
+/// Index of native in `Results::runners` (native is 0, qemu 1).
 pub const NATIVE: usize = 0;
 /// Index of qemu in `Results::runners`.
 pub const QEMU: usize = 1;
@@ -34,31 +36,42 @@ pub fn render(results: &Results, machine: &Machine, info: &ReportInfo) -> String
     let _ = writeln!(s, "Command: `{}`\n", info.command);
     let _ = writeln!(
         s,
-        "Medians of {} run(s) per kernel and runner, {}{}. Runners alternate within each run \
+        "Medians of {} run(s) per case and runner, {}{}. Runners alternate within each run \
          (native, qemu-riscv64, then each vm engine). Every run's output is checked equal to \
-         native's. Geometric means leave out the start-up case (`hello`).\n",
+         the reference output (native's unless a table says otherwise). Geometric means are \
+         per suite and leave out the start-up case (`hello`).\n",
         results.runs,
         metric.describe(),
         if results.quick {
-            "; QUICK sizes (smoke test, not a benchmark)"
+            "; QUICK kernel sizes (smoke test, not a benchmark)"
         } else {
             ""
         },
     );
     machine_table(&mut s, machine);
-    times_table(&mut s, results, metric);
-    let _ = writeln!(s, "## Speed relative to native\n");
-    let _ = writeln!(
-        s,
-        "Native time / runner time: 1.0 is native speed, 0.1 is ten times slower.\n"
-    );
-    ratio_table(&mut s, results, metric, NATIVE);
-    let _ = writeln!(s, "## Speed relative to qemu-riscv64\n");
-    let _ = writeln!(
-        s,
-        "qemu time / runner time: above 1.0 is faster than qemu-riscv64.\n"
-    );
-    ratio_table(&mut s, results, metric, QEMU);
+    for group in Group::ALL {
+        let cases = results.in_group(group);
+        if cases.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "## {}\n", group.title());
+        if group == Group::Programs {
+            programs_note(&mut s, results, &cases);
+        }
+        times_table(&mut s, results, &cases, metric);
+        let _ = writeln!(s, "### Speed relative to native\n");
+        let _ = writeln!(
+            s,
+            "Native time / runner time: 1.0 is native speed, 0.1 is ten times slower.\n"
+        );
+        ratio_table(&mut s, results, group, metric, NATIVE);
+        let _ = writeln!(s, "### Speed relative to qemu-riscv64\n");
+        let _ = writeln!(
+            s,
+            "qemu time / runner time: above 1.0 is faster than qemu-riscv64.\n"
+        );
+        ratio_table(&mut s, results, group, metric, QEMU);
+    }
     summary_table(&mut s, results);
     match (info.chart, info.chart_error) {
         (Some(file), _) => {
@@ -89,9 +102,32 @@ fn machine_table(s: &mut String, m: &Machine) {
     }
     let _ = writeln!(
         s,
-        "| Kernel flags | `{}` (both ISAs) |\n",
+        "| Build flags | `{}` (both ISAs; programs add their `-D` defines) |\n",
         crate::compile::CFLAGS.join(" ")
     );
+}
+
+/// How the programs were built and what their output was checked against.
+fn programs_note(s: &mut String, results: &Results, cases: &[usize]) {
+    let _ = writeln!(
+        s,
+        "Real programs built from the C sources of the crates `lua-src`, `zstd-sys` and \
+         `libsqlite3-sys` with the drivers in `tests/real/` (defines as in vm-cli's \
+         real-software test). `DIR` is a fresh empty directory for every run.\n"
+    );
+    let by_qemu: Vec<&str> = cases
+        .iter()
+        .map(|&k| &results.cases[k].case)
+        .filter(|c| c.reference == Reference::Qemu)
+        .map(|c| c.name)
+        .collect();
+    if !by_qemu.is_empty() {
+        let _ = writeln!(
+            s,
+            "Output checked against qemu-riscv64's, not native's (it differs between ISAs): {}.\n",
+            by_qemu.join(", ")
+        );
+    }
 }
 
 fn header(s: &mut String, results: &Results, first: &[&str], runners: &[usize]) {
@@ -108,11 +144,12 @@ fn header(s: &mut String, results: &Results, first: &[&str], runners: &[usize]) 
     );
 }
 
-fn times_table(s: &mut String, results: &Results, metric: Metric) {
-    let _ = writeln!(s, "## Median time (seconds)\n");
+fn times_table(s: &mut String, results: &Results, cases: &[usize], metric: Metric) {
+    let _ = writeln!(s, "### Median time (seconds)\n");
     let all: Vec<usize> = (0..results.runners.len()).collect();
-    header(s, results, &["kernel", "size", "character"], &all);
-    for (k, kr) in results.kernels.iter().enumerate() {
+    header(s, results, &["case", "parameters", "character"], &all);
+    for &k in cases {
+        let c = &results.cases[k].case;
         let times: Vec<String> = all
             .iter()
             .map(|&r| fmt_opt(results.median(k, r, metric), 3))
@@ -120,46 +157,51 @@ fn times_table(s: &mut String, results: &Results, metric: Metric) {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
-            kr.kernel.name,
-            kr.size,
-            kr.kernel.character,
+            c.name,
+            cell(&c.params),
+            cell(c.character),
             times.join(" | ")
         );
     }
     s.push('\n');
 }
 
-fn ratio_table(s: &mut String, results: &Results, metric: Metric, base: usize) {
+fn ratio_table(s: &mut String, results: &Results, group: Group, metric: Metric, base: usize) {
     let others: Vec<usize> = (0..results.runners.len()).filter(|&r| r != base).collect();
-    header(s, results, &["kernel"], &others);
-    for (k, kr) in results.kernels.iter().enumerate() {
+    header(s, results, &["case"], &others);
+    for k in results.in_group(group) {
         let cells: Vec<String> = others
             .iter()
             .map(|&r| fmt_opt(results.speedup(k, r, base, metric), 3))
             .collect();
-        let _ = writeln!(s, "| {} | {} |", kr.kernel.name, cells.join(" | "));
+        let _ = writeln!(
+            s,
+            "| {} | {} |",
+            results.cases[k].case.name,
+            cells.join(" | ")
+        );
     }
     let geo: Vec<String> = others
         .iter()
         .map(|&r| {
             format!(
                 "**{}**",
-                fmt_opt(results.geomean_speedup(r, base, metric), 3)
+                fmt_opt(results.geomean_speedup(group, r, base, metric), 3)
             )
         })
         .collect();
     let _ = writeln!(s, "| **geomean** | {} |\n", geo.join(" | "));
 }
 
-/// Geometric means under both metrics: on a loaded machine, wall time
-/// includes waiting for a CPU while CPU time does not, so the two bracket
-/// the truth.
+/// Geometric means per suite under both metrics: on a loaded machine, wall
+/// time includes waiting for a CPU while CPU time does not, so the two
+/// bracket the truth.
 fn summary_table(s: &mut String, results: &Results) {
-    let _ = writeln!(s, "## Geometric means by metric\n");
+    let _ = writeln!(s, "## Geometric means by suite and metric\n");
     let others: Vec<usize> = (0..results.runners.len())
         .filter(|&r| r != NATIVE)
         .collect();
-    let mut cols = vec!["metric".to_string()];
+    let mut cols = vec!["suite".to_string(), "metric".to_string()];
     for &r in &others {
         cols.push(format!("{} vs native", results.runners[r]));
     }
@@ -167,16 +209,24 @@ fn summary_table(s: &mut String, results: &Results) {
         cols.push(format!("{} vs qemu", results.runners[r]));
     }
     let _ = writeln!(s, "| {} |", cols.join(" | "));
-    let _ = writeln!(s, "|---|{}", "---:|".repeat(cols.len() - 1));
-    for metric in [Metric::Wall, Metric::Cpu] {
-        let mut cells = vec![metric.describe().to_string()];
-        for &r in &others {
-            cells.push(fmt_opt(results.geomean_speedup(r, NATIVE, metric), 3));
+    let _ = writeln!(s, "|---|---|{}", "---:|".repeat(cols.len() - 2));
+    for group in Group::ALL {
+        if results.in_group(group).is_empty() {
+            continue;
         }
-        for &r in others.iter().filter(|&&r| r != QEMU) {
-            cells.push(fmt_opt(results.geomean_speedup(r, QEMU, metric), 3));
+        for metric in [Metric::Wall, Metric::Cpu] {
+            let mut cells = vec![group.title().to_string(), metric.describe().to_string()];
+            for &r in &others {
+                cells.push(fmt_opt(
+                    results.geomean_speedup(group, r, NATIVE, metric),
+                    3,
+                ));
+            }
+            for &r in others.iter().filter(|&&r| r != QEMU) {
+                cells.push(fmt_opt(results.geomean_speedup(group, r, QEMU, metric), 3));
+            }
+            let _ = writeln!(s, "| {} |", cells.join(" | "));
         }
-        let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     s.push('\n');
 }
@@ -184,19 +234,22 @@ fn summary_table(s: &mut String, results: &Results) {
 fn errors(s: &mut String, results: &Results) {
     let _ = writeln!(s, "## Errors\n");
     if results.errors.is_empty() {
-        let _ = writeln!(s, "None: every run exited 0 and printed native's checksum.");
+        let _ = writeln!(
+            s,
+            "None: every run exited 0 and printed the reference output."
+        );
         return;
     }
     let _ = writeln!(
         s,
-        "**{} run(s) failed or printed a wrong checksum** (left out of the medians):\n",
+        "**{} run(s) failed or printed wrong output** (left out of the medians):\n",
         results.errors.len()
     );
     for e in &results.errors {
         let _ = writeln!(
             s,
             "- ERROR {} / {} / run {}: {}",
-            e.kernel,
+            e.case,
             e.runner,
             e.run,
             cell(&e.message)
@@ -222,9 +275,9 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::Kernel;
+    use crate::case::{Arg, Case};
     use crate::runner::Runner;
-    use crate::suite::{KernelResult, RunError, Sample};
+    use crate::suite::{CaseResult, RunError, Sample};
 
     fn machine() -> Machine {
         Machine {
@@ -240,31 +293,42 @@ mod tests {
         }
     }
 
-    fn results(errors: Vec<RunError>) -> Results {
+    fn result(name: &'static str, group: Group, reference: Reference, t: [f64; 3]) -> CaseResult {
         let sample = |t: f64| {
             vec![Sample {
                 wall_s: t,
                 cpu_s: t,
             }]
         };
+        CaseResult {
+            case: Case {
+                name,
+                group,
+                character: "calls",
+                params: "30".into(),
+                startup: false,
+                riscv64: "r".into(),
+                x86_64: "x".into(),
+                args: vec![Arg::Scratch],
+                reference,
+            },
+            expected_output: Some("x\n".into()),
+            samples: t.iter().map(|&t| sample(t)).collect(),
+        }
+    }
+
+    fn results(cases: Vec<CaseResult>, errors: Vec<RunError>) -> Results {
         Results {
             runners: Runner::all(&["interp".into()]),
             runs: 1,
             quick: false,
-            kernels: vec![KernelResult {
-                kernel: Kernel {
-                    name: "fib",
-                    character: "calls",
-                    size_default: 30,
-                    size_quick: 5,
-                    startup: false,
-                },
-                size: 30,
-                expected_output: Some("fib 30 x\n".into()),
-                samples: vec![sample(0.5), sample(1.0), sample(4.0)],
-            }],
+            cases,
             errors,
         }
+    }
+
+    fn fib() -> CaseResult {
+        result("fib", Group::Kernels, Reference::Native, [0.5, 1.0, 4.0])
     }
 
     fn info() -> ReportInfo<'static> {
@@ -279,8 +343,10 @@ mod tests {
 
     #[test]
     fn report_has_machine_times_ratios_and_chart() {
-        let text = render(&results(vec![]), &machine(), &info());
+        let text = render(&results(vec![fib()], vec![]), &machine(), &info());
         assert!(text.contains("| CPU | CPU / X |"), "{text}");
+        assert!(text.contains("## Kernels"), "{text}");
+        assert!(!text.contains("## Programs"), "{text}");
         assert!(
             text.contains("| fib | 30 | calls | 0.500 | 1.000 | 4.000 |"),
             "{text}"
@@ -295,15 +361,17 @@ mod tests {
         );
         // Both metrics summarised; cpu_s equals wall_s in this fixture.
         assert!(
-            text.contains("| metric | qemu vs native | vm interp vs native | vm interp vs qemu |"),
+            text.contains(
+                "| suite | metric | qemu vs native | vm interp vs native | vm interp vs qemu |"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("| wall-clock time | 0.500 | 0.125 | 0.250 |"),
+            text.contains("| Kernels | wall-clock time | 0.500 | 0.125 | 0.250 |"),
             "{text}"
         );
         assert!(
-            text.contains("| user+system CPU time | 0.500 | 0.125 | 0.250 |"),
+            text.contains("| Kernels | user+system CPU time | 0.500 | 0.125 | 0.250 |"),
             "{text}"
         );
         assert!(text.contains("![speed relative to qemu-riscv64](c.png)"));
@@ -311,16 +379,53 @@ mod tests {
     }
 
     #[test]
+    fn programs_get_their_own_section_and_geomean() {
+        let cases = vec![
+            fib(),
+            result("lua", Group::Programs, Reference::Native, [1.0, 2.0, 1.0]),
+            result("sqlite", Group::Programs, Reference::Qemu, [1.0, 8.0, 16.0]),
+        ];
+        let text = render(&results(cases, vec![]), &machine(), &info());
+        let programs = text.find("## Programs").expect("programs section");
+        assert!(text.find("## Kernels").unwrap() < programs, "{text}");
+        // vs native: qemu 0.5 and 0.125, interp 1.0 and 0.0625; vs qemu:
+        // interp 2.0 and 0.5 (geomean 1.0: the kernel's 0.25 is not in it).
+        let after = &text[programs..];
+        assert!(after.contains("| lua | 0.500 | 1.000 |"), "{text}");
+        assert!(after.contains("| sqlite | 0.125 | 0.062 |"), "{text}");
+        assert!(
+            after.contains("| **geomean** | **0.250** | **0.250** |"),
+            "{text}"
+        );
+        assert!(after.contains("| lua | 2.000 | 2.000 |"), "{text}");
+        assert!(after.contains("| sqlite | 8.000 | 0.500 |"), "{text}");
+        assert!(
+            after.contains("| **geomean** | **4.000** | **1.000** |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| Programs | wall-clock time | 0.250 | 0.250 | 1.000 |"),
+            "{text}"
+        );
+        assert!(
+            after.contains(
+                "against qemu-riscv64's, not native's (it differs between ISAs): sqlite."
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn errors_are_listed() {
         let e = RunError {
-            kernel: "fib",
+            case: "fib",
             runner: "vm jit".into(),
             run: 2,
-            message: "checksum mismatch".into(),
+            message: "output mismatch".into(),
         };
-        let text = render(&results(vec![e]), &machine(), &info());
+        let text = render(&results(vec![fib()], vec![e]), &machine(), &info());
         assert!(
-            text.contains("- ERROR fib / vm jit / run 2: checksum mismatch"),
+            text.contains("- ERROR fib / vm jit / run 2: output mismatch"),
             "{text}"
         );
         assert!(!text.contains("None: every run"));

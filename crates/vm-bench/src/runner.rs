@@ -1,11 +1,12 @@
-//! The ways a kernel is run: natively, under qemu-riscv64, or under `vm`
+//! The ways a case is run: natively, under qemu-riscv64, or under `vm`
 //! with one of its engines.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// One way of running a kernel.
+/// One way of running a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Runner {
     /// The x86-64 build, run directly: the baseline.
@@ -31,7 +32,7 @@ impl Runner {
     }
 
     /// The command running `binary` (the build for this runner's ISA) with `args`.
-    pub fn command(&self, vm: &Path, binary: &Path, args: &[String]) -> Command {
+    pub fn command<A: AsRef<OsStr>>(&self, vm: &Path, binary: &Path, args: &[A]) -> Command {
         let mut c = match self {
             Runner::Native => Command::new(binary),
             Runner::Qemu => {
@@ -113,7 +114,7 @@ mod tests {
         let c = Runner::Vm {
             engine: "jit".into(),
         }
-        .command(Path::new("/x/vm"), Path::new("/b/fib"), &["30".into()]);
+        .command(Path::new("/x/vm"), Path::new("/b/fib"), &["30"]);
         assert_eq!(c.get_program(), "/x/vm");
         let args: Vec<_> = c.get_args().collect();
         assert_eq!(args, ["run", "--engine", "jit", "/b/fib", "30"]);

@@ -1,18 +1,18 @@
-//! Running the suite: every kernel, `runs` rounds, each round running the
-//! kernel once under every runner in turn (native, qemu, each engine), so
+//! Running the suites: every case, `runs` rounds, each round running the
+//! case once under every runner in turn (native, qemu, each engine), so
 //! that slow drifts in machine load hit all runners alike.
 //!
-//! Every run's stdout must equal the first native run's, byte for byte; a
-//! run that differs, fails or times out is recorded as an error and left out
-//! of the medians.
+//! Every run's stdout must equal the reference output byte for byte (the
+//! first clean run of the case's reference runner, native unless the case
+//! says qemu); a run that differs, fails or times out is recorded as an
+//! error and left out of the medians.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use crate::compile::{BuildDirs, Target};
-use crate::kernels::Kernel;
+use crate::case::{Case, Group, Reference};
 use crate::measure::{self, Measurement, Status};
 use crate::runner::Runner;
 use crate::stats;
@@ -20,18 +20,18 @@ use crate::stats;
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The kernels, in report order.
-    pub kernels: Vec<Kernel>,
-    /// The runners of each round, native first.
+    /// The cases, in report order.
+    pub cases: Vec<Case>,
+    /// The runners of each round, native first, then qemu.
     pub runners: Vec<Runner>,
-    /// Rounds per kernel.
+    /// Rounds per case.
     pub runs: u32,
-    /// Quick (smoke-test) sizes instead of the default ones.
+    /// Whether the kernels run at quick (smoke-test) sizes.
     pub quick: bool,
     /// The `vm` binary.
     pub vm: PathBuf,
-    /// Kernel sources and binaries.
-    pub dirs: BuildDirs,
+    /// Where the scratch directories of runs are made.
+    pub scratch_dir: PathBuf,
     /// A run longer than this is killed and counted as an error.
     pub timeout: Duration,
 }
@@ -76,8 +76,8 @@ impl Sample {
 /// A run that did not count: wrong output, a failure, or a timeout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunError {
-    /// Kernel name.
-    pub kernel: &'static str,
+    /// Case name.
+    pub case: &'static str,
     /// Runner name.
     pub runner: String,
     /// Round, from 1.
@@ -86,14 +86,12 @@ pub struct RunError {
     pub message: String,
 }
 
-/// The results for one kernel.
+/// The results for one case.
 #[derive(Debug, Clone)]
-pub struct KernelResult {
-    /// The kernel.
-    pub kernel: Kernel,
-    /// The size it ran at.
-    pub size: u64,
-    /// The checksum line(s) every runner had to print (native's output).
+pub struct CaseResult {
+    /// The case.
+    pub case: Case,
+    /// The output every checked runner had to print (the reference's).
     pub expected_output: Option<String>,
     /// Successful runs, indexed like `Results::runners`.
     pub samples: Vec<Vec<Sample>>,
@@ -104,27 +102,27 @@ pub struct KernelResult {
 pub struct Results {
     /// The runners, native first, then qemu, then the engines.
     pub runners: Vec<Runner>,
-    /// Rounds per kernel.
+    /// Rounds per case.
     pub runs: u32,
-    /// Whether quick sizes were used.
+    /// Whether the kernels ran at quick sizes.
     pub quick: bool,
-    /// Per-kernel results, in report order.
-    pub kernels: Vec<KernelResult>,
-    /// Every run that failed or printed the wrong checksum.
+    /// Per-case results, in report order (kernels, then programs).
+    pub cases: Vec<CaseResult>,
+    /// Every run that failed or printed the wrong output.
     pub errors: Vec<RunError>,
 }
 
 impl Results {
-    /// Median time of `runner` (index into `runners`) on kernel `k`.
+    /// Median time of `runner` (index into `runners`) on case `k`.
     pub fn median(&self, k: usize, runner: usize, metric: Metric) -> Option<f64> {
-        let times: Vec<f64> = self.kernels[k].samples[runner]
+        let times: Vec<f64> = self.cases[k].samples[runner]
             .iter()
             .map(|s| s.get(metric))
             .collect();
         stats::median(&times)
     }
 
-    /// Speed of `runner` relative to `base` on kernel `k`: base time over
+    /// Speed of `runner` relative to `base` on case `k`: base time over
     /// runner time (above 1 means `runner` is faster).
     pub fn speedup(&self, k: usize, runner: usize, base: usize, metric: Metric) -> Option<f64> {
         let r = self.median(k, runner, metric)?;
@@ -132,59 +130,111 @@ impl Results {
         (r > 0.0).then(|| b / r)
     }
 
-    /// Geometric mean of `speedup` over the compute kernels (start-up kernels
-    /// excluded) that have both times.
-    pub fn geomean_speedup(&self, runner: usize, base: usize, metric: Metric) -> Option<f64> {
-        let ratios: Vec<f64> = (0..self.kernels.len())
-            .filter(|&k| !self.kernels[k].kernel.startup)
+    /// Indices of the cases of `group`, in report order.
+    pub fn in_group(&self, group: Group) -> Vec<usize> {
+        (0..self.cases.len())
+            .filter(|&k| self.cases[k].case.group == group)
+            .collect()
+    }
+
+    /// Geometric mean of `speedup` over the cases of `group` (start-up
+    /// cases excluded) that have both times.
+    pub fn geomean_speedup(
+        &self,
+        group: Group,
+        runner: usize,
+        base: usize,
+        metric: Metric,
+    ) -> Option<f64> {
+        let ratios: Vec<f64> = self
+            .in_group(group)
+            .into_iter()
+            .filter(|&k| !self.cases[k].case.startup)
             .filter_map(|k| self.speedup(k, runner, base, metric))
             .collect();
         stats::geomean(&ratios)
     }
 }
 
-/// Runs the suite described by `config`. The kernels must be built already.
-/// Errors of single runs go into `Results::errors`; only a failure to run at
-/// all (e.g. a missing program) is returned as `Err`.
+/// What a run's output is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expected<'a> {
+    /// Exactly this output.
+    Output(&'a str),
+    /// The reference output, which is not known (its run failed).
+    Unknown,
+    /// Only a clean exit (native runs of a case checked against qemu).
+    CleanExit,
+}
+
+/// Index of `reference`'s runner in `runners`.
+fn reference_index(runners: &[Runner], reference: Reference) -> Option<usize> {
+    runners.iter().position(|r| match reference {
+        Reference::Native => matches!(r, Runner::Native),
+        Reference::Qemu => matches!(r, Runner::Qemu),
+    })
+}
+
+/// A fresh, empty scratch directory for one run of `case`.
+fn fresh_scratch(root: &Path, case: &Case) -> Result<PathBuf> {
+    let dir = root.join(case.name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(std::path::absolute(&dir).unwrap_or(dir))
+}
+
+/// Runs the cases described by `config`. The binaries must be built
+/// already. Errors of single runs go into `Results::errors`; only a failure
+/// to run at all (e.g. a missing program) is returned as `Err`.
 pub fn run(config: &Config) -> Result<Results> {
     let mut results = Results {
         runners: config.runners.clone(),
         runs: config.runs,
         quick: config.quick,
-        kernels: Vec::new(),
+        cases: Vec::new(),
         errors: Vec::new(),
     };
-    for kernel in &config.kernels {
-        let size = kernel.size(config.quick);
-        let args = [size.to_string()];
-        let mut kr = KernelResult {
-            kernel: *kernel,
-            size,
+    for case in &config.cases {
+        let reference = reference_index(&config.runners, case.reference);
+        let mut cr = CaseResult {
+            case: case.clone(),
             expected_output: None,
             samples: vec![Vec::new(); config.runners.len()],
         };
         for run in 1..=config.runs {
             let mut line = format!(
                 "vm-bench: {} {} run {}/{}:",
-                kernel.name, size, run, config.runs
+                case.name, case.params, run, config.runs
             );
             for (i, runner) in config.runners.iter().enumerate() {
-                let target = if runner.is_guest() {
-                    Target::Riscv64
+                let binary = case.binary(runner.is_guest());
+                let m = if case.needs_scratch() {
+                    let scratch = fresh_scratch(&config.scratch_dir, case)?;
+                    let mut command = runner.command(&config.vm, binary, &case.argv(&scratch));
+                    command.current_dir(&scratch);
+                    measure::run(command, config.timeout)?
                 } else {
-                    Target::X86_64
+                    let command = runner.command(&config.vm, binary, &case.argv(Path::new("")));
+                    measure::run(command, config.timeout)?
                 };
-                let binary = config.dirs.binary(kernel, target);
-                let m = measure::run(runner.command(&config.vm, &binary, &args), config.timeout)?;
-                if matches!(runner, Runner::Native)
-                    && kr.expected_output.is_none()
+                if Some(i) == reference
+                    && cr.expected_output.is_none()
                     && m.status == Status::Exited(0)
                 {
-                    kr.expected_output = Some(m.stdout.clone());
+                    cr.expected_output = Some(m.stdout.clone());
                 }
-                match check(&m, kr.expected_output.as_deref()) {
+                let expected = if case.reference == Reference::Qemu && !runner.is_guest() {
+                    Expected::CleanExit
+                } else {
+                    cr.expected_output
+                        .as_deref()
+                        .map_or(Expected::Unknown, Expected::Output)
+                };
+                match check(&m, expected) {
                     Ok(()) => {
-                        kr.samples[i].push(Sample {
+                        cr.samples[i].push(Sample {
                             wall_s: m.wall_s,
                             cpu_s: m.cpu_s,
                         });
@@ -193,7 +243,7 @@ pub fn run(config: &Config) -> Result<Results> {
                     Err(message) => {
                         line.push_str(&format!(" {runner} ERROR"));
                         results.errors.push(RunError {
-                            kernel: kernel.name,
+                            case: case.name,
                             runner: runner.to_string(),
                             run,
                             message,
@@ -203,13 +253,13 @@ pub fn run(config: &Config) -> Result<Results> {
             }
             eprintln!("{line}");
         }
-        results.kernels.push(kr);
+        results.cases.push(cr);
     }
     Ok(results)
 }
 
-/// Whether `m` is a clean exit printing `expected`.
-fn check(m: &Measurement, expected: Option<&str>) -> Result<(), String> {
+/// Whether `m` is a clean exit printing what is expected.
+fn check(m: &Measurement, expected: Expected) -> Result<(), String> {
     let stderr = m.stderr_tail.trim();
     match m.status {
         Status::Exited(0) => {}
@@ -217,21 +267,44 @@ fn check(m: &Measurement, expected: Option<&str>) -> Result<(), String> {
         Status::Signaled(sig) => return Err(format!("killed by signal {sig}: {stderr}")),
         Status::TimedOut => return Err("timed out".into()),
     }
-    let Some(expected) = expected else {
-        return Err("no native output to compare with (native run failed)".into());
+    let expected = match expected {
+        Expected::CleanExit => return Ok(()),
+        Expected::Unknown => {
+            return Err("no reference output to compare with (the reference run failed)".into());
+        }
+        Expected::Output(text) => text,
     };
     if m.stdout != expected {
         return Err(format!(
-            "checksum mismatch: expected {:?}, got {:?}",
-            last_line(expected),
-            last_line(&m.stdout)
+            "output mismatch: {}",
+            first_difference(expected, &m.stdout)
         ));
     }
     Ok(())
 }
 
-fn last_line(s: &str) -> &str {
-    let line = s.trim_end().rsplit('\n').next().unwrap_or("");
+/// The first line where `actual` differs from `expected`, both shown
+/// shortened (a program prints many lines; the last one may be equal).
+fn first_difference(expected: &str, actual: &str) -> String {
+    let mut e = expected.lines();
+    let mut a = actual.lines();
+    for n in 1.. {
+        match (e.next(), a.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => break,
+            (x, y) => {
+                return format!(
+                    "line {n}: expected {:?}, got {:?}",
+                    shorten(x.unwrap_or("<end of output>")),
+                    shorten(y.unwrap_or("<end of output>"))
+                );
+            }
+        }
+    }
+    "outputs differ in line endings".into()
+}
+
+fn shorten(line: &str) -> &str {
     match line.char_indices().nth(120) {
         Some((cut, _)) => &line[..cut],
         None => line,
@@ -241,6 +314,7 @@ fn last_line(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::Arg;
 
     fn m(status: Status, stdout: &str) -> Measurement {
         Measurement {
@@ -253,30 +327,63 @@ mod tests {
     }
 
     #[test]
-    fn a_run_counts_only_with_a_clean_exit_and_the_native_output() {
-        assert!(check(&m(Status::Exited(0), "fib 3 2\n"), Some("fib 3 2\n")).is_ok());
-        let e = check(&m(Status::Exited(0), "fib 3 5\n"), Some("fib 3 2\n")).unwrap_err();
+    fn a_run_counts_only_with_a_clean_exit_and_the_reference_output() {
+        let fib = Expected::Output("fib 3 2\n");
+        assert!(check(&m(Status::Exited(0), "fib 3 2\n"), fib).is_ok());
+        let e = check(&m(Status::Exited(0), "fib 3 5\n"), fib).unwrap_err();
         assert!(e.contains("mismatch") && e.contains("fib 3 5"), "{e}");
         assert!(
-            check(&m(Status::Exited(1), "fib 3 2\n"), Some("fib 3 2\n"))
+            check(&m(Status::Exited(1), "fib 3 2\n"), fib)
                 .unwrap_err()
                 .contains("boom")
         );
-        assert!(check(&m(Status::Signaled(11), ""), Some("")).is_err());
-        assert!(check(&m(Status::TimedOut, ""), Some("")).is_err());
-        assert!(check(&m(Status::Exited(0), "x"), None).is_err());
+        assert!(check(&m(Status::Signaled(11), ""), Expected::Output("")).is_err());
+        assert!(check(&m(Status::TimedOut, ""), Expected::Output("")).is_err());
+        assert!(check(&m(Status::Exited(0), "x"), Expected::Unknown).is_err());
+        assert!(check(&m(Status::Exited(0), "x"), Expected::CleanExit).is_ok());
+        assert!(check(&m(Status::Exited(2), "x"), Expected::CleanExit).is_err());
     }
 
-    fn kr(name: &'static str, startup: bool, times: &[&[f64]]) -> KernelResult {
-        KernelResult {
-            kernel: Kernel {
-                name,
-                character: "",
-                size_default: 1,
-                size_quick: 1,
-                startup,
-            },
-            size: 1,
+    #[test]
+    fn mismatches_name_the_first_differing_line() {
+        assert_eq!(
+            first_difference("a\nb\nc\n", "a\nB\nc\n"),
+            "line 2: expected \"b\", got \"B\""
+        );
+        assert_eq!(
+            first_difference("a\nb\n", "a\n"),
+            "line 2: expected \"b\", got \"<end of output>\""
+        );
+        assert_eq!(
+            first_difference("a\n", "a"),
+            "outputs differ in line endings"
+        );
+    }
+
+    #[test]
+    fn the_reference_runner_is_found_by_kind() {
+        let r = Runner::all(&["jit".into()]);
+        assert_eq!(reference_index(&r, Reference::Native), Some(0));
+        assert_eq!(reference_index(&r, Reference::Qemu), Some(1));
+    }
+
+    fn case(name: &'static str, group: Group, startup: bool) -> Case {
+        Case {
+            name,
+            group,
+            character: "",
+            params: "1".into(),
+            startup,
+            riscv64: PathBuf::new(),
+            x86_64: PathBuf::new(),
+            args: vec![Arg::Plain("1".into())],
+            reference: Reference::Native,
+        }
+    }
+
+    fn cr(case: Case, times: &[&[f64]]) -> CaseResult {
+        CaseResult {
+            case,
             expected_output: Some(String::new()),
             samples: times
                 .iter()
@@ -293,15 +400,25 @@ mod tests {
     }
 
     #[test]
-    fn speedups_are_base_over_runner_and_skip_startup_in_geomeans() {
+    fn speedups_are_base_over_runner_and_geomeans_are_per_group() {
         let r = Results {
             runners: Runner::all(&["interp".into()]),
             runs: 3,
             quick: false,
-            kernels: vec![
-                kr("a", false, &[&[1.0, 1.0, 9.0], &[2.0], &[4.0]]),
-                kr("b", false, &[&[1.0], &[4.0], &[16.0]]),
-                kr("hello", true, &[&[1.0], &[100.0], &[100.0]]),
+            cases: vec![
+                cr(
+                    case("a", Group::Kernels, false),
+                    &[&[1.0, 1.0, 9.0], &[2.0], &[4.0]],
+                ),
+                cr(case("b", Group::Kernels, false), &[&[1.0], &[4.0], &[16.0]]),
+                cr(
+                    case("hello", Group::Kernels, true),
+                    &[&[1.0], &[100.0], &[100.0]],
+                ),
+                cr(
+                    case("lua", Group::Programs, false),
+                    &[&[1.0], &[3.0], &[2.0]],
+                ),
             ],
             errors: vec![],
         };
@@ -309,8 +426,71 @@ mod tests {
         assert_eq!(r.median(0, 0, Metric::Cpu), Some(0.5));
         assert_eq!(r.speedup(0, 2, 0, Metric::Wall), Some(0.25));
         assert_eq!(r.speedup(1, 2, 1, Metric::Wall), Some(0.25));
-        // (0.25 * 0.0625)^(1/2) = 0.125; hello is left out.
-        let g = r.geomean_speedup(2, 0, Metric::Wall).unwrap();
+        // (0.25 * 0.0625)^(1/2) = 0.125; hello and the program are left out.
+        let g = r
+            .geomean_speedup(Group::Kernels, 2, 0, Metric::Wall)
+            .unwrap();
         assert!((g - 0.125).abs() < 1e-12, "{g}");
+        // The programs' geomean is lua's alone: qemu 3 s / interp 2 s.
+        let g = r
+            .geomean_speedup(Group::Programs, 2, 1, Metric::Wall)
+            .unwrap();
+        assert!((g - 1.5).abs() < 1e-12, "{g}");
+        assert_eq!(r.in_group(Group::Programs), [3]);
+    }
+
+    /// A whole run through `run` with shell scripts standing in for the
+    /// builds: every run gets its own empty scratch directory as argument
+    /// and working directory, and a guest run whose output differs from
+    /// native's is an error.
+    #[test]
+    fn runs_get_fresh_scratch_dirs_and_are_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let script = |name: &str, body: &str| {
+            let p = tmp.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            let ok = std::process::Command::new("chmod")
+                .arg("+x")
+                .arg(&p)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok);
+            p
+        };
+        // Fails if the directory is not empty or not the working directory;
+        // leaves a file behind for the next run to trip over.
+        let body = "[ -z \"$(ls -A \"$1\")\" ] || exit 3\n\
+                    [ \"$(pwd -P)\" = \"$(cd \"$1\" && pwd -P)\" ] || exit 4\n\
+                    touch \"$1/db\"\necho same";
+        let native = script("native", body);
+        // The "vm": `run --engine E PROG ARGS`; prints something else.
+        let vm = script("vm", "echo different");
+        let mut c = case("sqlite", Group::Programs, false);
+        c.riscv64 = native.clone();
+        c.x86_64 = native;
+        c.args = vec![Arg::Scratch];
+        let config = Config {
+            cases: vec![c],
+            runners: vec![
+                Runner::Native,
+                Runner::Vm {
+                    engine: "jit".into(),
+                },
+            ],
+            runs: 2,
+            quick: false,
+            vm,
+            scratch_dir: tmp.path().join("scratch"),
+            timeout: Duration::from_secs(20),
+        };
+        let r = run(&config).unwrap();
+        assert_eq!(r.cases[0].samples[0].len(), 2, "{:?}", r.errors);
+        assert_eq!(r.cases[0].expected_output.as_deref(), Some("same\n"));
+        assert!(r.cases[0].samples[1].is_empty());
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert!(r.errors.iter().all(|e| e.case == "sqlite"
+            && e.runner == "vm jit"
+            && e.message.contains("got \"different\"")));
     }
 }

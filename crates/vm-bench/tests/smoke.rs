@@ -72,7 +72,7 @@ fn quick_suite_matches_native_and_writes_reports() {
 
     let latest = std::fs::read_to_string(out.join("latest.md")).expect("latest.md");
     assert!(
-        latest.contains("None: every run exited 0 and printed native's checksum"),
+        latest.contains("None: every run exited 0 and printed the reference output"),
         "{latest}"
     );
     for kernel in [
@@ -152,11 +152,11 @@ fn quick_suite_matches_native_and_writes_reports() {
     );
     let report = std::fs::read_to_string(out2.join("latest.md")).expect("latest.md");
     assert!(
-        report.contains("- ERROR fib / vm interp / run 1: checksum mismatch"),
+        report.contains("- ERROR fib / vm interp / run 1: output mismatch"),
         "{report}"
     );
     assert!(
-        report.contains("- ERROR hello / vm interp / run 1: checksum mismatch"),
+        report.contains("- ERROR hello / vm interp / run 1: output mismatch"),
         "{report}"
     );
 }
