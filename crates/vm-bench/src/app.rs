@@ -47,6 +47,8 @@ pub fn run(options: &Options) -> Result<bool> {
     if !vm.is_file() {
         bail!("vm binary {} does not exist", vm.display());
     }
+    // Absolute, because programs run in their scratch directories.
+    let vm = std::path::absolute(&vm).unwrap_or(vm);
     let build_dir = options
         .build_dir
         .clone()

@@ -23,7 +23,7 @@ const HEIGHT_PX: u32 = 640;
 const CASE_WIDTH_PX: u32 = 100;
 const PANEL_EXTRA_PX: u32 = 140;
 /// The narrowest chart.
-const WIDTH_MIN_PX: u32 = 800;
+const WIDTH_MIN_PX: u32 = 900;
 
 /// One panel of the chart: a suite's cases and one bar series per runner.
 struct Panel {

@@ -102,6 +102,11 @@ fn quick_suite_matches_native_and_writes_reports() {
         );
     }
     assert!(latest.contains("| **geomean** |"), "{latest}");
+    // --quick without --suite leaves the programs out (they have no quick size).
+    assert!(
+        latest.contains("## Kernels") && !latest.contains("## Programs"),
+        "{latest}"
+    );
     assert!(
         latest.contains("## Machine") && latest.contains("| CPU |"),
         "{latest}"
