@@ -27,6 +27,7 @@ fn repo_root() -> PathBuf {
 pub fn run(options: &Options) -> Result<bool> {
     let root = repo_root();
     let selection = selection(options);
+    check_filters(options, selection).map_err(|e| anyhow!(e))?;
     let kernels = if selection.includes(Group::Kernels) {
         kernels::select(options.kernels.as_deref()).map_err(|e| anyhow!(e))?
     } else {
@@ -127,6 +128,29 @@ fn selection(options: &Options) -> Selection {
     }
 }
 
+/// A name filter for a suite that does not run is an error, not a silent
+/// no-op (`--quick --programs lua` would otherwise run only kernels).
+fn check_filters(options: &Options, selection: Selection) -> Result<(), String> {
+    for (filter, option, group) in [
+        (&options.kernels, "--kernels", Group::Kernels),
+        (&options.programs, "--programs", Group::Programs),
+    ] {
+        if filter.is_some() && !selection.includes(group) {
+            return Err(format!(
+                "{option} names {} that do not run: add --suite {} or --suite all{}",
+                group.title().to_lowercase(),
+                group.title().to_lowercase(),
+                if options.quick && options.suite.is_none() {
+                    " (--quick runs only the kernels by default)"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Builds `vm` in release mode with the cargo that runs us (or `cargo`).
 fn build_vm(root: &Path, target_dir: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -180,6 +204,21 @@ mod tests {
             selection(&parse(&["--suite", "kernels"])),
             Selection::Kernels
         );
+    }
+
+    #[test]
+    fn filters_of_suites_that_do_not_run_are_errors() {
+        use clap::Parser;
+        let check = |args: &[&str]| {
+            let o = Options::parse_from(["vm-bench"].iter().chain(args));
+            check_filters(&o, selection(&o))
+        };
+        assert!(check(&["--programs", "lua"]).is_ok());
+        assert!(check(&["--quick", "--programs", "lua", "--suite", "all"]).is_ok());
+        let e = check(&["--quick", "--programs", "lua"]).unwrap_err();
+        assert!(e.contains("--quick runs only the kernels"), "{e}");
+        assert!(check(&["--suite", "programs", "--kernels", "fib"]).is_err());
+        assert!(check(&["--suite", "kernels", "--kernels", "fib"]).is_ok());
     }
 
     #[test]
