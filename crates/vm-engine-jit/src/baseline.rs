@@ -39,10 +39,13 @@
 // `dynasm!` expands a dynamic register `Rq(reg)` to `reg.into()`.
 #![allow(clippy::useless_conversion)]
 
+mod alloc;
+
 use crate::abi::{self, LinkData};
 use crate::helpers::{self, pack};
 use crate::lower::{LinkAddrs, NewSites};
 use crate::sites::{self, Site};
+use alloc::Loc;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use vm_core::CpuState;
@@ -63,12 +66,10 @@ pub(crate) const VALUES_MAX: usize = 500;
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Unsupported(pub &'static str);
 
-/// Frame slot of the saved `cpu` pointer.
+/// Frame slot of the saved `cpu` pointer (in blocks that call out).
 const SAVED_CPU: i32 = 0;
-/// Frame slot of the saved `ctx` pointer.
+/// Frame slot of the saved `ctx` pointer (in blocks that call out).
 const SAVED_CTX: i32 = 8;
-/// Offset of the first value slot.
-const VALUES_AT: i32 = 16;
 
 /// Whether the emitter compiles `block` (else Cranelift must).
 pub(crate) fn supports(block: &Block) -> Result<(), Unsupported> {
@@ -91,11 +92,14 @@ pub(crate) fn emit(
         supports(block).is_ok(),
         "emit() called on an unsupported block"
     );
-    let n = block.insts.len() as i32;
+    let located = alloc::locate(block);
+    // `cpu` and `ctx` are saved below the value slots in a block that
+    // calls out; a block without slots or calls needs no frame.
+    let values_at = if located.calls { 16 } else { 0 };
+    let mut frame = values_at + 8 * located.slots as i32;
     // At entry `rsp` is 8 below a 16-byte boundary (the return address);
     // the frame keeps helper calls aligned.
-    let mut frame = VALUES_AT + 8 * n;
-    if (frame + 8) % 16 != 0 {
+    if frame != 0 && (frame + 8) % 16 != 0 {
         frame += 8;
     }
     let mut e = Emitter {
@@ -103,6 +107,10 @@ pub(crate) fn emit(
         block,
         addrs,
         frame,
+        values_at,
+        locs: located.locs,
+        in_rax: None,
+        cur: 0,
         sites,
         traps,
         guard: None,
@@ -130,19 +138,22 @@ struct Emitter<'b, 's> {
     ops: VecAssembler<X64Relocation>,
     block: &'b Block,
     addrs: LinkAddrs,
+    /// Frame size in bytes (0: no frame).
     frame: i32,
+    /// Frame offset of value slot 0.
+    values_at: i32,
+    /// Where each value lives (see [`alloc`]).
+    locs: Vec<Loc>,
+    /// The value `rax` holds, if the last instruction left its result
+    /// there (see [`Emitter::result`]).
+    in_rax: Option<Value>,
+    /// The IR instruction being emitted.
+    cur: usize,
     sites: NewSites<'s>,
     traps: &'s mut Vec<(u32, u8)>,
     /// The guard-access path, once an access needs it.
     guard: Option<DynamicLabel>,
     cold: Vec<ColdAccess>,
-}
-
-/// Where an operand comes from.
-#[derive(Clone, Copy)]
-enum Operand {
-    Imm(u64),
-    Slot(i32),
 }
 
 fn reg_offset(g: Global) -> i32 {
@@ -172,25 +183,58 @@ fn fp_pack<T: PartialEq>(all: &[T], op: T, fmt: FpFmt, rm: RoundMode) -> u32 {
 }
 
 impl Emitter<'_, '_> {
-    fn slot(&self, v: Value) -> i32 {
-        VALUES_AT + 8 * v.0 as i32
+    /// Where value `v` lives.
+    fn loc(&self, v: Value) -> Loc {
+        self.locs.get(v.0 as usize).copied().unwrap_or(Loc::Unused)
     }
 
-    /// How to read value `v`: constants (and `get x0`) as immediates.
-    fn operand(&self, v: Value) -> Operand {
-        match self.block.insts[v.0 as usize] {
-            Inst::Const { imm } => Operand::Imm(imm),
-            Inst::Get { reg: Global::X(0) } => Operand::Imm(0),
-            _ => Operand::Slot(self.slot(v)),
+    /// Frame offset of slot `s`.
+    fn slot_at(&self, s: u32) -> i32 {
+        self.values_at + 8 * s as i32
+    }
+
+    /// The pool register holding `v`, if any.
+    fn reg_of(&self, v: Value) -> Option<u8> {
+        match self.loc(v) {
+            Loc::Reg(r) => Some(r),
+            _ => None,
         }
     }
 
-    /// `reg` (0 = rax, 1 = rcx, 2 = rdx, 6 = rsi, 7 = rdi) := `v`.
+    /// `reg` (0 = rax, 1 = rcx, 2 = rdx, 6 = rsi, 7 = rdi, 8 = r8) := `v`.
     fn load(&mut self, reg: u8, v: Value) {
-        match self.operand(v) {
-            Operand::Imm(imm) => self.imm(reg, imm),
-            Operand::Slot(off) => dynasm!(self.ops ; .arch x64 ; mov Rq(reg), QWORD [rsp + off]),
+        match self.loc(v) {
+            Loc::Imm(imm) => self.imm(reg, imm),
+            Loc::Reg(r) => {
+                if r != reg {
+                    dynasm!(self.ops ; .arch x64 ; mov Rq(reg), Rq(r));
+                }
+            }
+            Loc::Slot(s) => {
+                let off = self.slot_at(s);
+                dynasm!(self.ops ; .arch x64 ; mov Rq(reg), QWORD [rsp + off]);
+            }
+            // A value that is read is never unused (see `alloc::locate`).
+            Loc::Unused => debug_assert!(false, "read of unused value {v}"),
         }
+    }
+
+    /// The register holding `v`: its pool register, else `scratch` loaded
+    /// with it.
+    fn in_reg(&mut self, scratch: u8, v: Value) -> u8 {
+        match self.reg_of(v) {
+            Some(r) => r,
+            None => {
+                self.load(scratch, v);
+                scratch
+            }
+        }
+    }
+
+    /// The register instruction `i` may compute its result straight into:
+    /// its pool register, else `rax` (then [`Emitter::result`] stores it).
+    fn dest(&self, i: usize) -> u8 {
+        self.reg_of(Value(i as u32)).unwrap_or(0)
     }
 
     /// `reg` := `imm`, in the shortest form.
@@ -206,16 +250,25 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// Store `rax` into the slot of value `i`.
+    /// Value `i` is in `rax`: move it to its register or slot.
     fn result(&mut self, i: usize) {
-        let off = VALUES_AT + 8 * i as i32;
-        dynasm!(self.ops ; .arch x64 ; mov QWORD [rsp + off], rax);
+        match self.loc(Value(i as u32)) {
+            Loc::Reg(r) => dynasm!(self.ops ; .arch x64 ; mov Rq(r), rax),
+            Loc::Slot(s) => {
+                let off = self.slot_at(s);
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rsp + off], rax);
+            }
+            Loc::Imm(_) | Loc::Unused => {}
+        }
+        self.in_rax = Some(Value(i as u32));
     }
 
     /// Release the frame (before `ret` or the tail jump).
     fn pop_frame(&mut self) {
         let f = self.frame;
-        dynasm!(self.ops ; .arch x64 ; add rsp, f);
+        if f != 0 {
+            dynasm!(self.ops ; .arch x64 ; add rsp, f);
+        }
     }
 
     fn entry(&mut self) {
@@ -241,16 +294,26 @@ impl Emitter<'_, '_> {
             );
         }
         let f = self.frame;
-        dynasm!(self.ops
-            ; .arch x64
-            ; sub rsp, f
-            ; mov QWORD [rsp + SAVED_CPU], rdi
-            ; mov QWORD [rsp + SAVED_CTX], rsi
-        );
+        if f != 0 {
+            dynasm!(self.ops ; .arch x64 ; sub rsp, f);
+        }
+        if self.values_at != 0 {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov QWORD [rsp + SAVED_CPU], rdi
+                ; mov QWORD [rsp + SAVED_CTX], rsi
+            );
+        }
     }
 
     /// Call `f` (arguments already in place), then restore `cpu`, `ctx`.
+    /// The pool registers die: the location pass knows the instruction
+    /// calls (`alloc::calls`).
     fn call(&mut self, f: usize) {
+        debug_assert!(
+            alloc::calls(&self.block.insts[self.cur]) && self.values_at != 0,
+            "a call the location pass does not know of"
+        );
         self.imm(0, f as u64);
         dynasm!(self.ops
             ; .arch x64
@@ -261,33 +324,46 @@ impl Emitter<'_, '_> {
     }
 
     fn inst(&mut self, i: usize) {
+        self.cur = i;
+        // What `rax` holds survives only into a `set` (which keeps it).
+        let in_rax = self.in_rax.take();
         match self.block.insts[i] {
             // Constants are immediates where used.
             Inst::Const { .. } => {}
             Inst::Get { reg } => {
-                if reg != Global::X(0) {
+                if reg != Global::X(0) && self.loc(Value(i as u32)) != Loc::Unused {
                     let off = reg_offset(reg);
-                    dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rdi + off]);
-                    self.result(i);
+                    let d = self.dest(i);
+                    dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [rdi + off]);
+                    if d == 0 {
+                        self.result(i);
+                    }
                 }
             }
             Inst::Set { reg, arg } => {
-                if reg != Global::X(0) {
-                    self.load(0, arg);
-                    let off = reg_offset(reg);
-                    dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + off], rax);
-                }
+                self.in_rax = if reg != Global::X(0) {
+                    self.set(reg, arg, in_rax)
+                } else {
+                    in_rax
+                };
             }
             Inst::Binary { op, a, b } => {
                 self.load(0, a);
-                self.load(1, b);
-                self.binop(op);
+                if alloc::binop_calls(op) || !Self::binop_any_reg(op) {
+                    self.load(1, b);
+                    self.binop(op, 1);
+                } else {
+                    let r = self.in_reg(1, b);
+                    self.binop(op, r);
+                }
                 self.result(i);
             }
             Inst::BinaryImm { op, a, imm } => {
                 self.load(0, a);
-                self.imm(1, imm as u64);
-                self.binop(op);
+                if !self.binop_imm(op, imm) {
+                    self.imm(1, imm as u64);
+                    self.binop(op, 1);
+                }
                 self.result(i);
             }
             Inst::Unary { op, a } => {
@@ -298,16 +374,19 @@ impl Emitter<'_, '_> {
             Inst::Load { ty, addr, offset } => {
                 self.address(i, addr, offset);
                 self.trap_here();
+                let d = self.dest(i);
                 match ty {
-                    MemTy::I8 => dynasm!(self.ops ; .arch x64 ; movsx rax, BYTE [r15 + rax]),
-                    MemTy::U8 => dynasm!(self.ops ; .arch x64 ; movzx eax, BYTE [r15 + rax]),
-                    MemTy::I16 => dynasm!(self.ops ; .arch x64 ; movsx rax, WORD [r15 + rax]),
-                    MemTy::U16 => dynasm!(self.ops ; .arch x64 ; movzx eax, WORD [r15 + rax]),
-                    MemTy::I32 => dynasm!(self.ops ; .arch x64 ; movsxd rax, DWORD [r15 + rax]),
-                    MemTy::U32 => dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [r15 + rax]),
-                    MemTy::I64 => dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [r15 + rax]),
+                    MemTy::I8 => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), BYTE [r15 + rax]),
+                    MemTy::U8 => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), BYTE [r15 + rax]),
+                    MemTy::I16 => dynasm!(self.ops ; .arch x64 ; movsx Rq(d), WORD [r15 + rax]),
+                    MemTy::U16 => dynasm!(self.ops ; .arch x64 ; movzx Rd(d), WORD [r15 + rax]),
+                    MemTy::I32 => dynasm!(self.ops ; .arch x64 ; movsxd Rq(d), DWORD [r15 + rax]),
+                    MemTy::U32 => dynasm!(self.ops ; .arch x64 ; mov Rd(d), DWORD [r15 + rax]),
+                    MemTy::I64 => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD [r15 + rax]),
                 }
-                self.result(i);
+                if d == 0 {
+                    self.result(i);
+                }
             }
             Inst::Store {
                 ty,
@@ -316,13 +395,13 @@ impl Emitter<'_, '_> {
                 val,
             } => {
                 self.address(i, addr, offset);
-                self.load(1, val);
+                let r = self.in_reg(1, val);
                 self.trap_here();
                 match ty.bytes() {
-                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [r15 + rax], cl),
-                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [r15 + rax], cx),
-                    4 => dynasm!(self.ops ; .arch x64 ; mov DWORD [r15 + rax], ecx),
-                    _ => dynasm!(self.ops ; .arch x64 ; mov QWORD [r15 + rax], rcx),
+                    1 => dynasm!(self.ops ; .arch x64 ; mov BYTE [r15 + rax], Rb(r)),
+                    2 => dynasm!(self.ops ; .arch x64 ; mov WORD [r15 + rax], Rw(r)),
+                    4 => dynasm!(self.ops ; .arch x64 ; mov DWORD [r15 + rax], Rd(r)),
+                    _ => dynasm!(self.ops ; .arch x64 ; mov QWORD [r15 + rax], Rq(r)),
                 }
             }
             Inst::Fence => dynasm!(self.ops ; .arch x64 ; mfence),
@@ -537,10 +616,13 @@ impl Emitter<'_, '_> {
             pc,
             retired: insn as u32,
         });
-        match self.operand(addr) {
-            Operand::Imm(a) => self.imm(0, a.wrapping_add(offset as i64 as u64)),
-            Operand::Slot(off) => {
-                dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rsp + off]);
+        match self.loc(addr) {
+            Loc::Imm(a) => self.imm(0, a.wrapping_add(offset as i64 as u64)),
+            Loc::Reg(r) if offset != 0 => {
+                dynasm!(self.ops ; .arch x64 ; lea rax, [Rq(r) + offset]);
+            }
+            _ => {
+                self.load(0, addr);
                 if offset != 0 {
                     dynasm!(self.ops ; .arch x64 ; add rax, offset);
                 }
@@ -570,11 +652,61 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// `rax` := `op(rax, rcx)` (may clobber `rcx`, `rdx`, `rdi`, `rsi`).
-    fn binop(&mut self, op: BinOp) {
+    /// `set reg, arg` (not `x0`): a store to `CpuState`. `in_rax` is the
+    /// value `rax` holds before; returns the one it holds after.
+    fn set(&mut self, reg: Global, arg: Value, in_rax: Option<Value>) -> Option<Value> {
+        let off = reg_offset(reg);
+        match self.loc(arg) {
+            Loc::Reg(r) => {
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + off], Rq(r));
+                in_rax
+            }
+            Loc::Imm(imm) if imm as i64 == imm as i32 as i64 => {
+                let k = imm as i32;
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + off], k);
+                in_rax
+            }
+            _ => {
+                if in_rax != Some(arg) {
+                    self.load(0, arg);
+                }
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + off], rax);
+                Some(arg)
+            }
+        }
+    }
+
+    /// Whether [`Emitter::binop`] takes `op`'s right operand in any
+    /// register (else in `rcx`: shift counts, operands it modifies, calls).
+    fn binop_any_reg(op: BinOp) -> bool {
+        !matches!(
+            op,
+            BinOp::Shl
+                | BinOp::ShrL
+                | BinOp::ShrA
+                | BinOp::Rol
+                | BinOp::Ror
+                | BinOp::ShlW
+                | BinOp::ShrLW
+                | BinOp::ShrAW
+                | BinOp::RolW
+                | BinOp::RorW
+                | BinOp::AndN
+                | BinOp::OrN
+        ) && !alloc::binop_calls(op)
+    }
+
+    /// `rax` := `op(rax, imm)` with `imm` as an instruction immediate, if
+    /// `op` has such a form and `imm` fits; else false, nothing emitted.
+    fn binop_imm(&mut self, op: BinOp, imm: i64) -> bool {
+        let Ok(k) = i32::try_from(imm) else {
+            return false;
+        };
+        // x86 masks immediate shift counts as it masks `cl`.
+        let (c64, c32) = ((imm & 63) as i8, (imm & 31) as i8);
         macro_rules! cmp_set {
             ($set:ident) => {
-                dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; $set al ; movzx eax, al)
+                dynasm!(self.ops ; .arch x64 ; cmp rax, k ; $set al ; movzx eax, al)
             };
         }
         macro_rules! w {
@@ -583,17 +715,66 @@ impl Emitter<'_, '_> {
             };
         }
         match op {
-            BinOp::Add => dynasm!(self.ops ; .arch x64 ; add rax, rcx),
-            BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub rax, rcx),
-            BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul rax, rcx),
-            BinOp::MulH => dynasm!(self.ops ; .arch x64 ; imul rcx ; mov rax, rdx),
-            BinOp::MulHU => dynasm!(self.ops ; .arch x64 ; mul rcx ; mov rax, rdx),
-            BinOp::And => dynasm!(self.ops ; .arch x64 ; and rax, rcx),
-            BinOp::Or => dynasm!(self.ops ; .arch x64 ; or rax, rcx),
-            BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor rax, rcx),
+            BinOp::Add => dynasm!(self.ops ; .arch x64 ; add rax, k),
+            BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub rax, k),
+            BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul rax, rax, k),
+            BinOp::And => dynasm!(self.ops ; .arch x64 ; and rax, k),
+            BinOp::Or => dynasm!(self.ops ; .arch x64 ; or rax, k),
+            BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor rax, k),
+            BinOp::Shl => dynasm!(self.ops ; .arch x64 ; shl rax, c64),
+            BinOp::ShrL => dynasm!(self.ops ; .arch x64 ; shr rax, c64),
+            BinOp::ShrA => dynasm!(self.ops ; .arch x64 ; sar rax, c64),
+            BinOp::Rol => dynasm!(self.ops ; .arch x64 ; rol rax, c64),
+            BinOp::Ror => dynasm!(self.ops ; .arch x64 ; ror rax, c64),
+            BinOp::AddW => w!(add eax, k),
+            BinOp::SubW => w!(sub eax, k),
+            BinOp::MulW => w!(imul eax, eax, k),
+            BinOp::ShlW => w!(shl eax, c32),
+            BinOp::ShrLW => w!(shr eax, c32),
+            BinOp::ShrAW => w!(sar eax, c32),
+            BinOp::RolW => w!(rol eax, c32),
+            BinOp::RorW => w!(ror eax, c32),
+            BinOp::Eq => cmp_set!(sete),
+            BinOp::Ne => cmp_set!(setne),
+            BinOp::Lt => cmp_set!(setl),
+            BinOp::LtU => cmp_set!(setb),
+            BinOp::Ge => cmp_set!(setge),
+            BinOp::GeU => cmp_set!(setae),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `rax` := `op(rax, b)` with the right operand in register `b`: `rcx`
+    /// unless [`Emitter::binop_any_reg`] (may clobber `rcx`, `rdx`, `rdi`,
+    /// `rsi`).
+    fn binop(&mut self, op: BinOp, b: u8) {
+        debug_assert!(
+            b == 1 || Self::binop_any_reg(op),
+            "{op} takes its operand in rcx"
+        );
+        macro_rules! cmp_set {
+            ($set:ident) => {
+                dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(b) ; $set al ; movzx eax, al)
+            };
+        }
+        macro_rules! w {
+            ($($t:tt)*) => {
+                dynasm!(self.ops ; .arch x64 ; $($t)* ; movsxd rax, eax)
+            };
+        }
+        match op {
+            BinOp::Add => dynasm!(self.ops ; .arch x64 ; add rax, Rq(b)),
+            BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub rax, Rq(b)),
+            BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul rax, Rq(b)),
+            BinOp::MulH => dynasm!(self.ops ; .arch x64 ; imul Rq(b) ; mov rax, rdx),
+            BinOp::MulHU => dynasm!(self.ops ; .arch x64 ; mul Rq(b) ; mov rax, rdx),
+            BinOp::And => dynasm!(self.ops ; .arch x64 ; and rax, Rq(b)),
+            BinOp::Or => dynasm!(self.ops ; .arch x64 ; or rax, Rq(b)),
+            BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor rax, Rq(b)),
             BinOp::AndN => dynasm!(self.ops ; .arch x64 ; not rcx ; and rax, rcx),
             BinOp::OrN => dynasm!(self.ops ; .arch x64 ; not rcx ; or rax, rcx),
-            BinOp::Xnor => dynasm!(self.ops ; .arch x64 ; xor rax, rcx ; not rax),
+            BinOp::Xnor => dynasm!(self.ops ; .arch x64 ; xor rax, Rq(b) ; not rax),
             // x86 masks 64-bit shift counts to 6 bits, 32-bit ones to 5, as
             // RISC-V does.
             BinOp::Shl => dynasm!(self.ops ; .arch x64 ; shl rax, cl),
@@ -601,18 +782,18 @@ impl Emitter<'_, '_> {
             BinOp::ShrA => dynasm!(self.ops ; .arch x64 ; sar rax, cl),
             BinOp::Rol => dynasm!(self.ops ; .arch x64 ; rol rax, cl),
             BinOp::Ror => dynasm!(self.ops ; .arch x64 ; ror rax, cl),
-            BinOp::AddW => w!(add eax, ecx),
-            BinOp::SubW => w!(sub eax, ecx),
-            BinOp::MulW => w!(imul eax, ecx),
+            BinOp::AddW => w!(add eax, Rd(b)),
+            BinOp::SubW => w!(sub eax, Rd(b)),
+            BinOp::MulW => w!(imul eax, Rd(b)),
             BinOp::ShlW => w!(shl eax, cl),
             BinOp::ShrLW => w!(shr eax, cl),
             BinOp::ShrAW => w!(sar eax, cl),
             BinOp::RolW => w!(rol eax, cl),
             BinOp::RorW => w!(ror eax, cl),
-            BinOp::Min => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovg rax, rcx),
-            BinOp::Max => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovl rax, rcx),
-            BinOp::MinU => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmova rax, rcx),
-            BinOp::MaxU => dynasm!(self.ops ; .arch x64 ; cmp rax, rcx ; cmovb rax, rcx),
+            BinOp::Min => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(b) ; cmovg rax, Rq(b)),
+            BinOp::Max => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(b) ; cmovl rax, Rq(b)),
+            BinOp::MinU => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(b) ; cmova rax, Rq(b)),
+            BinOp::MaxU => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(b) ; cmovb rax, Rq(b)),
             BinOp::Eq => cmp_set!(sete),
             BinOp::Ne => cmp_set!(setne),
             BinOp::Lt => cmp_set!(setl),
@@ -654,6 +835,7 @@ impl Emitter<'_, '_> {
             | UnOp::CtzW
             | UnOp::CpopW
             | UnOp::OrcB => {
+                debug_assert!(alloc::unop_calls(op));
                 dynasm!(self.ops ; .arch x64 ; mov rsi, rax);
                 self.imm(7, helpers::index_of(UnOp::ALL, &op) as u64);
                 self.call(unop_shim as *const () as usize);
@@ -770,10 +952,18 @@ impl Emitter<'_, '_> {
                 taken,
                 fallthrough,
             } => {
-                self.load(0, a);
-                self.load(1, b);
+                let ra = self.in_reg(0, a);
                 let t = self.ops.new_dynamic_label();
-                dynasm!(self.ops ; .arch x64 ; cmp rax, rcx);
+                match self.loc(b) {
+                    Loc::Imm(k) if k as i64 == k as i32 as i64 => {
+                        let k = k as i32;
+                        dynasm!(self.ops ; .arch x64 ; cmp Rq(ra), k);
+                    }
+                    _ => {
+                        let rb = self.in_reg(1, b);
+                        dynasm!(self.ops ; .arch x64 ; cmp Rq(ra), Rq(rb));
+                    }
+                }
                 match cond {
                     Cond::Eq => dynasm!(self.ops ; .arch x64 ; je =>t),
                     Cond::Ne => dynasm!(self.ops ; .arch x64 ; jne =>t),

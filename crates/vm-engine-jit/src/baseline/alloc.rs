@@ -1,0 +1,187 @@
+//! Where the direct emitter keeps each IR value: an immediate, one of a
+//! few host registers, or a frame slot.
+//!
+//! Why: with every value in a frame slot, each value costs a store and a
+//! load, and a dependency chain pays a store-to-load forward per value.
+//! Blocks are straight-line SSA, so one forward pass over last uses is a
+//! complete linear-scan allocator: a value gets a pool register that is
+//! free at its definition (the register's previous value was last used
+//! there or before: every template reads its operands before it writes its
+//! result), else a slot. The pool is caller-saved (`r8`-`r11`, none of
+//! them template scratch), so a value whose live range spans an
+//! instruction that calls out (a helper or an `eval_*` shim) takes a slot
+//! instead; a value last used *by* such an instruction may stay in a
+//! register, as its operands are read before the call.
+//!
+//! Cost: two passes over the instructions and two small vectors, well
+//! under a microsecond for a 64-instruction block.
+
+use vm_ir::{BinOp, Block, Csr, Global, Inst, Terminator, UnOp, Value};
+
+/// The host registers values may live in (x86 numbers: `r8`..`r11`).
+pub(super) const POOL: [u8; 4] = [8, 9, 10, 11];
+
+/// Where a value lives.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Loc {
+    /// A constant (also `get x0`): used as an immediate, never stored.
+    Imm(u64),
+    /// A pool register (x86 number).
+    Reg(u8),
+    /// Frame slot number (its byte offset is the emitter's business).
+    Slot(u32),
+    /// No instruction reads it (or the instruction defines none).
+    Unused,
+}
+
+/// The locations of a block's values.
+pub(super) struct Locations {
+    /// By value (instruction index).
+    pub(super) locs: Vec<Loc>,
+    /// Frame slots in use.
+    pub(super) slots: u32,
+    /// Whether any instruction calls out (the emitter then saves `cpu`
+    /// and `ctx` across calls and keeps the stack aligned).
+    pub(super) calls: bool,
+}
+
+/// Whether `op` is computed by `eval_binop` through the shim (a call).
+pub(super) fn binop_calls(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::MulHSU
+            | BinOp::Div
+            | BinOp::DivU
+            | BinOp::Rem
+            | BinOp::RemU
+            | BinOp::DivW
+            | BinOp::DivUW
+            | BinOp::RemW
+            | BinOp::RemUW
+    )
+}
+
+/// Whether `op` is computed by `eval_unop` through the shim (a call).
+pub(super) fn unop_calls(op: UnOp) -> bool {
+    matches!(
+        op,
+        UnOp::Clz | UnOp::Ctz | UnOp::Cpop | UnOp::ClzW | UnOp::CtzW | UnOp::CpopW | UnOp::OrcB
+    )
+}
+
+/// Whether the emitter's template for `inst` calls out (clobbering the
+/// caller-saved registers, the pool among them).
+pub(super) fn calls(inst: &Inst) -> bool {
+    match *inst {
+        Inst::Binary { op, .. } | Inst::BinaryImm { op, .. } => binop_calls(op),
+        Inst::Unary { op, .. } => unop_calls(op),
+        Inst::FBinary { .. }
+        | Inst::FUnary { .. }
+        | Inst::Fma { .. }
+        | Inst::FCvt { .. }
+        | Inst::Amo { .. }
+        | Inst::LoadReserved { .. }
+        | Inst::StoreConditional { .. } => true,
+        Inst::CsrRead { csr } => csr == Csr::Time,
+        Inst::Const { .. }
+        | Inst::Get { .. }
+        | Inst::Set { .. }
+        | Inst::Load { .. }
+        | Inst::Store { .. }
+        | Inst::Fence
+        | Inst::CsrWrite { .. } => false,
+    }
+}
+
+/// The values `inst` reads (without allocating, unlike `Inst::args`).
+fn args(inst: &Inst) -> ([Value; 3], usize) {
+    let z = Value(0);
+    match *inst {
+        Inst::Const { .. } | Inst::Get { .. } | Inst::Fence | Inst::CsrRead { .. } => ([z; 3], 0),
+        Inst::Set { arg, .. } | Inst::CsrWrite { arg, .. } => ([arg, z, z], 1),
+        Inst::Binary { a, b, .. } | Inst::FBinary { a, b, .. } => ([a, b, z], 2),
+        Inst::BinaryImm { a, .. }
+        | Inst::Unary { a, .. }
+        | Inst::FUnary { a, .. }
+        | Inst::FCvt { a, .. } => ([a, z, z], 1),
+        Inst::Load { addr, .. } | Inst::LoadReserved { addr, .. } => ([addr, z, z], 1),
+        Inst::Store { addr, val, .. }
+        | Inst::Amo { addr, val, .. }
+        | Inst::StoreConditional { addr, val, .. } => ([addr, val, z], 2),
+        Inst::Fma { a, b, c, .. } => ([a, b, c], 3),
+    }
+}
+
+/// The locations of `block`'s values.
+pub(super) fn locate(block: &Block) -> Locations {
+    let n = block.insts.len();
+    // Index of each value's last reader (the terminator is `n`); `u32::MAX`
+    // for none.
+    const NONE: u32 = u32::MAX;
+    let mut last = vec![NONE; n];
+    let mut calls_any = false;
+    for (i, inst) in block.insts.iter().enumerate() {
+        let (vals, k) = args(inst);
+        for v in &vals[..k] {
+            if let Some(l) = last.get_mut(v.0 as usize) {
+                *l = i as u32;
+            }
+        }
+        calls_any |= calls(inst);
+    }
+    let term_args = match block.term {
+        Terminator::Branch { a, b, .. } => [Some(a), Some(b)],
+        Terminator::JumpIndirect { target, .. } => [Some(target), None],
+        Terminator::Jump { .. } | Terminator::Trap { .. } => [None, None],
+    };
+    for v in term_args.into_iter().flatten() {
+        if let Some(l) = last.get_mut(v.0 as usize) {
+            *l = n as u32;
+        }
+    }
+
+    // Backwards: the first calling instruction after each index.
+    let mut next_call = vec![NONE; n];
+    let mut next = NONE;
+    for i in (0..n).rev() {
+        next_call[i] = next;
+        if calls(&block.insts[i]) {
+            next = i as u32;
+        }
+    }
+
+    let mut locs = Vec::with_capacity(n);
+    // For each pool register, the last reader of the value it holds (free
+    // for a definition at `i` once that is `<= i`).
+    let mut busy = [0u32; POOL.len()];
+    let mut slots = 0u32;
+    for (i, inst) in block.insts.iter().enumerate() {
+        let loc = match *inst {
+            Inst::Const { imm } => Loc::Imm(imm),
+            Inst::Get { reg: Global::X(0) } => Loc::Imm(0),
+            _ if !inst.has_result() || last[i] == NONE => Loc::Unused,
+            _ => {
+                let l = last[i];
+                // Live across a call: the pool dies there.
+                let spans_call = next_call[i] < l;
+                let free = busy.iter().position(|&b| b <= i as u32);
+                match free {
+                    Some(r) if !spans_call => {
+                        busy[r] = l;
+                        Loc::Reg(POOL[r])
+                    }
+                    _ => {
+                        slots += 1;
+                        Loc::Slot(slots - 1)
+                    }
+                }
+            }
+        };
+        locs.push(loc);
+    }
+    Locations {
+        locs,
+        slots,
+        calls: calls_any,
+    }
+}
