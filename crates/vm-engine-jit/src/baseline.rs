@@ -41,6 +41,11 @@
 
 mod alloc;
 
+/// Whether the emitter's code for an instruction calls out (the tests
+/// build call-free blocks with it).
+#[cfg(test)]
+pub(crate) use alloc::calls;
+
 use crate::abi::{self, LinkData};
 use crate::helpers::{self, pack};
 use crate::lower::{LinkAddrs, NewSites};

@@ -715,3 +715,430 @@ fn reassociated_addresses_load_the_same_and_fault_the_same() {
         }
     }
 }
+
+// The direct emitter keeps values in a few host registers (r8-r11) and
+// frame slots (`baseline::alloc`). The tests below give it more live
+// values than registers, values live across calls (which kill those
+// registers), long live ranges, shifts (rcx), `mulh` (rdx), stores from
+// registers and helper arguments in r8 (Fma, SC). Each compares against
+// Cranelift's code and, where the block is small enough to say, against
+// values computed here.
+
+/// xorshift64: the random blocks' generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<T: Copy>(&mut self, of: &[T]) -> T {
+        of[self.below(of.len())]
+    }
+}
+
+/// `0x20000 + (v & mask)`: an address in the scratch page (8-aligned for
+/// `mask` 0xff8).
+fn scratch_addr(b: &mut Builder, v: vm_ir::Value, mask: i64) -> vm_ir::Value {
+    let low = b.binary_imm(BinOp::And, v, mask);
+    b.binary_imm(BinOp::Add, low, 0x20000)
+}
+
+/// A random straight-line block of `len` operations over x1..x15, f1
+/// and the scratch page. Operands are drawn from every earlier value, so
+/// many values are live at once and for long; with `calls`, across calls
+/// (division and bit-count shims, FP, atomics), else with no call at all
+/// (values stay in the emitter's registers as long as there are free
+/// ones).
+fn random_block(rng: &mut Rng, len: usize, calls: bool) -> Block {
+    use vm_ir::{AmoOp, AtomicWidth, FBinOp, FmaOp, FpFmt, Inst, RoundMode};
+    const IMMS: &[i64] = &[
+        0,
+        1,
+        5,
+        31,
+        32,
+        63,
+        64,
+        -1,
+        -5,
+        0x7fff_ffff,
+        i32::MIN as i64,
+        1 << 40,
+        -(1 << 35),
+    ];
+    const TYS: &[MemTy] = &[
+        MemTy::I8,
+        MemTy::U8,
+        MemTy::I16,
+        MemTy::U16,
+        MemTy::I32,
+        MemTy::U32,
+        MemTy::I64,
+    ];
+    let mut b = Builder::new(0x1000);
+    let mut pc = 0x1000;
+    b.begin_insn(pc);
+    let (binops, unops): (Vec<BinOp>, Vec<UnOp>) = if calls {
+        (BinOp::ALL.to_vec(), UnOp::ALL.to_vec())
+    } else {
+        let no_call = |i: &Inst| !crate::baseline::calls(i);
+        let z = vm_ir::Value(0);
+        (
+            BinOp::ALL
+                .iter()
+                .copied()
+                .filter(|&op| no_call(&Inst::Binary { op, a: z, b: z }))
+                .collect(),
+            UnOp::ALL
+                .iter()
+                .copied()
+                .filter(|&op| no_call(&Inst::Unary { op, a: z }))
+                .collect(),
+        )
+    };
+    let mut vals: Vec<vm_ir::Value> = (1..6).map(|r| b.get(Global::X(r))).collect();
+    vals.push(b.get(Global::F(1)));
+    vals.push(b.iconst(0x8000_0000_0000_0007));
+    for _ in 0..len {
+        pc += 4;
+        b.begin_insn(pc);
+        let (x, y, z) = (rng.pick(&vals), rng.pick(&vals), rng.pick(&vals));
+        let v = match rng.below(if calls { 20 } else { 16 }) {
+            0..=4 => Some(b.binary(rng.pick(&binops), x, y)),
+            5..=7 => Some(b.binary_imm(rng.pick(&binops), x, rng.pick(IMMS))),
+            8 => Some(b.unary(rng.pick(&unops), x)),
+            9 => Some(b.get(Global::X(1 + rng.below(15) as u8))),
+            10 | 11 => {
+                b.set(Global::X(1 + rng.below(15) as u8), x);
+                None
+            }
+            12 | 13 => {
+                let a = scratch_addr(&mut b, x, 0xff0);
+                Some(b.load(rng.pick(TYS), a, 8))
+            }
+            14 | 15 => {
+                let a = scratch_addr(&mut b, x, 0xff0);
+                b.store(rng.pick(TYS), a, 4, y);
+                None
+            }
+            16 => Some(b.push(Inst::FBinary {
+                op: rng.pick(FBinOp::ALL),
+                fmt: FpFmt::D,
+                rm: RoundMode::Rne,
+                a: x,
+                b: y,
+            })),
+            17 => Some(b.push(Inst::Fma {
+                op: rng.pick(FmaOp::ALL),
+                fmt: FpFmt::D,
+                rm: RoundMode::Rtz,
+                a: x,
+                b: y,
+                c: z,
+            })),
+            18 => {
+                let a = scratch_addr(&mut b, x, 0xff8);
+                Some(b.push(Inst::Amo {
+                    op: rng.pick(AmoOp::ALL),
+                    width: rng.pick(AtomicWidth::ALL),
+                    addr: a,
+                    val: y,
+                }))
+            }
+            _ => {
+                let a = scratch_addr(&mut b, x, 0xff8);
+                let width = rng.pick(AtomicWidth::ALL);
+                let r = b.push(Inst::LoadReserved { width, addr: a });
+                b.set(Global::X(16), r);
+                pc += 4;
+                b.begin_insn(pc);
+                Some(b.push(Inst::StoreConditional {
+                    width,
+                    addr: a,
+                    val: z,
+                }))
+            }
+        };
+        vals.extend(v);
+    }
+    // Keep the oldest values live to the end.
+    for (k, &v) in vals.iter().take(8).enumerate() {
+        b.set(Global::X(20 + k as u8), v);
+    }
+    let (a, c) = (rng.pick(&vals), rng.pick(&vals));
+    b.finish(
+        Terminator::Branch {
+            cond: rng.pick(vm_ir::Cond::ALL),
+            a,
+            b: c,
+            taken: 0x8000,
+            fallthrough: 0x9000,
+        },
+        pc + 4,
+    )
+}
+
+/// Run Cranelift's and the direct code of `code` from `start` with the
+/// scratch page reset to `page` each time; both must leave the same exit,
+/// CPU state and page. Returns the direct run's.
+fn run_both_on_page(
+    c: &Compiler,
+    code: &Compiled,
+    start: &CpuState,
+    mem: &GuestMemory,
+    page: &[u8],
+) -> (u64, CpuState, Vec<u8>) {
+    let mut ends = Vec::new();
+    for ptr in [code.cranelift, code.direct] {
+        mem.write_bytes(0x20000, page).expect("write");
+        let mut cpu = start.clone();
+        let (r, _) = run_code(c, ptr, &mut cpu, mem);
+        let mut after = vec![0u8; page.len()];
+        mem.read_bytes(0x20000, &mut after).expect("read");
+        ends.push((r, cpu, after));
+    }
+    let direct = ends.pop().expect("two runs");
+    assert!(
+        ends[0] == direct,
+        "Cranelift's vs the direct code: exits {} vs {}, x {:x?} vs {:x?}",
+        ends[0].0,
+        direct.0,
+        ends[0].1.x,
+        direct.1.x
+    );
+    direct
+}
+
+#[test]
+fn random_blocks_match_between_the_code_generators() {
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 22).expect("host supported");
+    let mut rng = Rng(0x5eed_0001);
+    let page: Vec<u8> = (0..0x1000u32).map(|i| (i * 131 + 7) as u8).collect();
+    for round in 0..120 {
+        let len = 10 + rng.below(50);
+        let block = random_block(&mut rng, len, round % 2 == 0);
+        let code = compile(&mut c, &block);
+        for _ in 0..3 {
+            let mut cpu = CpuState {
+                frm: 0,
+                ..CpuState::default()
+            };
+            for r in 1..32 {
+                cpu.x[r] = rng.pick(EDGES) ^ (rng.next() & rng.next());
+            }
+            cpu.f[1] = rng.next();
+            let (r, _, _) = run_both_on_page(&c, &code, &cpu, &mem, &page);
+            assert_eq!(r, abi::EXIT_NEXT, "round {round}");
+        }
+    }
+}
+
+#[test]
+fn more_live_values_than_registers_keep_their_values() {
+    // x1..x12 read, then each combined with a later one, then all written
+    // back in reverse order: twelve values live at once, most in slots.
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let xs: Vec<_> = (1..=12).map(|r| b.get(Global::X(r))).collect();
+    let mut sums = Vec::new();
+    for k in 0..12 {
+        b.begin_insn(0x1004 + 4 * k as u64);
+        sums.push(b.binary(BinOp::Sub, xs[k], xs[(k + 5) % 12]));
+    }
+    b.begin_insn(0x1100);
+    for k in (0..12).rev() {
+        b.set(Global::X(13 + k as u8), sums[k]);
+        b.set(Global::X(1 + k as u8), xs[11 - k]);
+    }
+    let code = compile(
+        &mut c,
+        &b.finish(Terminator::Jump { target: 0x2000 }, 0x1104),
+    );
+    let mut cpu = CpuState::default();
+    for r in 1..=12 {
+        cpu.x[r] = 0x1111_1111_1111_1111u64.wrapping_mul(r as u64) ^ (r as u64) << 60;
+    }
+    let start = cpu.clone();
+    let (r, _) = run(&c, &code, &mut cpu, &mem);
+    assert_eq!(r, abi::EXIT_NEXT);
+    for k in 0..12 {
+        let want = start.x[1 + k].wrapping_sub(start.x[1 + (k + 5) % 12]);
+        assert_eq!(cpu.x[13 + k], want, "x{}", 13 + k);
+        assert_eq!(cpu.x[1 + k], start.x[12 - k], "x{}", 1 + k);
+    }
+}
+
+#[test]
+fn values_live_across_calls_survive_them() {
+    // Values read before a division (shim call), an FP op, an FMA (its
+    // third argument in r8), an SC (its value in r8) and an AMO, and
+    // used after them; the calls' own operands are values last used
+    // there (in registers).
+    use vm_ir::{AmoOp, AtomicWidth, FBinOp, FmaOp, FpFmt, Inst, RoundMode};
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let live: Vec<_> = (1..=6).map(|r| b.get(Global::X(r))).collect();
+    b.begin_insn(0x1004);
+    let (n, d) = (b.get(Global::X(7)), b.get(Global::X(8)));
+    let q = b.binary(BinOp::DivU, n, d);
+    let m = b.binary(BinOp::MulH, q, live[0]);
+    b.begin_insn(0x1008);
+    let (f1, f2, f3) = (
+        b.get(Global::F(1)),
+        b.get(Global::F(2)),
+        b.get(Global::F(3)),
+    );
+    let s = b.push(Inst::FBinary {
+        op: FBinOp::Mul,
+        fmt: FpFmt::D,
+        rm: RoundMode::Rne,
+        a: f1,
+        b: f2,
+    });
+    b.begin_insn(0x100c);
+    // c first: it is in r8 (the first pool register) and is the call's
+    // fourth argument there; a and b are moved out of r9, r10 first.
+    let fma = b.push(Inst::Fma {
+        op: FmaOp::MAdd,
+        fmt: FpFmt::D,
+        rm: RoundMode::Rne,
+        a: f3,
+        b: s,
+        c: f1,
+    });
+    b.begin_insn(0x1010);
+    let addr = b.iconst(0x20010);
+    let r = b.push(Inst::LoadReserved {
+        width: AtomicWidth::D,
+        addr,
+    });
+    b.begin_insn(0x1014);
+    let v = b.get(Global::X(9));
+    let sc = b.push(Inst::StoreConditional {
+        width: AtomicWidth::D,
+        addr,
+        val: v,
+    });
+    b.begin_insn(0x1018);
+    let old = b.push(Inst::Amo {
+        op: AmoOp::Add,
+        width: AtomicWidth::D,
+        addr,
+        val: live[5],
+    });
+    b.begin_insn(0x101c);
+    for (k, &x) in live.iter().enumerate() {
+        b.set(Global::X(10 + k as u8), x);
+    }
+    b.set(Global::X(16), q);
+    b.set(Global::X(17), m);
+    b.set(Global::X(18), r);
+    b.set(Global::X(19), sc);
+    b.set(Global::X(20), old);
+    b.set(Global::F(4), fma);
+    let code = compile(
+        &mut c,
+        &b.finish(Terminator::Jump { target: 0x2000 }, 0x1020),
+    );
+    let page: Vec<u8> = (0..64u8).collect();
+    let mut cpu = CpuState::default();
+    for r in 1..=9 {
+        cpu.x[r] = 0x0123_4567_89ab_cdefu64.rotate_left(7 * r as u32);
+    }
+    cpu.f[1] = 1.25f64.to_bits();
+    cpu.f[2] = 3.0f64.to_bits();
+    cpu.f[3] = (-0.5f64).to_bits();
+    let (exit, end, after) = run_both_on_page(&c, &code, &cpu, &mem, &page);
+    assert_eq!(exit, abi::EXIT_NEXT);
+    let x = &cpu.x;
+    for k in 0..6 {
+        assert_eq!(end.x[10 + k], x[1 + k], "x{} across the calls", 10 + k);
+    }
+    let q = x[7] / x[8];
+    assert_eq!(end.x[16], q);
+    assert_eq!(end.x[17], eval_binop(BinOp::MulH, q, x[1]));
+    let mem_word = u64::from_le_bytes(page[16..24].try_into().expect("8 bytes"));
+    assert_eq!(end.x[18], mem_word, "lr");
+    assert_eq!(end.x[19], 0, "sc succeeds");
+    assert_eq!(end.x[20], x[9], "amo returns what sc stored");
+    let stored = u64::from_le_bytes(after[16..24].try_into().expect("8 bytes"));
+    assert_eq!(stored, x[9].wrapping_add(x[6]), "amo adds");
+    assert_eq!(f64::from_bits(end.f[4]), -0.5 * 3.75 + 1.25, "fma");
+}
+
+#[test]
+fn shifts_and_stores_take_operands_from_registers() {
+    // Shift counts from values in pool registers (moved to cl), `mulh`
+    // (rdx) with live values around, and stores whose address and value
+    // are both in pool registers, at every width.
+    let mem = scratch_memory();
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let (x1, x2, x3, x4) = (
+        b.get(Global::X(1)),
+        b.get(Global::X(2)),
+        b.get(Global::X(3)),
+        b.get(Global::X(4)),
+    );
+    let shl = b.binary(BinOp::Shl, x1, x2);
+    let sraw = b.binary(BinOp::ShrAW, x3, x2);
+    let ror = b.binary(BinOp::Ror, x4, x3);
+    let hi = b.binary(BinOp::MulHU, shl, x4);
+    b.begin_insn(0x1004);
+    let base = b.get(Global::X(5));
+    b.store(MemTy::I64, base, 0, shl);
+    b.begin_insn(0x1008);
+    b.store(MemTy::U32, base, 8, sraw);
+    b.begin_insn(0x100c);
+    b.store(MemTy::U16, base, 12, ror);
+    b.begin_insn(0x1010);
+    b.store(MemTy::U8, base, 14, hi);
+    b.begin_insn(0x1014);
+    b.set(Global::X(6), shl);
+    b.set(Global::X(7), sraw);
+    b.set(Global::X(8), ror);
+    b.set(Global::X(9), hi);
+    b.set(Global::X(10), x1);
+    let code = compile(
+        &mut c,
+        &b.finish(Terminator::Jump { target: 0x2000 }, 0x1018),
+    );
+    let page = vec![0xaau8; 32];
+    for (a, s, t, u) in [
+        (0x0123_4567_89ab_cdef, 3, 0x8000_0000_0000_0021, u64::MAX),
+        (u64::MAX, 67, 0x7fff_fff0, 0x1234_5678_9abc_def0),
+        (1, 63, 0xffff_ffff_8000_0000, 0xff),
+    ] {
+        let mut cpu = CpuState::default();
+        cpu.x[1..=5].copy_from_slice(&[a, s, t, u, 0x20000]);
+        let (exit, end, after) = run_both_on_page(&c, &code, &cpu, &mem, &page);
+        assert_eq!(exit, abi::EXIT_NEXT);
+        let want = [
+            eval_binop(BinOp::Shl, a, s),
+            eval_binop(BinOp::ShrAW, t, s),
+            eval_binop(BinOp::Ror, u, t),
+            eval_binop(BinOp::MulHU, eval_binop(BinOp::Shl, a, s), u),
+        ];
+        assert_eq!(end.x[6..10], want, "{a:#x} {s} {t:#x} {u:#x}");
+        assert_eq!(end.x[10], a);
+        assert_eq!(after[0..8], want[0].to_le_bytes());
+        assert_eq!(after[8..12], want[1].to_le_bytes()[..4]);
+        assert_eq!(after[12..14], want[2].to_le_bytes()[..2]);
+        assert_eq!(after[14], want[3] as u8);
+        assert_eq!(after[15..], page[15..], "nothing else written");
+    }
+}

@@ -71,7 +71,7 @@ pub(super) fn unop_calls(op: UnOp) -> bool {
 
 /// Whether the emitter's template for `inst` calls out (clobbering the
 /// caller-saved registers, the pool among them).
-pub(super) fn calls(inst: &Inst) -> bool {
+pub(crate) fn calls(inst: &Inst) -> bool {
     match *inst {
         Inst::Binary { op, .. } | Inst::BinaryImm { op, .. } => binop_calls(op),
         Inst::Unary { op, .. } => unop_calls(op),
