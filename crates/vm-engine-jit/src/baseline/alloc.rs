@@ -7,7 +7,9 @@
 //! complete linear-scan allocator: a value gets a pool register that is
 //! free at its definition (the register's previous value was last used
 //! there or before: every template reads its operands before it writes its
-//! result), else a slot. The pool is caller-saved (`r8`-`r11`, none of
+//! result); when none is, the value living longest among the new one and
+//! the holders takes a slot for all its life (nothing is emitted before
+//! the pass ends, so no value moves). The pool is caller-saved (`r8`-`r11`, none of
 //! them template scratch), so a value whose live range spans an
 //! instruction that calls out (a helper or an `eval_*` shim) takes a slot
 //! instead; a value last used *by* such an instruction may stay in a
@@ -152,28 +154,47 @@ pub(super) fn locate(block: &Block) -> Locations {
 
     let mut locs = Vec::with_capacity(n);
     // For each pool register, the last reader of the value it holds (free
-    // for a definition at `i` once that is `<= i`).
-    let mut busy = [0u32; POOL.len()];
+    // for a definition at `i` once that is `<= i`) and that value.
+    let mut busy = [(0u32, 0usize); POOL.len()];
     let mut slots = 0u32;
+    let mut new_slot = || {
+        slots += 1;
+        Loc::Slot(slots - 1)
+    };
     for (i, inst) in block.insts.iter().enumerate() {
         let loc = match *inst {
             Inst::Const { imm } => Loc::Imm(imm),
             Inst::Get { reg: Global::X(0) } => Loc::Imm(0),
             _ if !inst.has_result() || last[i] == NONE => Loc::Unused,
+            // Live across a call: the pool dies there.
+            _ if next_call[i] < last[i] => new_slot(),
             _ => {
                 let l = last[i];
-                // Live across a call: the pool dies there.
-                let spans_call = next_call[i] < l;
-                let free = busy.iter().position(|&b| b <= i as u32);
-                match free {
-                    Some(r) if !spans_call => {
-                        busy[r] = l;
+                let r = match busy.iter().position(|&(b, _)| b <= i as u32) {
+                    Some(r) => Some(r),
+                    // All taken: the value that lives longest gives up its
+                    // register (and takes a slot for all its life; nothing
+                    // is emitted yet) if it outlives this one. Optimal for
+                    // the number of values in registers (intervals by left
+                    // end, drop the furthest right end).
+                    None => {
+                        let (r, &(far, holder)) = busy
+                            .iter()
+                            .enumerate()
+                            .max_by_key(|(_, (b, _))| *b)
+                            .expect("a non-empty pool");
+                        (far > l).then(|| {
+                            locs[holder] = new_slot();
+                            r
+                        })
+                    }
+                };
+                match r {
+                    Some(r) => {
+                        busy[r] = (l, i);
                         Loc::Reg(POOL[r])
                     }
-                    _ => {
-                        slots += 1;
-                        Loc::Slot(slots - 1)
-                    }
+                    None => new_slot(),
                 }
             }
         };
