@@ -161,6 +161,15 @@ struct Emitter<'b, 's> {
     cold: Vec<ColdAccess>,
 }
 
+/// The right operand of a two-operand operation.
+#[derive(Clone, Copy)]
+enum Right {
+    /// A value, wherever it lives.
+    Val(Value),
+    /// A sign-extended 32-bit immediate.
+    Imm(i32),
+}
+
 fn reg_offset(g: Global) -> i32 {
     match g {
         Global::X(r) => abi::x_offset(r),
@@ -353,6 +362,15 @@ impl Emitter<'_, '_> {
                 };
             }
             Inst::Binary { op, a, b } => {
+                let right = match self.loc(b) {
+                    Loc::Imm(k) => i32::try_from(k as i64).map(Right::Imm).ok(),
+                    _ => Some(Right::Val(b)),
+                };
+                if let Some(right) = right
+                    && self.binop_in_place(i, op, a, right)
+                {
+                    return;
+                }
                 self.load(0, a);
                 if alloc::binop_calls(op) || !Self::binop_any_reg(op) {
                     self.load(1, b);
@@ -364,6 +382,11 @@ impl Emitter<'_, '_> {
                 self.result(i);
             }
             Inst::BinaryImm { op, a, imm } => {
+                if let Ok(k) = i32::try_from(imm)
+                    && self.binop_in_place(i, op, a, Right::Imm(k))
+                {
+                    return;
+                }
                 self.load(0, a);
                 if !self.binop_imm(op, imm) {
                     self.imm(1, imm as u64);
@@ -679,6 +702,88 @@ impl Emitter<'_, '_> {
                 Some(arg)
             }
         }
+    }
+
+    /// Value `i` := `op(a, right)` computed in `i`'s own pool register,
+    /// for the two-operand ALU operations; else false, nothing emitted
+    /// (then the template goes through `rax`).
+    fn binop_in_place(&mut self, i: usize, op: BinOp, a: Value, right: Right) -> bool {
+        let d = self.dest(i);
+        let shift_imm = matches!(right, Right::Imm(_))
+            && matches!(
+                op,
+                BinOp::Shl | BinOp::ShrL | BinOp::ShrA | BinOp::ShlW | BinOp::ShrLW | BinOp::ShrAW
+            );
+        let alu = matches!(
+            op,
+            BinOp::Add
+                | BinOp::Sub
+                | BinOp::And
+                | BinOp::Or
+                | BinOp::Xor
+                | BinOp::Mul
+                | BinOp::AddW
+                | BinOp::SubW
+                | BinOp::MulW
+        );
+        if d == 0 || !(alu || shift_imm) {
+            return false;
+        }
+        // The right operand in a register other than `d` (which `a` is
+        // about to overwrite), or an immediate.
+        let right = match right {
+            Right::Val(b) => match self.reg_of(b) {
+                Some(r) if r == d && b != a => return false,
+                Some(r) => Ok(r),
+                None => {
+                    self.load(1, b);
+                    Ok(1)
+                }
+            },
+            Right::Imm(k) => Err(k),
+        };
+        self.load(d, a);
+        macro_rules! w {
+            ($($t:tt)*) => {
+                dynasm!(self.ops ; .arch x64 ; $($t)* ; movsxd Rq(d), Rd(d))
+            };
+        }
+        // (The arms left to `_` are the last ones `alu`/`shift_imm` let in.)
+        match right {
+            Ok(r) => match op {
+                BinOp::Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), Rq(r)),
+                BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), Rq(r)),
+                BinOp::And => dynasm!(self.ops ; .arch x64 ; and Rq(d), Rq(r)),
+                BinOp::Or => dynasm!(self.ops ; .arch x64 ; or Rq(d), Rq(r)),
+                BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor Rq(d), Rq(r)),
+                BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(r)),
+                BinOp::AddW => w!(add Rd(d), Rd(r)),
+                BinOp::SubW => w!(sub Rd(d), Rd(r)),
+                _ => w!(imul Rd(d), Rd(r)),
+            },
+            Err(k) => {
+                // x86 masks immediate shift counts as RISC-V does.
+                let (c64, c32) = ((k & 63) as i8, (k & 31) as i8);
+                match op {
+                    BinOp::Add => dynasm!(self.ops ; .arch x64 ; add Rq(d), k),
+                    BinOp::Sub => dynasm!(self.ops ; .arch x64 ; sub Rq(d), k),
+                    BinOp::And => dynasm!(self.ops ; .arch x64 ; and Rq(d), k),
+                    BinOp::Or => dynasm!(self.ops ; .arch x64 ; or Rq(d), k),
+                    BinOp::Xor => dynasm!(self.ops ; .arch x64 ; xor Rq(d), k),
+                    BinOp::Mul => dynasm!(self.ops ; .arch x64 ; imul Rq(d), Rq(d), k),
+                    BinOp::Shl => dynasm!(self.ops ; .arch x64 ; shl Rq(d), c64),
+                    BinOp::ShrL => dynasm!(self.ops ; .arch x64 ; shr Rq(d), c64),
+                    BinOp::ShrA => dynasm!(self.ops ; .arch x64 ; sar Rq(d), c64),
+                    BinOp::AddW => w!(add Rd(d), k),
+                    BinOp::SubW => w!(sub Rd(d), k),
+                    BinOp::MulW => w!(imul Rd(d), Rd(d), k),
+                    BinOp::ShlW => w!(shl Rd(d), c32),
+                    BinOp::ShrLW => w!(shr Rd(d), c32),
+                    _ => w!(sar Rd(d), c32),
+                }
+            }
+        }
+        true
     }
 
     /// Whether [`Emitter::binop`] takes `op`'s right operand in any
