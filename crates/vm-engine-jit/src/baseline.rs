@@ -13,15 +13,22 @@
 //! jump cache, the trampoline, host faults): a function in the `tail`
 //! convention taking `(cpu, ctx, from)` in `rdi`, `rsi`, `rdx`, reading
 //! the arena base from `r15`, leaving by `ret` with an exit code in `rax` or
-//! by `jmp` to the next code with the same arguments. It touches no
-//! callee-saved register other than `rsp`.
+//! by `jmp` to the next code with the same arguments. The callee-saved
+//! registers it uses (other than `rsp`) it saves at entry and restores
+//! before it leaves (a host fault leaves through `crate::hostfault`,
+//! which restores its caller's).
 //!
-//! Shape: the entry counter (and the `EXIT_HOT` request), a frame of one
-//! 8-byte slot per IR value, then each IR instruction as a short template
-//! over `rax`, `rcx` and `rdx`: operands loaded from their slots (or as
-//! immediates), the result stored back. Guest registers live in `CpuState`
-//! only: `get` loads, `set` stores, so the state in memory is always the
-//! interpreter's and a fault needs no write-through. Guest accesses are
+//! Shape: the entry counter (and the `EXIT_HOT` request), a frame (only
+//! if needed: `cpu` and `ctx` if the block calls out, the callee-saved
+//! registers it uses, value slots), then each IR instruction as a short
+//! template over the scratch registers `rax`, `rcx` and `rdx`. A location
+//! pass first (`alloc`) puts each value in a host register of a small
+//! pool where one is free for its whole life, else in a frame slot;
+//! constants are immediates. Templates read operands from those registers
+//! (or slots, or as immediates) and compute into the result's register
+//! where they can (else through `rax`). Guest registers live in
+//! `CpuState` only: `get` loads, `set` stores, so the state in memory is
+//! always the interpreter's and a fault needs nothing from host registers. Guest accesses are
 //! those of `crate::lower`: one test that the address is in the guest space
 //! (else a cold path stores the site number and accesses the arena's guard),
 //! then one host access at `r15 + addr` that carries the site's trap code
@@ -100,7 +107,9 @@ pub(crate) fn emit(
     let located = alloc::locate(block);
     // `cpu` and `ctx` are saved below the value slots in a block that
     // calls out; a block without slots or calls needs no frame.
-    let values_at = if located.calls { 16 } else { 0 };
+    // Then the callee-saved registers it uses, then the value slots.
+    let saved_at = if located.calls { 16 } else { 0 };
+    let values_at = saved_at + 8 * located.saved.len() as i32;
     let mut frame = values_at + 8 * located.slots as i32;
     // At entry `rsp` is 8 below a 16-byte boundary (the return address);
     // the frame keeps helper calls aligned.
@@ -113,6 +122,9 @@ pub(crate) fn emit(
         addrs,
         frame,
         values_at,
+        calls: located.calls,
+        saved_at,
+        saved: located.saved,
         locs: located.locs,
         in_rax: None,
         cur: 0,
@@ -147,6 +159,13 @@ struct Emitter<'b, 's> {
     frame: i32,
     /// Frame offset of value slot 0.
     values_at: i32,
+    /// Whether the block calls out (then `cpu` and `ctx` are saved at
+    /// frame offsets [`SAVED_CPU`] and [`SAVED_CTX`]).
+    calls: bool,
+    /// Frame offset of the callee-saved registers' save area.
+    saved_at: i32,
+    /// The callee-saved registers the block uses (see [`alloc::POOL`]).
+    saved: Vec<u8>,
     /// Where each value lives (see [`alloc`]).
     locs: Vec<Loc>,
     /// The value `rax` holds, if the last instruction left its result
@@ -277,8 +296,13 @@ impl Emitter<'_, '_> {
         self.in_rax = Some(Value(i as u32));
     }
 
-    /// Release the frame (before `ret` or the tail jump).
+    /// Restore the callee-saved registers and release the frame (before
+    /// `ret` or the tail jump; `rax`, `rcx`, `rdx` are kept).
     fn pop_frame(&mut self) {
+        for k in 0..self.saved.len() {
+            let (r, off) = (self.saved[k], self.saved_at + 8 * k as i32);
+            dynasm!(self.ops ; .arch x64 ; mov Rq(r), QWORD [rsp + off]);
+        }
         let f = self.frame;
         if f != 0 {
             dynasm!(self.ops ; .arch x64 ; add rsp, f);
@@ -311,12 +335,18 @@ impl Emitter<'_, '_> {
         if f != 0 {
             dynasm!(self.ops ; .arch x64 ; sub rsp, f);
         }
-        if self.values_at != 0 {
+        if self.calls {
             dynasm!(self.ops
                 ; .arch x64
                 ; mov QWORD [rsp + SAVED_CPU], rdi
                 ; mov QWORD [rsp + SAVED_CTX], rsi
             );
+        }
+        // (A host fault needs no restore: `hostfault::call` restores its
+        // caller's callee-saved registers itself.)
+        for k in 0..self.saved.len() {
+            let (r, off) = (self.saved[k], self.saved_at + 8 * k as i32);
+            dynasm!(self.ops ; .arch x64 ; mov QWORD [rsp + off], Rq(r));
         }
     }
 
@@ -325,7 +355,7 @@ impl Emitter<'_, '_> {
     /// calls (`alloc::calls`).
     fn call(&mut self, f: usize) {
         debug_assert!(
-            alloc::calls(&self.block.insts[self.cur]) && self.values_at != 0,
+            alloc::calls(&self.block.insts[self.cur]) && self.calls,
             "a call the location pass does not know of"
         );
         self.imm(0, f as u64);

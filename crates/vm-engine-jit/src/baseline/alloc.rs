@@ -9,19 +9,28 @@
 //! there or before: every template reads its operands before it writes its
 //! result); when none is, the value living longest among the new one and
 //! the holders takes a slot for all its life (nothing is emitted before
-//! the pass ends, so no value moves). The pool is caller-saved (`r8`-`r11`, none of
-//! them template scratch), so a value whose live range spans an
-//! instruction that calls out (a helper or an `eval_*` shim) takes a slot
-//! instead; a value last used *by* such an instruction may stay in a
-//! register, as its operands are read before the call.
+//! the pass ends, so no value moves). The pool is the caller-saved
+//! `r8`-`r11` (none of them template scratch, so free to use), then the
+//! callee-saved `rbx`, `rbp`, `r12`-`r14` (each costs a save and a
+//! restore per run of the block, so they come second). A value whose live
+//! range spans an instruction that calls out (a helper or an `eval_*`
+//! shim) can only take a callee-saved register; a value last used *by*
+//! such an instruction may be in any, as its operands are read before the
+//! call.
 //!
 //! Cost: two passes over the instructions and two small vectors, well
 //! under a microsecond for a 64-instruction block.
 
 use vm_ir::{BinOp, Block, Csr, Global, Inst, Terminator, UnOp, Value};
 
-/// The host registers values may live in (x86 numbers: `r8`..`r11`).
-pub(super) const POOL: [u8; 4] = [8, 9, 10, 11];
+/// The host registers values may live in (x86 numbers): the caller-saved
+/// `r8`-`r11` first, then the callee-saved `rbx`, `rbp`, `r12`-`r14`,
+/// which the emitter saves at entry and restores at exit in a block that
+/// uses them, and which survive calls.
+pub(super) const POOL: [u8; 9] = [8, 9, 10, 11, 3, 5, 12, 13, 14];
+
+/// How many of [`POOL`] (the first) die in a call.
+const CALLER_SAVED: usize = 4;
 
 /// Where a value lives.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -45,6 +54,8 @@ pub(super) struct Locations {
     /// Whether any instruction calls out (the emitter then saves `cpu`
     /// and `ctx` across calls and keeps the stack aligned).
     pub(super) calls: bool,
+    /// The callee-saved registers of [`POOL`] in use (to save and restore).
+    pub(super) saved: Vec<u8>,
 }
 
 /// Whether `op` is computed by `eval_binop` through the shim (a call).
@@ -156,6 +167,7 @@ pub(super) fn locate(block: &Block) -> Locations {
     // For each pool register, the last reader of the value it holds (free
     // for a definition at `i` once that is `<= i`) and that value.
     let mut busy = [(0u32, 0usize); POOL.len()];
+    let mut used = [false; POOL.len()];
     let mut slots = 0u32;
     let mut new_slot = || {
         slots += 1;
@@ -166,32 +178,34 @@ pub(super) fn locate(block: &Block) -> Locations {
             Inst::Const { imm } => Loc::Imm(imm),
             Inst::Get { reg: Global::X(0) } => Loc::Imm(0),
             _ if !inst.has_result() || last[i] == NONE => Loc::Unused,
-            // Live across a call: the pool dies there.
-            _ if next_call[i] < last[i] => new_slot(),
             _ => {
                 let l = last[i];
-                let r = match busy.iter().position(|&(b, _)| b <= i as u32) {
-                    Some(r) => Some(r),
+                // Live across a call: only callee-saved registers survive.
+                let first = if next_call[i] < l { CALLER_SAVED } else { 0 };
+                let free = busy[first..].iter().position(|&(b, _)| b <= i as u32);
+                let r = match free {
+                    Some(r) => Some(first + r),
                     // All taken: the value that lives longest gives up its
                     // register (and takes a slot for all its life; nothing
                     // is emitted yet) if it outlives this one. Optimal for
                     // the number of values in registers (intervals by left
                     // end, drop the furthest right end).
                     None => {
-                        let (r, &(far, holder)) = busy
+                        let (r, &(far, holder)) = busy[first..]
                             .iter()
                             .enumerate()
                             .max_by_key(|(_, (b, _))| *b)
                             .expect("a non-empty pool");
                         (far > l).then(|| {
                             locs[holder] = new_slot();
-                            r
+                            first + r
                         })
                     }
                 };
                 match r {
                     Some(r) => {
                         busy[r] = (l, i);
+                        used[r] = true;
                         Loc::Reg(POOL[r])
                     }
                     None => new_slot(),
@@ -200,9 +214,14 @@ pub(super) fn locate(block: &Block) -> Locations {
         };
         locs.push(loc);
     }
+    let saved = (CALLER_SAVED..POOL.len())
+        .filter(|&r| used[r])
+        .map(|r| POOL[r])
+        .collect();
     Locations {
         locs,
         slots,
         calls: calls_any,
+        saved,
     }
 }
