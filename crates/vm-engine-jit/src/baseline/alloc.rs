@@ -132,7 +132,8 @@ pub(super) fn locate(block: &Block) -> Locations {
     // for none.
     const NONE: u32 = u32::MAX;
     let mut last = vec![NONE; n];
-    let mut calls_any = false;
+    // The instructions that call out, ascending (few or none).
+    let mut call_at = Vec::new();
     for (i, inst) in block.insts.iter().enumerate() {
         let (vals, k) = args(inst);
         for v in &vals[..k] {
@@ -140,7 +141,9 @@ pub(super) fn locate(block: &Block) -> Locations {
                 *l = i as u32;
             }
         }
-        calls_any |= calls(inst);
+        if calls(inst) {
+            call_at.push(i as u32);
+        }
     }
     let term_args = match block.term {
         Terminator::Branch { a, b, .. } => [Some(a), Some(b)],
@@ -150,16 +153,6 @@ pub(super) fn locate(block: &Block) -> Locations {
     for v in term_args.into_iter().flatten() {
         if let Some(l) = last.get_mut(v.0 as usize) {
             *l = n as u32;
-        }
-    }
-
-    // Backwards: the first calling instruction after each index.
-    let mut next_call = vec![NONE; n];
-    let mut next = NONE;
-    for i in (0..n).rev() {
-        next_call[i] = next;
-        if calls(&block.insts[i]) {
-            next = i as u32;
         }
     }
 
@@ -173,7 +166,12 @@ pub(super) fn locate(block: &Block) -> Locations {
         slots += 1;
         Loc::Slot(slots - 1)
     };
+    // `call_at[next..]` are the calls after the current instruction.
+    let mut next = 0;
     for (i, inst) in block.insts.iter().enumerate() {
+        while call_at.get(next).is_some_and(|&c| c <= i as u32) {
+            next += 1;
+        }
         let loc = match *inst {
             Inst::Const { imm } => Loc::Imm(imm),
             Inst::Get { reg: Global::X(0) } => Loc::Imm(0),
@@ -181,7 +179,8 @@ pub(super) fn locate(block: &Block) -> Locations {
             _ => {
                 let l = last[i];
                 // Live across a call: only callee-saved registers survive.
-                let first = if next_call[i] < l { CALLER_SAVED } else { 0 };
+                let spans_call = call_at.get(next).is_some_and(|&c| c < l);
+                let first = if spans_call { CALLER_SAVED } else { 0 };
                 let free = busy[first..].iter().position(|&(b, _)| b <= i as u32);
                 let r = match free {
                     Some(r) => Some(first + r),
@@ -221,7 +220,7 @@ pub(super) fn locate(block: &Block) -> Locations {
     Locations {
         locs,
         slots,
-        calls: calls_any,
+        calls: !call_at.is_empty(),
         saved,
     }
 }
