@@ -67,11 +67,12 @@ use vm_ir::{
 };
 use vm_mem::GUEST_SPACE_BYTES;
 
-/// Most IR values of a block the emitter takes (its frame holds one slot
-/// per value). The frame stays below a page, so that it needs no stack
-/// probe: the code writes its lowest slot first, and a frame of a page or
-/// more could step over the guard page below a thread's stack. (A block
-/// of 64 guest instructions rarely has more than 300 values.)
+/// Most IR values of a block the emitter takes (its frame holds at most
+/// one slot per value, plus at most 64 bytes: saved registers, alignment).
+/// The frame stays below a page, so that it needs no stack probe: no
+/// access in it can step over the guard page below a thread's stack, as
+/// one in a frame of a page or more could. (A block of 64 guest
+/// instructions rarely has more than 300 values.)
 pub(crate) const VALUES_MAX: usize = 500;
 
 /// Why a block is left to Cranelift.
@@ -116,6 +117,7 @@ pub(crate) fn emit(
     if frame != 0 && (frame + 8) % 16 != 0 {
         frame += 8;
     }
+    debug_assert!(frame < 4096, "a frame of a page or more");
     let mut e = Emitter {
         ops: VecAssembler::new(0),
         block,
