@@ -57,6 +57,11 @@ pub struct EngineChoice {
     #[arg(long, value_name = "N", default_value_t = vm_engine_jit::DEFAULT_THRESHOLD)]
     pub jit_threshold: u64,
 
+    /// Entries of a compiled block after which it is compiled again, with
+    /// the blocks around it, as an optimized region (0: never).
+    #[arg(long, value_name = "N", default_value_t = vm_engine_jit::DEFAULT_REGION_THRESHOLD)]
+    pub jit_region_threshold: u64,
+
     /// With `--engine tiered`: compile hot blocks before they run again,
     /// on the thread that runs them, instead of on the background compile
     /// thread (for debugging; results are the same).
@@ -127,6 +132,12 @@ pub struct RunArgs {
     /// 1024); requests beyond it fail with ENOMEM.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub max_memory: Option<u64>,
+
+    /// Do not back large anonymous guest mappings (2 MiB and more) with
+    /// host transparent huge pages; they are by default, where the host
+    /// allows it (fewer TLB misses, more host memory for sparse use).
+    #[arg(long)]
+    pub no_huge_pages: bool,
 
     /// Confine the guest's file system view to DIR, which it sees as `/`.
     #[arg(long, value_name = "DIR")]

@@ -30,6 +30,7 @@ pub fn make_engines(
         mode,
         background: !choice.jit_sync,
         baseline_emitter: !choice.jit_cranelift_baseline,
+        region_threshold: choice.jit_region_threshold,
         ..JitConfig::default()
     };
     match SharedJit::new(jit) {

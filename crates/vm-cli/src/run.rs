@@ -49,6 +49,7 @@ pub fn run(opts: RunArgs) -> anyhow::Result<Infallible> {
     let mem: &'static GuestMemory = Box::leak(Box::new(
         GuestMemory::new().context("creating the guest address space")?,
     ));
+    mem.set_huge_pages(!opts.no_huge_pages);
     let mut cpu = CpuState::default();
     let loaded = vm_linux::load(&program, &args, mem, &mut cpu)?;
     if let Some(cap) = sandbox.max_memory {
@@ -181,8 +182,19 @@ fn exec_options(opts: &RunArgs) -> Vec<OsString> {
     if opts.engine.jit_sync {
         v.push("--jit-sync".into());
     }
+    if opts.engine.jit_threshold != vm_engine_jit::DEFAULT_THRESHOLD {
+        v.push("--jit-threshold".into());
+        v.push(opts.engine.jit_threshold.to_string().into());
+    }
+    if opts.engine.jit_region_threshold != vm_engine_jit::DEFAULT_REGION_THRESHOLD {
+        v.push("--jit-region-threshold".into());
+        v.push(opts.engine.jit_region_threshold.to_string().into());
+    }
     if opts.engine.jit_cranelift_baseline {
         v.push("--jit-cranelift-baseline".into());
+    }
+    if opts.no_huge_pages {
+        v.push("--no-huge-pages".into());
     }
     v
 }

@@ -1,9 +1,10 @@
 //! [`JitEngine`]: one guest thread's dispatcher over the process-wide
 //! translation cache ([`SharedJit`]): lookups through the thread's own
-//! front table, tier-up from the shared execution counters (tiered: a
-//! region, compiled by the background worker or, with
-//! [`crate::JitConfig::background`] off, right here), region upgrades of
-//! hot compiled blocks (jit: on [`abi::EXIT_HOT`]), filling link slots
+//! front table, tier-up (a block's baseline code: before it first runs in
+//! `jit` mode, after the shared execution counter reaches the threshold in
+//! `tiered` mode; then, when its code reports [`abi::EXIT_HOT`], a region
+//! compiled by the background worker or, with
+//! [`crate::JitConfig::background`] off, right here), filling link slots
 //! and the jump cache, and statistics.
 //!
 //! The dispatcher runs one block at a time only when it must: compiled
@@ -201,9 +202,9 @@ impl JitEngine {
         Ok((self.local.insert(cell), Some(block)))
     }
 
-    /// The entry of `cell` at `pc` has run often enough: compile it (jit:
-    /// the block; tiered: the region it heads), here or in the background.
-    /// Returns true if code memory was flushed.
+    /// The entry of `cell` at `pc` has run often enough (jit: once about
+    /// to run): compile its baseline code, here (a few µs with the direct
+    /// emitter). Returns true if code memory was flushed.
     fn request(
         &mut self,
         cell: &Published,
@@ -213,29 +214,32 @@ impl JitEngine {
         if cell.requested.swap(true, Ordering::AcqRel) {
             return false;
         }
-        let (grow, hot_at) = match self.shared.config.mode {
-            Mode::Jit => (false, self.shared.config.region_threshold),
-            Mode::Tiered { .. } => (true, 0),
+        // The code reports `EXIT_HOT` when its entry count reaches
+        // `hot_at`; never, for a threshold of 0.
+        let hot_at = match self.shared.config.region_threshold {
+            0 => u64::MAX,
+            n => n,
         };
-        let Some(req) = self.shared.plan(cell, mem, fresh, grow, hot_at) else {
+        let Some(req) = self.shared.plan(cell, mem, fresh, false, hot_at) else {
             return false;
         };
-        let background = self.shared.config.background && grow;
-        if background {
-            self.shared.submit(req);
-            return false;
-        }
         let mut comp = self.shared.compiler();
         self.shared.compile_request(&mut comp, req).is_err()
     }
 
     /// Compiled entry at `pc` got hot: compile the region it heads (if any
-    /// block joins it) in place of its code. Returns true on a flush.
+    /// block joins it) in place of its code, on the background worker
+    /// (the block's code keeps running meanwhile) or, with
+    /// [`JitConfig::background`] off, here. Returns true on a flush.
     fn upgrade(&mut self, pc: u64, mem: &GuestMemory) -> bool {
-        let mut comp = self.shared.compiler();
         let Some(req) = self.shared.plan_upgrade(pc, mem) else {
             return false;
         };
+        if self.shared.config.background {
+            self.shared.submit(req);
+            return false;
+        }
+        let mut comp = self.shared.compiler();
         self.shared.compile_request(&mut comp, req).is_err()
     }
 }

@@ -67,23 +67,29 @@ use vm_engine::EngineConfig;
 pub const BLOCK_INSNS_MAX: usize = vm_engine::interp::BLOCK_INSNS_MAX;
 
 /// Default number of interpreted executions after which `tiered` compiles a
-/// block. Measured (wall time, demo programs and an integer loop) at 50,
-/// 200 and 1000: 1000 was best or tied on four of five, since a baseline
-/// compile (~250 µs) costs about as much as a thousand interpreted runs
-/// of a typical block. (Measured before write-through register state and
-/// single_pass baseline compiles roughly halved compile time.)
-pub const DEFAULT_THRESHOLD: u64 = 1000;
+/// block's baseline code. A direct-emitter compile (~5 µs) costs about as
+/// much as 50 interpreted runs of a typical block saves; measured on
+/// zstd, SQLite and Lua, 50 was as fast as 200 or faster, and 1000 (the
+/// value from when baseline compiles were Cranelift's, ~250 µs) left a
+/// tenth of zstd's instructions in the interpreter.
+pub const DEFAULT_THRESHOLD: u64 = 50;
 
-/// Default number of entries after which `jit` recompiles a compiled
-/// block as the head of a region.
-pub const DEFAULT_REGION_THRESHOLD: u64 = 1000;
+/// Default number of entries of a block's baseline code after which it is
+/// compiled again as the head of a region. A region compile (~0.8 ms)
+/// pays off only over many runs: on zstd and SQLite (hundreds of warm
+/// regions) 1000 spent more in Cranelift than the regions saved (3.1 s and
+/// 3.5 s against 1.7 s at 100,000, qemu 1.3 s and 1.6 s); 20,000 was still
+/// slower; 50,000 to 100,000 was best, and the kernels' loops reach it
+/// in well under a millisecond.
+pub const DEFAULT_REGION_THRESHOLD: u64 = 50_000;
 
 /// When blocks are compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Before their first execution.
+    /// Baseline code before their first execution.
     Jit,
-    /// After `threshold` interpreted executions.
+    /// Interpreted first; baseline code after `threshold` interpreted
+    /// executions.
     Tiered {
         /// Interpreted executions before compiling.
         threshold: u64,
@@ -97,9 +103,8 @@ pub struct JitConfig {
     pub engine: EngineConfig,
     /// When blocks are compiled.
     pub mode: Mode,
-    /// `jit` mode: entries of a compiled block after which it is compiled
-    /// again as the head of a region (0: never). `tiered` compiles regions
-    /// straight away at its threshold.
+    /// Entries of a block's baseline code after which it is compiled
+    /// again as the head of a region (0: never), in both modes.
     pub region_threshold: u64,
     /// Cranelift optimisation level: `none`, `speed` or `speed_and_size`.
     pub opt_level: &'static str,
@@ -121,11 +126,10 @@ pub struct JitConfig {
     pub link: bool,
     /// Code memory size; when full, every translation is dropped.
     pub code_bytes_max: usize,
-    /// `tiered` mode: compile on the background worker while the block
-    /// keeps being interpreted (off: compile in the dispatcher before the
-    /// block runs again, as `jit` mode always does; deterministic compile
-    /// points, for debugging and the differential tests). Guest-visible
-    /// results are the same either way.
+    /// Compile regions on the background worker while the block's baseline
+    /// code keeps running (off: compile in the dispatcher before the block
+    /// runs again; deterministic compile points, for debugging and the
+    /// differential tests). Guest-visible results are the same either way.
     pub background: bool,
 }
 

@@ -24,13 +24,14 @@ pub const RETURN_SITES_MAX: usize = 4;
 
 /// Most member blocks of a region. Cranelift's compile time grows faster
 /// than linearly with the region (every register is a variable in every
-/// block): measured on the sort kernel, 24 blocks / 320 instructions spent
-/// ~190 ms compiling, 12 / 160 ~80 ms, with no clear difference in the
-/// speed of the code.
-pub const REGION_BLOCKS_MAX: usize = 16;
+/// block): on zstd (hundreds of regions), 16 blocks / 200 instructions
+/// took 1.6-1.9 ms per region, 8 / 100 0.8 ms, 6 / 80 0.65 ms, and 8 / 100
+/// ran fastest overall (1.38 s against 1.80 s, compiles included); the
+/// kernels' hot loops fit in 8 blocks.
+pub const REGION_BLOCKS_MAX: usize = 8;
 
 /// Most guest instructions in a region (all members).
-pub const REGION_INSNS_MAX: usize = 200;
+pub const REGION_INSNS_MAX: usize = 100;
 
 /// Guest blocks compiled together; `blocks[0]` is the head.
 pub(crate) struct Region {

@@ -1,7 +1,8 @@
-//! The background compiler (tiered mode): one host thread per process
-//! takes compile requests from a queue, compiles them and installs the
-//! code in the shared cache, while the threads that asked keep
-//! interpreting; they pick the code up at their next lookup of the block.
+//! The background compiler: one host thread per process takes region
+//! compile requests from a queue, compiles them and installs the code in
+//! the shared cache, while the threads that asked keep running the hot
+//! block's baseline code; the region replaces it in the entry and in the
+//! link slots that led to it.
 //!
 //! Why a single worker: the machine the VM targets has few cores, and
 //! compiles are serialised by the compiler lock anyway. Requests carry

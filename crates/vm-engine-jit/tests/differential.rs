@@ -14,7 +14,7 @@ mod support;
 use support::{b_type, cpu_at, i_type, j_type, map_fixed, memory_with_code, r_type, s_type};
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
-use vm_engine_jit::{JitConfig, JitEngine, Mode};
+use vm_engine_jit::{DEFAULT_REGION_THRESHOLD, JitConfig, JitEngine, Mode};
 use vm_mem::{GuestMemory, Perm};
 
 const CODE: u64 = 0x10000;
@@ -440,11 +440,16 @@ fn fetch_fault_and_invalidate() {
 
 /// The engines compared with the interpreter on looping programs: eager
 /// with and without block linking, and tiered with thresholds that make
-/// blocks change tier in the middle of the run.
+/// blocks change tier (interpreted, baseline, region) in the middle of the
+/// run.
 fn loop_engines() -> Vec<(&'static str, JitEngine)> {
     let cfg = |mode, link| JitConfig {
         mode,
         link,
+        region_threshold: match mode {
+            Mode::Tiered { .. } => 3,
+            Mode::Jit => DEFAULT_REGION_THRESHOLD,
+        },
         ..JitConfig::default()
     };
     let mk = |c| JitEngine::with_config(c).expect("host supported");
@@ -697,7 +702,12 @@ fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
     let mut cpu = cpu_at(CODE);
     assert_eq!(reference.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
     assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000), "interp");
-    let mut engine = jit();
+    // Hot after 1000 runs (of the loop's 2000 iterations).
+    let mut engine = JitEngine::with_config(JitConfig {
+        region_threshold: 1000,
+        ..JitConfig::default()
+    })
+    .expect("host supported");
     let mut cpu = cpu_at(CODE);
     assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
     assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000));

@@ -147,45 +147,55 @@ impl Divergence {
     }
 }
 
+/// Runs of a block's baseline code after which the fuzzed JIT
+/// configurations compile it again as a region.
+pub const FUZZ_REGION_THRESHOLD: u64 = 20;
+
 impl Runner {
     /// The interpreter (the reference) and every JIT configuration the
     /// public API offers: compile-first with and without block linking, with
     /// the direct baseline emitter and with Cranelift for every block, at
     /// both Cranelift levels, and tiered with a low threshold (so loops
-    /// switch tiers in the middle of a run).
+    /// switch tiers in the middle of a run). Every JIT configuration forms
+    /// regions after [`FUZZ_REGION_THRESHOLD`] runs of a block rather than
+    /// the default, which random programs rarely reach.
     pub fn new() -> Result<Runner, String> {
         let mut engines: Vec<(String, Box<dyn Engine>)> = vec![(
             "interp".into(),
             Box::new(Interpreter::new(EngineConfig::default())),
         )];
+        let base = JitConfig {
+            region_threshold: FUZZ_REGION_THRESHOLD,
+            ..JitConfig::default()
+        };
         let configs = [
-            ("jit", JitConfig::default()),
+            ("jit", base.clone()),
             (
                 "jit-cranelift-baseline",
                 JitConfig {
                     baseline_emitter: false,
-                    ..JitConfig::default()
+                    ..base.clone()
                 },
             ),
             (
                 "jit-nolink",
                 JitConfig {
                     link: false,
-                    ..JitConfig::default()
+                    ..base.clone()
                 },
             ),
             (
                 "jit-speed",
                 JitConfig {
                     opt_level: "speed",
-                    ..JitConfig::default()
+                    ..base.clone()
                 },
             ),
             (
                 "tiered-2",
                 JitConfig {
                     mode: Mode::Tiered { threshold: 2 },
-                    ..JitConfig::default()
+                    ..base.clone()
                 },
             ),
         ];
