@@ -312,21 +312,27 @@ impl Emitter<'_, '_> {
     }
 
     fn entry(&mut self) {
+        // Every block pays this: a read-modify-write of the counter and,
+        // unless the block never tiers up (`hot_at` of `u64::MAX`), a
+        // compare of the counter in memory with an immediate. (Threads
+        // racing on the counter may step over `hot_at` between the add
+        // and the compare, as they may lose increments: the block then
+        // keeps its baseline code, which only costs speed.)
         self.imm(0, self.addrs.link as u64);
         let count = abi::LINK_EXEC_COUNT;
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rcx, QWORD [rax + count]
-            ; add rcx, 1
-            ; mov QWORD [rax + count], rcx
-        );
-        if self.addrs.hot_at != 0 {
+        dynasm!(self.ops ; .arch x64 ; add QWORD [rax + count], 1);
+        let hot_at = self.addrs.hot_at;
+        if hot_at != 0 && hot_at != u64::MAX {
             let body = self.ops.new_dynamic_label();
-            self.imm(2, self.addrs.hot_at);
+            if let Ok(k) = i32::try_from(hot_at) {
+                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax + count], k);
+            } else {
+                self.imm(2, hot_at);
+                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax + count], rdx);
+            }
             let hot = abi::EXIT_HOT as i32;
             dynasm!(self.ops
                 ; .arch x64
-                ; cmp rcx, rdx
                 ; jne =>body
                 ; mov eax, hot
                 ; ret
@@ -1008,14 +1014,22 @@ impl Emitter<'_, '_> {
         dynasm!(self.ops ; .arch x64 ; ret);
     }
 
-    /// `rax` holds the new `instret`: return to the dispatcher if it
-    /// reached the limit (with `cpu.pc` from `rcx`), else fall through.
-    fn check_point(&mut self) {
+    /// `rax` holds the new `instret`: set `cpu.pc` to `pc` (`None`: the
+    /// PC in `rcx`), then return to the dispatcher if `instret` reached
+    /// the limit, else fall through.
+    fn check_point(&mut self, pc: Option<u64>) {
         let go = self.ops.new_dynamic_label();
         let limit = abi::CTX_INSTRET_LIMIT;
+        match pc.map(i32::try_from) {
+            // A store of the sign-extended immediate (PCs below 2 GiB).
+            Some(Ok(k)) => {
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], k)
+            }
+            Some(_) => self.set_pc(pc.unwrap_or_default()),
+            None => dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], rcx),
+        }
         dynasm!(self.ops
             ; .arch x64
-            ; mov QWORD [rdi + abi::PC], rcx
             ; cmp rax, QWORD [rsi + limit]
             ; jb =>go
         );
@@ -1027,18 +1041,23 @@ impl Emitter<'_, '_> {
     fn link_exit(&mut self, target: u64, which: usize) {
         let n = self.block.insn_starts.len() as u64;
         self.retire(n);
-        self.imm(1, target);
-        self.check_point();
+        self.check_point(Some(target));
         let word = LinkData::word(0, which);
         self.imm(0, (self.addrs.slots + 8 * word) as u64);
-        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD [rax]);
-        self.tail_jump(which);
+        self.from(which);
+        dynasm!(self.ops ; .arch x64 ; jmp QWORD [rax]);
+    }
+
+    /// `rdx` := `from` naming slot `kind`, and the frame released: what
+    /// every way into the next code does last.
+    fn from(&mut self, kind: usize) {
+        self.imm(2, abi::from_tag(self.addrs.link, 0, kind) as u64);
+        self.pop_frame();
     }
 
     /// Jump to the code in `rax` with `from` naming slot `kind`.
     fn tail_jump(&mut self, kind: usize) {
-        self.imm(2, abi::from_tag(self.addrs.link, 0, kind) as u64);
-        self.pop_frame();
+        self.from(kind);
         dynasm!(self.ops ; .arch x64 ; jmp rax);
     }
 
@@ -1047,7 +1066,7 @@ impl Emitter<'_, '_> {
     fn indirect_exit(&mut self) {
         let n = self.block.insn_starts.len() as u64;
         self.retire(n);
-        self.check_point();
+        self.check_point(None);
         let word = LinkData::word(0, abi::LINK_IC);
         self.imm(0, (self.addrs.slots + 8 * word) as u64);
         let (miss, stub, go) = (
