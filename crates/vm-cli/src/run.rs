@@ -270,3 +270,45 @@ fn print_stats(engine: &dyn Engine, started: Instant) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn exec_opts(v: &[&str]) -> Vec<String> {
+        let cli = Cli::try_parse_from(std::iter::once("vm").chain(v.iter().copied())).unwrap();
+        let Command::Run(r) = cli.command;
+        exec_options(&r)
+            .into_iter()
+            .map(|s| s.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn an_exec_keeps_the_engine_tuning_and_memory_options() {
+        let v = exec_opts(&[
+            "run",
+            "--engine",
+            "jit",
+            "--jit-threshold",
+            "7",
+            "--jit-region-threshold",
+            "0",
+            "--no-huge-pages",
+            "p",
+        ]);
+        let has = |flag: &str, value: Option<&str>| {
+            let i = v.iter().position(|a| a == flag);
+            i.is_some_and(|i| value.is_none_or(|val| v.get(i + 1).map(String::as_str) == Some(val)))
+        };
+        assert!(has("--engine", Some("jit")), "{v:?}");
+        assert!(has("--jit-threshold", Some("7")), "{v:?}");
+        assert!(has("--jit-region-threshold", Some("0")), "{v:?}");
+        assert!(has("--no-huge-pages", None), "{v:?}");
+        // Defaults are left to the new program's own defaults.
+        let v = exec_opts(&["run", "p"]);
+        assert_eq!(v, ["--engine", "tiered"]);
+    }
+}
