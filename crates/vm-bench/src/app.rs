@@ -13,7 +13,7 @@ use crate::date::DateTime;
 use crate::machine::Machine;
 use crate::report::{self, ReportInfo};
 use crate::runner::{self, Runner};
-use crate::{chart, kernels, programs, real_sources, suite};
+use crate::{chart, kernels, programs, suite};
 
 /// The workspace root, known at compile time (the harness runs from its
 /// source tree).
@@ -66,7 +66,7 @@ pub fn run(options: &Options) -> Result<bool> {
         .map(|k| dirs.case(k, options.quick))
         .collect();
     if !programs.is_empty() {
-        let sources = real_sources::locate(&root)?;
+        let sources = vm_real_software::sources::locate_or_fetch(&root)?;
         cases.extend(programs::build(&programs, &sources, &root, &build_dir)?);
     }
 

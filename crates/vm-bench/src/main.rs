@@ -20,8 +20,6 @@ mod kernels;
 mod machine;
 mod measure;
 mod programs;
-mod real_build;
-mod real_sources;
 mod report;
 mod runner;
 mod stats;

@@ -12,10 +12,11 @@ use std::thread;
 
 use anyhow::{Result, anyhow, bail};
 
+use vm_real_software::steps::{self, Flags, Plan, Step};
+use vm_real_software::{Builder, Sources};
+
 use crate::case::{Arg, Case, Group, Reference};
-use crate::compile::Target;
-use crate::real_build::{self, Dirs, Step};
-use crate::real_sources::Sources;
+use crate::compile::{CFLAGS, Target};
 
 /// An argument of a program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +39,16 @@ pub struct Program {
     /// Whose output the runs must print.
     pub reference: Reference,
     /// Its build steps; the last one makes the binary.
-    pub steps: fn(Dirs) -> Result<Vec<Step>>,
+    pub steps: fn(Plan) -> Result<Vec<Step>>,
 }
+
+/// The build flags of both targets: the kernels' flags (`-O2 -static`)
+/// first, so the programs are compiled as the kernels are.
+const FLAGS: Flags = Flags {
+    cflags: CFLAGS,
+    march: None,
+    link_flags: &[],
+};
 
 /// Every program, in report order.
 pub const PROGRAMS: &[Program] = &[
@@ -51,14 +60,14 @@ pub const PROGRAMS: &[Program] = &[
             ProgramArg::Scratch,
         ],
         reference: Reference::Native,
-        steps: real_build::lua_steps,
+        steps: steps::lua_steps,
     },
     Program {
         name: "zstd",
         character: "zstd 1.5: compress/decompress, levels 1-19, streaming, dictionary",
         args: &[],
         reference: Reference::Native,
-        steps: real_build::zstd_steps,
+        steps: steps::zstd_steps,
     },
     Program {
         name: "sqlite",
@@ -69,7 +78,7 @@ pub const PROGRAMS: &[Program] = &[
         // arguments unspecified, and gcc evaluates them in a different
         // order on each ISA, so native prints other names (same numbers).
         reference: Reference::Qemu,
-        steps: real_build::sqlite_steps,
+        steps: steps::sqlite_steps,
     },
 ];
 
@@ -120,18 +129,23 @@ pub fn build(
     let real = root.join("tests/real");
     let build_target = |target: Target| -> Result<Vec<PathBuf>> {
         let out = out_dir(build_dir, target);
-        let dirs = Dirs {
+        let plan = Plan {
             sources,
             real: &real,
             out: &out,
+            flags: FLAGS,
+        };
+        let builder = Builder {
+            compiler: target.compiler(),
+            out_dir: &out,
         };
         programs
             .iter()
             .map(|p| {
-                let steps = (p.steps)(dirs)?;
+                let steps = (p.steps)(plan)?;
                 let mut last = None;
                 for step in &steps {
-                    last = Some(real_build::build(target, &out, step)?);
+                    last = Some(builder.build(step)?);
                 }
                 last.ok_or_else(|| anyhow!("{}: no build steps", p.name))
             })
