@@ -134,6 +134,7 @@ pub(crate) fn emit(
         traps,
         guard: None,
         cold: Vec::new(),
+        budget_exit: None,
     };
     e.entry();
     for i in 0..block.insts.len() {
@@ -180,6 +181,9 @@ struct Emitter<'b, 's> {
     /// The guard-access path, once an access needs it.
     guard: Option<DynamicLabel>,
     cold: Vec<ColdAccess>,
+    /// The return to the dispatcher when `instret` reached the limit, out
+    /// of line and shared by the block's exits (`pc` is set before it).
+    budget_exit: Option<DynamicLabel>,
 }
 
 /// The right operand of a two-operand operation.
@@ -1018,7 +1022,6 @@ impl Emitter<'_, '_> {
     /// PC in `rcx`), then return to the dispatcher if `instret` reached
     /// the limit, else fall through.
     fn check_point(&mut self, pc: Option<u64>) {
-        let go = self.ops.new_dynamic_label();
         let limit = abi::CTX_INSTRET_LIMIT;
         match pc.map(i32::try_from) {
             // A store of the sign-extended immediate (PCs below 2 GiB).
@@ -1028,13 +1031,14 @@ impl Emitter<'_, '_> {
             Some(_) => self.set_pc(pc.unwrap_or_default()),
             None => dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], rcx),
         }
+        let out = *self
+            .budget_exit
+            .get_or_insert_with(|| self.ops.new_dynamic_label());
         dynasm!(self.ops
             ; .arch x64
             ; cmp rax, QWORD [rsi + limit]
-            ; jb =>go
+            ; jae =>out
         );
-        self.ret(abi::EXIT_NEXT);
-        dynasm!(self.ops ; .arch x64 ; =>go);
     }
 
     /// Leave the block for `target` through link slot `which`.
@@ -1154,6 +1158,10 @@ impl Emitter<'_, '_> {
     /// from the guard just past the guest space, which faults; the fault
     /// is looked up by the site number stored in `JitCtx::site`.
     fn cold_paths(&mut self) {
+        if let Some(out) = self.budget_exit.take() {
+            dynasm!(self.ops ; .arch x64 ; =>out);
+            self.ret(abi::EXIT_NEXT);
+        }
         if self.cold.is_empty() {
             return;
         }
