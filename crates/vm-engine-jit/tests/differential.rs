@@ -718,6 +718,40 @@ fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
     assert_eq!(s.blocks_compiled, 4, "{s:?}");
 }
 
+/// Region thresholds the baseline code cannot compare with an immediate:
+/// 0 ("never": no compare at all) and one above `i32::MAX` (compared
+/// through a register). The loop runs right and is never compiled again;
+/// a threshold the loop reaches recompiles it (the other test above).
+#[test]
+fn a_block_that_never_tiers_up_keeps_its_baseline_code() {
+    let code = [
+        i_type(2000, 0, 0, 5, 0x13), // addi x5, x0, 2000
+        i_type(3, 6, 0, 6, 0x13),    // L: addi x6, x6, 3
+        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
+        b_type(-8, 0, 5, 1),         // bne x5, x0, L
+        0x0000_0073,                 // ecall
+    ];
+    let mem = setup(&code, &[]);
+    for region_threshold in [0, 1 << 40, 1500] {
+        let mut engine = JitEngine::with_config(JitConfig {
+            region_threshold,
+            ..JitConfig::default()
+        })
+        .expect("host supported");
+        let mut cpu = cpu_at(CODE);
+        assert_eq!(engine.run(&mut cpu, &mem, u64::MAX), Exit::Syscall);
+        assert_eq!((cpu.x[5], cpu.x[6]), (0, 6000), "{region_threshold}");
+        let s = engine.stats();
+        let again = u64::from(region_threshold == 1500);
+        assert_eq!(s.blocks_compiled, 3 + again, "{region_threshold}: {s:?}");
+        if again == 0 {
+            // Every entry counted: the first block (through the loop's
+            // first iteration), the loop block's 1999 runs, the `ecall`.
+            assert_eq!(s.blocks_executed, 2001, "{region_threshold}: {s:?}");
+        }
+    }
+}
+
 /// A loop nest: an outer loop with a random body over many registers
 /// around an inner loop of one block (multiply-add over a scratch row, as
 /// in a matrix product) that loops to itself. Regions reading many
