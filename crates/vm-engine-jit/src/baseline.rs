@@ -961,6 +961,8 @@ impl Emitter<'_, '_> {
             | BinOp::DivUW
             | BinOp::RemW
             | BinOp::RemUW => {
+                // The allocator keeps its own list of what calls out.
+                debug_assert!(alloc::binop_calls(op));
                 dynasm!(self.ops ; .arch x64 ; mov rsi, rax ; mov rdx, rcx);
                 self.imm(7, helpers::index_of(BinOp::ALL, &op) as u64);
                 self.call(binop_shim as *const () as usize);

@@ -175,4 +175,6 @@ impl JitEngine {
 }
 
 #[cfg(test)]
+mod test_rng;
+#[cfg(test)]
 mod tests;

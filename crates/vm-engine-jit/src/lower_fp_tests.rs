@@ -7,6 +7,7 @@
 use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
 use crate::region::Region;
+use crate::test_rng::Rng;
 use std::cell::Cell;
 use vm_core::{CpuState, fpu};
 use vm_engine::interp::{BlockEnd, InterpBlock, Slots};
@@ -66,19 +67,6 @@ pub(crate) unsafe extern "C" fn fcvt(cpu: *mut CpuState, p: u32, a: u64) -> u64 
     count();
     // SAFETY: forwarded caller contract.
     unsafe { crate::helpers::fcvt(cpu, p, a) }
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 const NX: u64 = fpu::FLAG_NX;

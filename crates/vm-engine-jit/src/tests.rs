@@ -8,6 +8,7 @@
 use crate::abi::{self, JitCtx, LinkData};
 use crate::compiler::Compiler;
 use crate::region::Region;
+use crate::test_rng::Rng;
 use crate::{hostfault, sites};
 use vm_core::CpuState;
 use vm_ir::{BinOp, Block, Builder, Global, MemTy, Terminator, UnOp, eval_binop, eval_unop};
@@ -724,26 +725,6 @@ fn reassociated_addresses_load_the_same_and_fault_the_same() {
 // Cranelift's code and, where the block is small enough to say, against
 // values computed here.
 
-/// xorshift64: the random blocks' generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<T: Copy>(&mut self, of: &[T]) -> T {
-        of[self.below(of.len())]
-    }
-}
-
 /// `0x20000 + (v & mask)`: an address in the scratch page (8-aligned for
 /// `mask` 0xff8).
 fn scratch_addr(b: &mut Builder, v: vm_ir::Value, mask: i64) -> vm_ir::Value {
@@ -924,7 +905,7 @@ fn random_blocks_match_between_the_code_generators() {
     let mut rng = Rng(0x5eed_0001);
     let page: Vec<u8> = (0..0x1000u32).map(|i| (i * 131 + 7) as u8).collect();
     for round in 0..120 {
-        let len = 10 + rng.below(50);
+        let len = 10 + rng.below(50) as usize;
         let block = random_block(&mut rng, len, round % 2 == 0);
         let code = compile(&mut c, &block);
         for _ in 0..3 {

@@ -681,6 +681,17 @@ fn recursion_matches_the_interpreter_in_every_mode() {
     }
 }
 
+/// A loop of one block run 2000 times (x6 += 3), then `ecall`.
+fn one_block_loop() -> [u32; 5] {
+    [
+        i_type(2000, 0, 0, 5, 0x13), // addi x5, x0, 2000
+        i_type(3, 6, 0, 6, 0x13),    // L: addi x6, x6, 3
+        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
+        b_type(-8, 0, 5, 1),         // bne x5, x0, L
+        0x0000_0073,                 // ecall
+    ]
+}
+
 /// A hot loop of one block, under `jit`: its baseline code (fast register
 /// allocator, compiled before the first run) leaves and re-enters for the
 /// back edge so its entries reach the hot count, and it is then compiled
@@ -690,13 +701,7 @@ fn recursion_matches_the_interpreter_in_every_mode() {
 /// CRC-32 ran 2.5x slower).
 #[test]
 fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
-    let code = [
-        i_type(2000, 0, 0, 5, 0x13), // addi x5, x0, 2000
-        i_type(3, 6, 0, 6, 0x13),    // L: addi x6, x6, 3
-        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
-        b_type(-8, 0, 5, 1),         // bne x5, x0, L
-        0x0000_0073,                 // ecall
-    ];
+    let code = one_block_loop();
     let mem = setup(&code, &[]);
     let mut reference = vm_engine::Interpreter::new(Default::default());
     let mut cpu = cpu_at(CODE);
@@ -724,13 +729,7 @@ fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
 /// a threshold the loop reaches recompiles it (the other test above).
 #[test]
 fn a_block_that_never_tiers_up_keeps_its_baseline_code() {
-    let code = [
-        i_type(2000, 0, 0, 5, 0x13), // addi x5, x0, 2000
-        i_type(3, 6, 0, 6, 0x13),    // L: addi x6, x6, 3
-        i_type(-1, 5, 0, 5, 0x13),   // addi x5, x5, -1
-        b_type(-8, 0, 5, 1),         // bne x5, x0, L
-        0x0000_0073,                 // ecall
-    ];
+    let code = one_block_loop();
     let mem = setup(&code, &[]);
     for region_threshold in [0, 1 << 40, 1500] {
         let mut engine = JitEngine::with_config(JitConfig {
