@@ -121,6 +121,45 @@ impl Case {
     }
 }
 
+/// The items whose name contains one of the comma-separated `filter`
+/// words (all for `None`), for option `--{option}` naming `{what}`s. An
+/// unmatched word is an error, so that a typo does not silently run
+/// nothing.
+pub fn select_by_name<T: Copy>(
+    all: &[T],
+    name: fn(&T) -> &'static str,
+    filter: Option<&str>,
+    option: &str,
+    what: &str,
+) -> Result<Vec<T>, String> {
+    let Some(filter) = filter else {
+        return Ok(all.to_vec());
+    };
+    let words: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Err(format!("--{option}: empty filter"));
+    }
+    if let Some(w) = words
+        .iter()
+        .find(|w| !all.iter().any(|x| name(x).contains(**w)))
+    {
+        let names: Vec<&str> = all.iter().map(name).collect();
+        return Err(format!(
+            "--{option}: no {what} matches {w:?} ({what}s: {})",
+            names.join(", ")
+        ));
+    }
+    Ok(all
+        .iter()
+        .filter(|x| words.iter().any(|w| name(x).contains(w)))
+        .copied()
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

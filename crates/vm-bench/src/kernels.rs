@@ -93,31 +93,7 @@ pub const SUITE: &[Kernel] = &[
 /// words (all kernels for `None`). An unmatched word is an error, so that a
 /// typo does not silently run nothing.
 pub fn select(filter: Option<&str>) -> Result<Vec<Kernel>, String> {
-    let Some(filter) = filter else {
-        return Ok(SUITE.to_vec());
-    };
-    let words: Vec<&str> = filter
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.is_empty() {
-        return Err("--kernels: empty filter".into());
-    }
-    for w in &words {
-        if !SUITE.iter().any(|k| k.name.contains(w)) {
-            let names: Vec<&str> = SUITE.iter().map(|k| k.name).collect();
-            return Err(format!(
-                "--kernels: no kernel matches {w:?} (kernels: {})",
-                names.join(", ")
-            ));
-        }
-    }
-    Ok(SUITE
-        .iter()
-        .filter(|k| words.iter().any(|w| k.name.contains(w)))
-        .copied()
-        .collect())
+    crate::case::select_by_name(SUITE, |k| k.name, filter, "kernels", "kernel")
 }
 
 #[cfg(test)]

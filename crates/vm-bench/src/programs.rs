@@ -85,32 +85,7 @@ pub const PROGRAMS: &[Program] = &[
 /// The programs whose name contains one of the comma-separated `filter`
 /// words (all for `None`); an unmatched word is an error.
 pub fn select(filter: Option<&str>) -> Result<Vec<Program>, String> {
-    let Some(filter) = filter else {
-        return Ok(PROGRAMS.to_vec());
-    };
-    let words: Vec<&str> = filter
-        .split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.is_empty() {
-        return Err("--programs: empty filter".into());
-    }
-    if let Some(w) = words
-        .iter()
-        .find(|w| !PROGRAMS.iter().any(|p| p.name.contains(*w)))
-    {
-        let names: Vec<&str> = PROGRAMS.iter().map(|p| p.name).collect();
-        return Err(format!(
-            "--programs: no program matches {w:?} (programs: {})",
-            names.join(", ")
-        ));
-    }
-    Ok(PROGRAMS
-        .iter()
-        .filter(|p| words.iter().any(|w| p.name.contains(w)))
-        .copied()
-        .collect())
+    crate::case::select_by_name(PROGRAMS, |p| p.name, filter, "programs", "program")
 }
 
 /// Where `target`'s program binaries go under the harness's build dir.
