@@ -10,47 +10,9 @@
 //! missing source always fails it (vm-bench runs `cargo fetch` first).
 
 use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-const TOOLS: &[&str] = &["gcc", "riscv64-linux-gnu-gcc", "qemu-riscv64"];
-
-/// Whether the external tools are present; panics under CI if not.
-fn tools_present() -> bool {
-    let missing: Vec<&str> = TOOLS
-        .iter()
-        .copied()
-        .filter(|t| {
-            !Command::new(t)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but these tools are missing: {}",
-        missing.join(", ")
-    );
-    eprintln!(
-        "note: skipping the vm-bench programs test, missing: {}",
-        missing.join(", ")
-    );
-    false
-}
-
-fn vm_bench(args: &[&str], out: &Path, build: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vm-bench"))
-        .args(args)
-        .arg("--out-dir")
-        .arg(out)
-        .arg("--build-dir")
-        .arg(build)
-        .output()
-        .expect("running vm-bench")
-}
+use common::{tools_present, vm_bench};
 
 /// The ELF machine field (`e_machine`) of `path`.
 fn elf_machine(path: &Path) -> u16 {
@@ -68,7 +30,7 @@ const EM_RISCV: u16 = 243;
 
 #[test]
 fn lua_runs_natively_under_qemu_and_the_jit_with_equal_output() {
-    if !tools_present() {
+    if !tools_present("vm-bench programs test") {
         return;
     }
     let build = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vm-bench-programs");

@@ -7,53 +7,14 @@
 //! Needs gcc, riscv64-linux-gnu-gcc and qemu-riscv64: without them the test
 //! fails when CI is set and is skipped with a note otherwise.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+mod common;
 
-const TOOLS: &[&str] = &["gcc", "riscv64-linux-gnu-gcc", "qemu-riscv64"];
-
-/// Whether the external tools are present; panics under CI if not.
-fn tools_present() -> bool {
-    let missing: Vec<&str> = TOOLS
-        .iter()
-        .copied()
-        .filter(|t| {
-            !Command::new(t)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "CI is set but these tools are missing: {}",
-            missing.join(", ")
-        );
-    }
-    eprintln!(
-        "note: skipping the vm-bench smoke test, missing: {}",
-        missing.join(", ")
-    );
-    false
-}
-
-fn vm_bench(args: &[&str], out: &Path, build: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vm-bench"))
-        .args(args)
-        .arg("--out-dir")
-        .arg(out)
-        .arg("--build-dir")
-        .arg(build)
-        .output()
-        .expect("running vm-bench")
-}
+use common::{tools_present, vm_bench};
 
 #[test]
 fn quick_suite_matches_native_and_writes_reports() {
-    if !tools_present() {
+    if !tools_present("vm-bench smoke test") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
