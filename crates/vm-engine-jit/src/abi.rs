@@ -13,8 +13,9 @@
 //! it (and turns host faults into exits).
 //!
 //! Before leaving, compiled code has written back every guest register it
-//! may have changed, set `cpu.pc` and added the retired instructions to
-//! `cpu.instret`, exactly as the interpreter leaves them. It then either
+//! may have changed and added the retired instructions to `cpu.instret`,
+//! and before returning it sets `cpu.pc`, exactly as the interpreter leaves
+//! them (a direct jump to linked code need not set `pc`). It then either
 //! returns an exit code (a trap, a fault, the budget check point, a request
 //! to compile a region) or tail-calls the next code through a link slot in
 //! its [`LinkData`], an inline cache, or the [`JumpCache`]. A link slot not
@@ -23,9 +24,14 @@
 //! finds (or compiles) the target and fills the slot, so the next time the
 //! code continues straight into its successor. The `from` argument names
 //! the slot (see [`from_tag`]); compiled code ignores it, only the stub
-//! reads it.
+//! reads it. The direct emitter's link exits jump straight to the
+//! successor instead, by a direct jump patched whenever the slot changes
+//! ([`JumpPatch`]); only its slow path, taken while the slot holds the
+//! stub, sets `pc` and `from`. So compiled code must not rely on `pc` at
+//! entry: every exit sets it.
 
 use std::mem::offset_of;
+use std::sync::atomic::{AtomicI32, Ordering};
 use vm_core::CpuState;
 use vm_mem::GuestMemory;
 
@@ -170,6 +176,54 @@ pub struct LinkData {
     pub owner_pc: u64,
     /// The slot words (see above).
     pub slots: Box<[usize]>,
+    /// The exit stub the slots start at (and are reset to).
+    pub stub: usize,
+    /// The direct jumps that mirror slot words (see [`JumpPatch`]).
+    pub patches: Vec<JumpPatch>,
+}
+
+/// A `jmp rel32` in compiled code that mirrors a link slot, as QEMU's
+/// `goto_tb`: the baseline emitter's link exits jump straight to their
+/// successor's code instead of through the slot's word (a direct jump
+/// the front end predicts even when the branch target buffer does not
+/// know it; no load, no `from` argument, no `pc` store). While the slot
+/// holds the stub, the jump goes to the exit's own slow path, which
+/// stores `pc`, names the slot in `from` and jumps through the slot word
+/// as before. [`JumpPatch::point`] keeps the two in step; both are
+/// correct at every moment, so a thread running the code sees either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JumpPatch {
+    /// The slot word it mirrors.
+    pub word: usize,
+    /// The 4-byte-aligned `rel32` field, in the executable view.
+    pub at: usize,
+    /// The same bytes in the writable view of the code memory.
+    pub at_writable: usize,
+    /// The exit's slow path (executable view).
+    pub slow: usize,
+}
+
+impl JumpPatch {
+    /// Point the jump at `code` (the slot's new word; the slow path if
+    /// that is `stub`, or if `code` is out of `rel32` reach).
+    pub fn point(&self, code: usize, stub: usize) {
+        let next = self.at as i64 + 4;
+        let disp = if code == stub {
+            None
+        } else {
+            i32::try_from(code as i64 - next).ok()
+        };
+        let disp = disp.unwrap_or((self.slow as i64 - next) as i32);
+        // SAFETY: `at_writable` is a live, 4-byte-aligned address in the
+        // writable view of the code memory that holds this code (recorded
+        // when the code was published; link data, and with it its patches,
+        // dies before that memory is reset), and `rel32` field of a
+        // `jmp` there. Other threads may be executing that `jmp`: an
+        // aligned 4-byte store is atomic for instruction fetch as for data
+        // on x86-64 (QEMU patches its `goto_tb` jumps the same way), so
+        // they jump to the old or the new target, both valid code.
+        unsafe { AtomicI32::from_ptr(self.at_writable as *mut i32) }.store(disp, Ordering::Release);
+    }
 }
 
 impl LinkData {
@@ -185,6 +239,8 @@ impl LinkData {
             owner_idx,
             owner_pc,
             slots,
+            stub,
+            patches: Vec::new(),
         }
     }
 

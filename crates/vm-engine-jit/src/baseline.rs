@@ -100,6 +100,7 @@ pub(crate) fn emit(
     addrs: LinkAddrs,
     sites: NewSites<'_>,
     traps: &mut Vec<(u32, u8)>,
+    patches: &mut Vec<PatchSite>,
 ) -> Result<Vec<u8>, Unsupported> {
     debug_assert!(
         supports(block).is_ok(),
@@ -135,6 +136,8 @@ pub(crate) fn emit(
         guard: None,
         cold: Vec::new(),
         budget_exit: None,
+        slow: Vec::new(),
+        patches,
     };
     e.entry();
     for i in 0..block.insts.len() {
@@ -145,6 +148,32 @@ pub(crate) fn emit(
     e.ops
         .finalize()
         .map_err(|_| Unsupported("assembler relocation"))
+}
+
+/// A link exit's direct jump, by code offsets (see [`abi::JumpPatch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PatchSite {
+    /// The slot word it mirrors.
+    pub word: usize,
+    /// Offset of the jump's 4-byte-aligned `rel32` field.
+    pub rel32: u32,
+    /// Offset of the exit's slow path (where the jump first goes).
+    pub slow: u32,
+}
+
+// A `rel32` aligned in the emitter's buffer is aligned in code memory.
+const _: () = assert!(crate::code_memory::FUNC_ALIGN.is_multiple_of(4));
+
+/// A link exit's slow path, emitted after the body: it stores `pc`, names
+/// the slot in `from` and jumps through the slot word.
+struct SlowExit {
+    label: DynamicLabel,
+    /// The guest PC the exit goes to.
+    target: u64,
+    /// The slot kind.
+    which: usize,
+    /// Index of its site in `Emitter::patches`.
+    patch: usize,
 }
 
 /// A cold path emitted after the body: an out-of-space access (store the
@@ -184,6 +213,10 @@ struct Emitter<'b, 's> {
     /// The return to the dispatcher when `instret` reached the limit, out
     /// of line and shared by the block's exits (`pc` is set before it).
     budget_exit: Option<DynamicLabel>,
+    /// The link exits' slow paths.
+    slow: Vec<SlowExit>,
+    /// The link exits' direct jumps.
+    patches: &'s mut Vec<PatchSite>,
 }
 
 /// The right operand of a two-operand operation.
@@ -335,9 +368,11 @@ impl Emitter<'_, '_> {
                 dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax + count], rdx);
             }
             let hot = abi::EXIT_HOT as i32;
+            dynasm!(self.ops ; .arch x64 ; jne =>body);
+            // (A direct jump from a linked predecessor does not set `pc`.)
+            self.set_pc(self.block.start_pc);
             dynasm!(self.ops
                 ; .arch x64
-                ; jne =>body
                 ; mov eax, hot
                 ; ret
                 ; =>body
@@ -686,8 +721,15 @@ impl Emitter<'_, '_> {
             pc,
             retired: insn as u32,
         });
+        let mut in_space = false;
         match self.loc(addr) {
-            Loc::Imm(a) => self.imm(0, a.wrapping_add(offset as i64 as u64)),
+            Loc::Imm(a) => {
+                // A constant address in the space needs no test (the
+                // guard page past it catches an access that crosses).
+                let ea = a.wrapping_add(offset as i64 as u64);
+                in_space = ea < GUEST_SPACE_BYTES;
+                self.imm(0, ea);
+            }
             Loc::Reg(r) if offset != 0 => {
                 dynasm!(self.ops ; .arch x64 ; lea rax, [Rq(r) + offset]);
             }
@@ -698,15 +740,17 @@ impl Emitter<'_, '_> {
                 }
             }
         }
-        let shift = GUEST_SPACE_BYTES.trailing_zeros() as i8;
-        let label = self.ops.new_dynamic_label();
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rdx, rax
-            ; shr rdx, shift
-            ; jnz =>label
-        );
-        self.cold.push(ColdAccess { label, site });
+        if !in_space {
+            let shift = GUEST_SPACE_BYTES.trailing_zeros() as i8;
+            let label = self.ops.new_dynamic_label();
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rdx, rax
+                ; shr rdx, shift
+                ; jnz =>label
+            );
+            self.cold.push(ColdAccess { label, site });
+        }
         if sites::trap_code(local).is_none() {
             let s = site as i32;
             dynasm!(self.ops ; .arch x64 ; mov DWORD [rsi + abi::CTX_SITE], s);
@@ -1043,15 +1087,67 @@ impl Emitter<'_, '_> {
         );
     }
 
-    /// Leave the block for `target` through link slot `which`.
+    /// Leave the block for `target` through link slot `which`: the budget
+    /// check (its cold path sets `pc`), then a direct jump, aligned for
+    /// patching, to the successor's code once linked, until then to the
+    /// slow path (see [`abi::JumpPatch`]). No `pc` store on the way:
+    /// compiled code never reads `pc` at entry (every exit sets it).
     fn link_exit(&mut self, target: u64, which: usize) {
         let n = self.block.insn_starts.len() as u64;
         self.retire(n);
-        self.check_point(Some(target));
-        let word = LinkData::word(0, which);
-        self.imm(0, (self.addrs.slots + 8 * word) as u64);
-        self.from(which);
-        dynasm!(self.ops ; .arch x64 ; jmp QWORD [rax]);
+        let out = self.ops.new_dynamic_label();
+        let limit = abi::CTX_INSTRET_LIMIT;
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp rax, QWORD [rsi + limit]
+            ; jae =>out
+        );
+        self.slow.push(SlowExit {
+            label: out,
+            target,
+            which: usize::MAX,
+            patch: usize::MAX,
+        });
+        self.pop_frame();
+        // The `rel32` after the one-byte opcode on a 4-byte boundary.
+        while !(self.ops.offset().0 + 1).is_multiple_of(4) {
+            dynasm!(self.ops ; .arch x64 ; nop);
+        }
+        let slow = self.ops.new_dynamic_label();
+        dynasm!(self.ops ; .arch x64 ; jmp =>slow);
+        let end = self.ops.offset().0;
+        self.patches.push(PatchSite {
+            word: LinkData::word(0, which),
+            rel32: (end - 4) as u32,
+            slow: 0,
+        });
+        self.slow.push(SlowExit {
+            label: slow,
+            target,
+            which,
+            patch: self.patches.len() - 1,
+        });
+    }
+
+    /// The link exits' out-of-line paths: the budget exits (`pc` set, the
+    /// frame released, back to the dispatcher) and the slow paths (the
+    /// frame is already released: `pc` set, `from` named, through the
+    /// slot word).
+    fn slow_exits(&mut self) {
+        for s in std::mem::take(&mut self.slow) {
+            dynasm!(self.ops ; .arch x64 ; =>s.label);
+            if s.which == usize::MAX {
+                self.set_pc(s.target);
+                self.ret(abi::EXIT_NEXT);
+                continue;
+            }
+            self.patches[s.patch].slow = self.ops.offset().0 as u32;
+            self.set_pc(s.target);
+            let word = LinkData::word(0, s.which);
+            self.imm(0, (self.addrs.slots + 8 * word) as u64);
+            self.imm(2, abi::from_tag(self.addrs.link, 0, s.which) as u64);
+            dynasm!(self.ops ; .arch x64 ; jmp QWORD [rax]);
+        }
     }
 
     /// `rdx` := `from` naming slot `kind`, and the frame released: what
@@ -1160,6 +1256,7 @@ impl Emitter<'_, '_> {
     /// from the guard just past the guest space, which faults; the fault
     /// is looked up by the site number stored in `JitCtx::site`.
     fn cold_paths(&mut self) {
+        self.slow_exits();
         if let Some(out) = self.budget_exit.take() {
             dynasm!(self.ops ; .arch x64 ; =>out);
             self.ret(abi::EXIT_NEXT);

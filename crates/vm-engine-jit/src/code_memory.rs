@@ -24,7 +24,7 @@ use std::ptr::NonNull;
 /// Host page size assumed (x86-64 Linux).
 const HOST_PAGE: usize = 4096;
 /// Alignment of each function's first byte.
-const FUNC_ALIGN: usize = 16;
+pub(crate) const FUNC_ALIGN: usize = 16;
 
 /// Why code memory could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +114,15 @@ impl CodeMemory {
     pub(crate) fn range(&self) -> (usize, usize) {
         let start = self.rx.as_ptr() as usize;
         (start, start + self.capacity)
+    }
+
+    /// The writable view's address of executable address `x` (which must
+    /// lie in this memory), for patching published code (see
+    /// `crate::abi::JumpPatch`).
+    pub(crate) fn writable(&self, x: usize) -> usize {
+        let (start, end) = self.range();
+        assert!((start..end).contains(&x), "not in this code memory");
+        self.rw.as_ptr() as usize + (x - start)
     }
 
     /// Copy `code` in; returns its executable address, `None` when full.

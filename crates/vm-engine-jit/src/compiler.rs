@@ -2,7 +2,7 @@
 //! in [`CodeMemory`], and the two fixed pieces every block relies on (the
 //! entry trampoline and the exit stub, see [`crate::abi`]).
 
-use crate::abi::{self, EnterFn, LinkData};
+use crate::abi::{self, EnterFn, JumpPatch, LinkData};
 use crate::baseline;
 use crate::code_memory::{CodeMemory, CodeMemoryError};
 use crate::lower::{self, HostTarget, LinkAddrs, NewSites};
@@ -79,6 +79,8 @@ pub(crate) struct Compiler {
     new_sites: Vec<Site>,
     /// (code offset, trap code) of the last function published.
     traps: Vec<(u32, u8)>,
+    /// The direct emitter's link jumps of the last block it emitted.
+    patch_sites: Vec<baseline::PatchSite>,
 }
 
 /// The signature of compiled blocks and the exit stub.
@@ -100,6 +102,12 @@ impl Compiler {
         code_bytes: usize,
     ) -> Result<Compiler, JitError> {
         Self::with_regallocs(opt_level, regalloc, regalloc, code_bytes)
+    }
+
+    /// Compile baseline blocks with the direct emitter (else Cranelift).
+    #[cfg(test)]
+    pub(crate) fn set_direct(&mut self, direct: bool) {
+        self.direct = direct;
     }
 
     /// A compiler for the settings of `config`.
@@ -137,6 +145,7 @@ impl Compiler {
             stub: 0,
             sites: Arc::default(),
             new_sites: Vec::new(),
+            patch_sites: Vec::new(),
             traps: Vec::new(),
         };
         c.install_fixed()?;
@@ -262,7 +271,25 @@ impl Compiler {
         let single = hot_at != 0;
         if single && self.direct && region.blocks.len() == 1 {
             match self.emit_direct(region.head(), addrs) {
-                Ok(code) => return Ok(code),
+                Ok(code) => {
+                    let (stub, mem) = (self.stub, &self.mem);
+                    link.patches.clear();
+                    link.patches.extend(self.patch_sites.iter().map(|p| {
+                        let at = code.ptr as usize + p.rel32 as usize;
+                        JumpPatch {
+                            word: p.word,
+                            at,
+                            at_writable: mem.writable(at),
+                            slow: code.ptr as usize + p.slow as usize,
+                        }
+                    }));
+                    // The slots may be linked already (a recompile into the
+                    // same link data): the jumps follow them.
+                    for p in &link.patches {
+                        p.point(link.slots[p.word], stub);
+                    }
+                    return Ok(code);
+                }
                 // Left to Cranelift (floating point, atomics, CSRs).
                 Err(DirectError::Unsupported) => {}
                 Err(DirectError::Jit(e)) => return Err(e),
@@ -307,6 +334,7 @@ impl Compiler {
         let mut new_sites = std::mem::take(&mut self.new_sites);
         new_sites.clear();
         self.traps.clear();
+        self.patch_sites.clear();
         let bytes = baseline::emit(
             block,
             addrs,
@@ -315,6 +343,7 @@ impl Compiler {
                 base: site_base,
             },
             &mut self.traps,
+            &mut self.patch_sites,
         );
         let published = bytes.map_err(|e| {
             DirectError::Jit(JitError::Compile {

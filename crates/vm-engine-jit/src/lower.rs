@@ -251,6 +251,9 @@ pub(crate) fn lower(
         b.seal_block(hot);
         b.seal_block(body);
         b.switch_to_block(hot);
+        // (A direct jump from a linked baseline block does not set `pc`.)
+        let pc = b.ins().iconst(I64, region.head().start_pc as i64);
+        b.ins().store(host_flags(), pc, cpu, abi::PC);
         let code = b.ins().iconst(I64, abi::EXIT_HOT as i64);
         b.ins().return_(&[code]);
         b.switch_to_block(body);
@@ -261,7 +264,7 @@ pub(crate) fn lower(
     let space_mask = b.ins().bnot(space_mask);
     let limit = b.ins().load(I64, host_flags(), ctx, abi::CTX_INSTRET_LIMIT);
     b.def_var(icount, instret);
-    for i in Bits(read) {
+    for i in Bits(read & live_at_head(region)) {
         let v = b
             .ins()
             .load(I64, host_flags(), cpu, reg_offset(global_of(i)));
@@ -341,6 +344,57 @@ pub(crate) fn lower(
     }
     l.finish_guard_block();
     l.b.finalize(frontend_config);
+}
+
+/// The registers whose value at the region's entry may be read: live at
+/// the head, by the usual backward data flow over the members (a member
+/// reads a register it `get`s before any `set` of it; edges are the
+/// static targets and return sites that are members). An exit needs no
+/// register (`CpuState` is written through), so nothing is live after
+/// one. The others are set before any read on every path, and loading
+/// them at entry would only cost loads and live ranges.
+fn live_at_head(region: &Region) -> u64 {
+    let n = region.blocks.len();
+    let (mut used, mut defined) = (vec![0u64; n], vec![0u64; n]);
+    for (m, blk) in region.blocks.iter().enumerate() {
+        for inst in &blk.insts {
+            match *inst {
+                Inst::Get { reg } => used[m] |= (1 << reg.index()) & !defined[m],
+                Inst::Set { reg, .. } => defined[m] |= 1 << reg.index(),
+                _ => {}
+            }
+        }
+    }
+    let sites = region.return_sites();
+    let succs: Vec<Vec<usize>> = region
+        .blocks
+        .iter()
+        .map(|blk| match blk.term {
+            Terminator::Jump { target } => region.member(target).into_iter().collect(),
+            Terminator::Branch {
+                taken, fallthrough, ..
+            } => [taken, fallthrough]
+                .into_iter()
+                .filter_map(|pc| region.member(pc))
+                .collect(),
+            Terminator::JumpIndirect { .. } => sites.iter().map(|&(_, j)| j).collect(),
+            Terminator::Trap { .. } => Vec::new(),
+        })
+        .collect();
+    let mut live = used.clone();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for m in (0..n).rev() {
+            let out = succs[m].iter().fold(0, |acc, &s| acc | live[s]);
+            let new = used[m] | (out & !defined[m]);
+            if new != live[m] {
+                live[m] = new;
+                changed = true;
+            }
+        }
+    }
+    live[0]
 }
 
 /// For each member, whether a member lowered at or after it jumps to it
@@ -761,7 +815,12 @@ impl<'a> Lower<'a, '_> {
         // goes to the function's one block that accesses the arena's
         // guard, which faults like any refused access (the interpreter
         // then reports the real address). No exit sequence per access.
-        if !self.in_space.contains(&key) {
+        // A constant address in the space needs no test (the guard page
+        // past the space catches the bytes of an access that crosses it).
+        let known = self
+            .const_addr(key.0, key.1)
+            .is_some_and(|ea| ea < GUEST_SPACE_BYTES);
+        if !known && !self.in_space.contains(&key) {
             self.in_space.push(key);
             let outside = self.b.ins().band(ea, self.space_mask);
             let (cold, cont) = self.split(outside, true);
@@ -829,6 +888,9 @@ impl<'a> Lower<'a, '_> {
     /// else reads it) and Cranelift can fold a shifted `r` into a scaled
     /// index.
     fn effective_addr(&mut self, addr: vm_ir::Value, offset: i32) -> V {
+        if let Some(ea) = self.const_addr(addr, offset) {
+            return self.iconst(I64, ea as i64);
+        }
         let (a, offset) = self
             .reassociated(addr, offset)
             .unwrap_or_else(|| (self.val(addr), offset as i64));
@@ -836,6 +898,16 @@ impl<'a> Lower<'a, '_> {
             a
         } else {
             self.b.ins().iadd_imm_s(a, offset)
+        }
+    }
+
+    /// `addr + offset` if `addr` is a constant (a `auipc`-relative
+    /// access: globals, the GOT, constant tables), computed here since
+    /// the region is compiled without Cranelift's constant folding.
+    fn const_addr(&self, addr: vm_ir::Value, offset: i32) -> Option<u64> {
+        match self.block.insts.get(addr.0 as usize) {
+            Some(&Inst::Const { imm }) => Some(imm.wrapping_add(offset as i64 as u64)),
+            _ => None,
         }
     }
 
@@ -1334,5 +1406,79 @@ impl<'a> Lower<'a, '_> {
                 self.exit(pc, instret, code);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    fn block(text: &str) -> Block {
+        vm_ir::parse_block(text).expect("parses")
+    }
+
+    /// Only registers some path reads before setting are loaded at entry:
+    /// `x11` is set by the head before its successor reads it, `x13` only
+    /// set; the loop member's `x12` and the exit member's `x14` are live.
+    #[test]
+    fn only_registers_read_before_set_are_live_at_the_head() {
+        let mut region = Region::single(block(
+            "block 0x1000 .. 0x1008:
+  @0x1000
+  v0 = get x10
+  set x11, v0
+  @0x1004
+  v2 = const 0x0
+  br eq v0, v2, 0x1010, 0x1008
+",
+        ));
+        region.push(block(
+            "block 0x1008 .. 0x1010:
+  @0x1008
+  v0 = get x11
+  v1 = get x12
+  v2 = add v0, v1
+  set x13, v2
+  @0x100c
+  jump 0x1000
+",
+        ));
+        region.push(block(
+            "block 0x1010 .. 0x1014:
+  @0x1010
+  v0 = get x14
+  set x10, v0
+  jump 0x2000
+",
+        ));
+        let want = [10, 12, 14].iter().fold(0u64, |m, &r| m | 1 << r);
+        assert_eq!(live_at_head(&region), want);
+    }
+
+    /// A register a loop reads before the head sets it again is live at
+    /// the head only if the head reads it first: here the head sets `x5`
+    /// before the loop body reads it, so it is not loaded.
+    #[test]
+    fn a_register_set_by_the_head_before_the_loop_reads_it_is_not_live() {
+        let mut region = Region::single(block(
+            "block 0x1000 .. 0x1004:
+  @0x1000
+  v0 = const 0x7
+  set x5, v0
+  jump 0x1004
+",
+        ));
+        region.push(block(
+            "block 0x1004 .. 0x100c:
+  @0x1004
+  v0 = get x5
+  v1 = add v0, -1
+  set x5, v1
+  @0x1008
+  v3 = const 0x0
+  br ne v1, v3, 0x1004, 0x100c
+",
+        ));
+        assert_eq!(live_at_head(&region), 0);
     }
 }

@@ -185,12 +185,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Store `v` into slot word `word` of `link` (ignored when out of range).
-fn store_slot(link: &mut LinkData, word: usize, v: usize) {
+/// Store `v` into slot word `word` of `link` (ignored when out of range),
+/// and point the direct jumps that mirror the word at it.
+pub(crate) fn store_slot(link: &mut LinkData, word: usize, v: usize) {
     if let Some(w) = link.slots.get_mut(word) {
         // SAFETY: `w` is a live, aligned word; compiled code in other
         // threads reads it concurrently, which an atomic store allows.
         unsafe { AtomicUsize::from_ptr(w) }.store(v, Ordering::Release);
+        for p in link.patches.iter().filter(|p| p.word == word) {
+            p.point(v, link.stub);
+        }
     }
 }
 

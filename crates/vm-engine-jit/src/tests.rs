@@ -57,7 +57,19 @@ struct Compiled {
 /// the exit code. Host faults in the code return `EXIT_HOST_FAULT`, as in
 /// the engine.
 fn run_code(c: &Compiler, code: *const u8, cpu: &mut CpuState, mem: &GuestMemory) -> (u64, JitCtx) {
+    run_code_until(c, code, cpu, mem, u64::MAX)
+}
+
+/// As [`run_code`], with the budget check point at `instret_limit`.
+fn run_code_until(
+    c: &Compiler,
+    code: *const u8,
+    cpu: &mut CpuState,
+    mem: &GuestMemory,
+    instret_limit: u64,
+) -> (u64, JitCtx) {
     let mut ctx = JitCtx::new(mem);
+    ctx.instret_limit = instret_limit;
     let base = mem.base() as usize;
     let arena = (
         base,
@@ -1121,5 +1133,131 @@ fn shifts_and_stores_take_operands_from_registers() {
         assert_eq!(after[12..14], want[2].to_le_bytes()[..2]);
         assert_eq!(after[14], want[3] as u8);
         assert_eq!(after[15..], page[15..], "nothing else written");
+    }
+}
+
+/// The direct emitter's link exits: unlinked, a block returns `EXIT_NEXT`
+/// with `pc` at its successor and the slot named in `link_from`; once the
+/// slot holds the successor's code, its direct jump (patched with the
+/// slot) runs the successor without returning, and `pc` is set by
+/// whatever exit the chain leaves by; unlinked again, it returns again;
+/// and the budget check point returns before the jump with `pc` set.
+#[test]
+fn direct_link_jumps_follow_their_slots() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    // A (0x1000): x5 += 1, jump 0x2000. B (0x2000): x6 = x5 * 2, jump 0x3000.
+    let mut a = Builder::new(0x1000);
+    a.begin_insn(0x1000);
+    let x = a.get(Global::X(5));
+    let r = a.binary_imm(BinOp::Add, x, 1);
+    a.set(Global::X(5), r);
+    let a = a.finish(Terminator::Jump { target: 0x2000 }, 0x1004);
+    let mut b = Builder::new(0x2000);
+    b.begin_insn(0x2000);
+    let x = b.get(Global::X(5));
+    let r = b.binary(BinOp::Add, x, x);
+    b.set(Global::X(6), r);
+    let b = b.finish(Terminator::Jump { target: 0x3000 }, 0x2004);
+    let mut link_a = Box::new(LinkData::new(c.stub(), 1, 0, 0x1000));
+    let code_a = c
+        .compile(&Region::single(a), &mut link_a, u64::MAX, 0)
+        .expect("A compiles");
+    let mut link_b = Box::new(LinkData::new(c.stub(), 1, 0, 0x2000));
+    let code_b = c
+        .compile(&Region::single(b), &mut link_b, u64::MAX, 0)
+        .expect("B compiles");
+    assert!(code_a.direct && code_b.direct);
+    let word = LinkData::word(0, abi::LINK_TAKEN);
+    assert_eq!(
+        link_a.patches.len(),
+        1,
+        "one direct jump, for the taken slot"
+    );
+    let patch = link_a.patches[0];
+    assert_eq!(patch.word, word);
+    assert_eq!(patch.at % 4, 0, "rel32 aligned");
+    let rel32_target = |p: &abi::JumpPatch| {
+        // SAFETY: `p.at` is 4 bytes of published code in `c`'s memory.
+        let d = unsafe { std::ptr::read_unaligned(p.at as *const i32) };
+        (p.at as i64 + 4 + d as i64) as usize
+    };
+    assert_eq!(rel32_target(&patch), patch.slow, "unlinked: the slow path");
+
+    let start = |cpu: &mut CpuState| {
+        cpu.x[5] = 10;
+        cpu.x[6] = 0;
+        cpu.pc = 0x1000;
+        cpu.instret = 0;
+    };
+    let mut cpu = CpuState::default();
+    start(&mut cpu);
+    let (r, ctx) = run_code(&c, code_a.ptr, &mut cpu, &mem);
+    assert_eq!(
+        (r, cpu.pc, cpu.x[5], cpu.x[6]),
+        (abi::EXIT_NEXT, 0x2000, 11, 0)
+    );
+    assert_eq!(
+        ctx.link_from,
+        abi::from_tag(&*link_a as *const LinkData as usize, 0, 0)
+    );
+
+    crate::shared::store_slot(&mut link_a, word, code_b.ptr as usize);
+    assert_eq!(rel32_target(&link_a.patches[0]), code_b.ptr as usize);
+    start(&mut cpu);
+    let (r, ctx) = run_code(&c, code_a.ptr, &mut cpu, &mem);
+    assert_eq!(
+        (r, cpu.pc, cpu.x[5], cpu.x[6]),
+        (abi::EXIT_NEXT, 0x3000, 11, 22)
+    );
+    assert_eq!(cpu.instret, 2);
+    assert_eq!(
+        ctx.link_from,
+        abi::from_tag(&*link_b as *const LinkData as usize, 0, 0)
+    );
+
+    // The budget: A's exit reaches the limit, so it returns with pc set.
+    start(&mut cpu);
+    let (r, ctx) = run_code_until(&c, code_a.ptr, &mut cpu, &mem, 1);
+    assert_eq!(
+        (r, cpu.pc, cpu.x[6], ctx.link_from),
+        (abi::EXIT_NEXT, 0x2000, 0, 0)
+    );
+
+    crate::shared::store_slot(&mut link_a, word, c.stub());
+    assert_eq!(
+        rel32_target(&link_a.patches[0]),
+        patch.slow,
+        "unlinked again"
+    );
+    start(&mut cpu);
+    let (r, _) = run_code(&c, code_a.ptr, &mut cpu, &mem);
+    assert_eq!((r, cpu.pc, cpu.x[6]), (abi::EXIT_NEXT, 0x2000, 0));
+}
+
+/// `EXIT_HOT` sets `pc` to the block (a linked predecessor's direct jump
+/// does not), for both code generators.
+#[test]
+fn hot_exits_set_pc() {
+    let mem = GuestMemory::new().expect("arena");
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let x = b.get(Global::X(5));
+    b.set(Global::X(6), x);
+    let block = b.finish(Terminator::Jump { target: 0x2000 }, 0x1004);
+    for direct in [true, false] {
+        c.set_direct(direct);
+        let mut link = Box::new(LinkData::new(c.stub(), 1, 0, 0x1000));
+        let code = c
+            .compile(&Region::single(block.clone()), &mut link, 1, 0)
+            .expect("compiles");
+        assert_eq!(code.direct, direct);
+        let mut cpu = CpuState {
+            pc: 0x5000,
+            ..CpuState::default()
+        };
+        let (r, _) = run_code(&c, code.ptr, &mut cpu, &mem);
+        assert_eq!((r, cpu.pc), (abi::EXIT_HOT, 0x1000), "direct: {direct}");
     }
 }
