@@ -68,7 +68,7 @@ pub fn guest_command(
             let mut c = Command::new(env!("CARGO_BIN_EXE_vm"));
             c.args(["run", "--engine", engine]);
             if engine == "jit" {
-                // Regions early (the default waits for 50,000 runs of a
+                // Regions early (the default waits for 200,000 runs of a
                 // block, which few test programs reach), so that the tests
                 // run region code too; `tiered` keeps the defaults.
                 c.args(["--jit-region-threshold", "100"]);
