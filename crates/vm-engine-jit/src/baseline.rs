@@ -355,8 +355,8 @@ impl Emitter<'_, '_> {
         // racing on the counter may step over `hot_at` between the add
         // and the compare, as they may lose increments: the block then
         // keeps its baseline code, which only costs speed.)
-        self.imm(0, self.addrs.link as u64);
-        let count = abi::LINK_EXEC_COUNT;
+        self.imm(0, self.addrs.counter as u64);
+        let count = 0;
         dynasm!(self.ops ; .arch x64 ; add QWORD [rax + count], 1);
         let hot_at = self.addrs.hot_at;
         if hot_at != 0 && hot_at != u64::MAX {

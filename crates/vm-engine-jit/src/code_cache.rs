@@ -112,8 +112,10 @@ impl Entry {
 /// Entries of the compiled code of `link` (a counter compiled code
 /// updates without synchronisation: approximate when threads race).
 pub(crate) fn link_execs(link: &LinkData) -> u64 {
-    let p = &raw const link.exec_count;
-    // SAFETY: `p` points at a live, aligned u64; compiled code in other
+    let p = link.counter_addr() as *const u64;
+    // SAFETY: `p` points at a live, aligned u64 (the link data's own
+    // field, or a word of the shared counter table, which lives as long
+    // as any link data of its cache); compiled code in other
     // threads may store to it concurrently, and an atomic load tolerates
     // that (a torn read cannot happen for an aligned word on x86-64).
     unsafe { AtomicU64::from_ptr(p.cast_mut()).load(Ordering::Relaxed) }

@@ -253,6 +253,7 @@ impl Compiler {
         }
         let addrs = LinkAddrs {
             link: link_addr,
+            counter: link.counter_addr(),
             slots: link.slots.as_mut_ptr() as usize,
             stub: self.stub,
             hot_at,

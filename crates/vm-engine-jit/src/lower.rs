@@ -84,6 +84,8 @@ fn host_flags() -> MemFlagsData {
 pub(crate) struct LinkAddrs {
     /// The `LinkData`.
     pub link: usize,
+    /// The word counting the code's entries (`LinkData::counter_addr`).
+    pub counter: usize,
     /// Its slot words.
     pub slots: usize,
     /// The exit stub.
@@ -236,12 +238,10 @@ pub(crate) fn lower(
     let regs: Vec<Variable> = (0..Global::COUNT).map(|_| b.declare_var(I64)).collect();
     let icount = b.declare_var(I64);
     // The entry counter (statistics, and the region trigger).
-    let link_v = b.ins().iconst(I64, addrs.link as i64);
-    let n = b
-        .ins()
-        .load(I64, host_flags(), link_v, abi::LINK_EXEC_COUNT);
+    let counter = b.ins().iconst(I64, addrs.counter as i64);
+    let n = b.ins().load(I64, host_flags(), counter, 0);
     let n = b.ins().iadd_imm_s(n, 1);
-    b.ins().store(host_flags(), n, link_v, abi::LINK_EXEC_COUNT);
+    b.ins().store(host_flags(), n, counter, 0);
     if addrs.hot_at != 0 {
         let hot = b.create_block();
         let body = b.create_block();

@@ -176,7 +176,18 @@ pub struct SharedJit {
     /// before anything is compiled and a change drops every translation
     /// (see [`SharedJit::bind_arena`]).
     arena_base: AtomicUsize,
+    /// The entry counters of compiled code, one per cache index below
+    /// [`COUNTERS_LEN`] (see `LinkData::counter`); link data of other
+    /// indices counts in its own field. The code of an entry counts in
+    /// its word; installing new code for the entry moves the count to
+    /// `State::dropped_execs` and restarts the word at 0. Written by
+    /// compiled code without synchronisation, as the field was.
+    counters: Box<[AtomicU64]>,
 }
+
+/// Cache indices with a word in the dense counter table (1 MiB of
+/// address space, committed as touched).
+const COUNTERS_LEN: usize = 1 << 17;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves data that is still
@@ -246,6 +257,7 @@ impl SharedJit {
             queue: Arc::new(Queue::default()),
             compiling_disabled: AtomicBool::new(false),
             arena_base: AtomicUsize::new(0),
+            counters: (0..COUNTERS_LEN).map(|_| AtomicU64::new(0)).collect(),
         }))
     }
 
@@ -502,6 +514,10 @@ impl SharedJit {
         }
         let n = req.region.blocks.len();
         let mut link = Box::new(LinkData::new(comp.stub(), n, req.idx, req.pc));
+        let counter = self.counters.get(req.idx as usize);
+        if let Some(w) = counter {
+            link.counter = w.as_ptr() as usize;
+        }
         let arena = self.arena_base.load(Ordering::Acquire);
         match comp.compile(&req.region, &mut link, req.hot_at, arena) {
             Ok(code) => {
@@ -527,6 +543,13 @@ impl SharedJit {
                 };
                 let old = e.code.replace(code);
                 let old_link = std::mem::replace(&mut e.link, link);
+                // The old code's count (in the entry's table word, or its
+                // own field; a placeholder's is 0) is dropped, and the new
+                // code counts from 0 (its `hot_at` is counted from there).
+                let old_execs = link_execs(&old_link);
+                if let Some(w) = counter {
+                    w.store(0, Ordering::Relaxed);
+                }
                 e.tier = Tier::Compiled;
                 e.members = n as u32;
                 let (lo, hi) = req.region.span();
@@ -534,7 +557,7 @@ impl SharedJit {
                 e.cell.code.store(code.ptr as usize, Ordering::Release);
                 st.stats.blocks_compiled += 1;
                 st.stats.code_bytes += code.bytes as u64;
-                st.dropped_execs += link_execs(&old_link);
+                st.dropped_execs += old_execs;
                 match old {
                     Some(old) => {
                         st.stats.code_bytes -= old.bytes as u64;
