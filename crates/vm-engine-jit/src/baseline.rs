@@ -137,6 +137,7 @@ pub(crate) fn emit(
         cold: Vec::new(),
         budget_exit: None,
         slow: Vec::new(),
+        hot_exit: None,
         patches,
     };
     e.entry();
@@ -215,6 +216,8 @@ struct Emitter<'b, 's> {
     budget_exit: Option<DynamicLabel>,
     /// The link exits' slow paths.
     slow: Vec<SlowExit>,
+    /// The entry's `EXIT_HOT` return, if the block can get hot.
+    hot_exit: Option<DynamicLabel>,
     /// The link exits' direct jumps.
     patches: &'s mut Vec<PatchSite>,
 }
@@ -355,28 +358,21 @@ impl Emitter<'_, '_> {
         // racing on the counter may step over `hot_at` between the add
         // and the compare, as they may lose increments: the block then
         // keeps its baseline code, which only costs speed.)
+        // The `EXIT_HOT` return is out of line (`cold_paths`), so that the
+        // usual entry falls through instead of taking a branch.
         self.imm(0, self.addrs.counter as u64);
-        let count = 0;
-        dynasm!(self.ops ; .arch x64 ; add QWORD [rax + count], 1);
+        dynasm!(self.ops ; .arch x64 ; add QWORD [rax], 1);
         let hot_at = self.addrs.hot_at;
         if hot_at != 0 && hot_at != u64::MAX {
-            let body = self.ops.new_dynamic_label();
+            let hot = self.ops.new_dynamic_label();
             if let Ok(k) = i32::try_from(hot_at) {
-                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax + count], k);
+                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax], k);
             } else {
                 self.imm(2, hot_at);
-                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax + count], rdx);
+                dynasm!(self.ops ; .arch x64 ; cmp QWORD [rax], rdx);
             }
-            let hot = abi::EXIT_HOT as i32;
-            dynasm!(self.ops ; .arch x64 ; jne =>body);
-            // (A direct jump from a linked predecessor does not set `pc`.)
-            self.set_pc(self.block.start_pc);
-            dynasm!(self.ops
-                ; .arch x64
-                ; mov eax, hot
-                ; ret
-                ; =>body
-            );
+            dynasm!(self.ops ; .arch x64 ; je =>hot);
+            self.hot_exit = Some(hot);
         }
         let f = self.frame;
         if f != 0 {
@@ -1256,6 +1252,14 @@ impl Emitter<'_, '_> {
     /// from the guard just past the guest space, which faults; the fault
     /// is looked up by the site number stored in `JitCtx::site`.
     fn cold_paths(&mut self) {
+        if let Some(hot) = self.hot_exit.take() {
+            // Before the frame: nothing to release. (A direct jump from a
+            // linked predecessor does not set `pc`.)
+            dynasm!(self.ops ; .arch x64 ; =>hot);
+            self.set_pc(self.block.start_pc);
+            let code = abi::EXIT_HOT as i32;
+            dynasm!(self.ops ; .arch x64 ; mov eax, code ; ret);
+        }
         self.slow_exits();
         if let Some(out) = self.budget_exit.take() {
             dynasm!(self.ops ; .arch x64 ; =>out);
