@@ -3,8 +3,9 @@
 //!
 //! Shape of the generated code: an entry that counts the entry (and asks
 //! the dispatcher for a region compile when the count reaches a
-//! threshold), loads every guest register the region reads into a
-//! Cranelift variable (or, under register pressure, those its innermost
+//! threshold), loads every guest register the region reads before
+//! writing it (see [`live_at_head`]) into a Cranelift variable (or, under
+//! register pressure, those its innermost
 //! loops use: see [`register_homes`]; the others are loaded by each
 //! member from `CpuState`) and loads `instret`, the budget limit and the
 //! bound-test mask; then one Cranelift block per member guest block. IR
