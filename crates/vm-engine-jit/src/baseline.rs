@@ -165,16 +165,20 @@ pub(crate) struct PatchSite {
 // A `rel32` aligned in the emitter's buffer is aligned in code memory.
 const _: () = assert!(crate::code_memory::FUNC_ALIGN.is_multiple_of(4));
 
-/// A link exit's slow path, emitted after the body: it stores `pc`, names
-/// the slot in `from` and jumps through the slot word.
-struct SlowExit {
-    label: DynamicLabel,
-    /// The guest PC the exit goes to.
-    target: u64,
-    /// The slot kind.
-    which: usize,
-    /// Index of its site in `Emitter::patches`.
-    patch: usize,
+/// A link exit's out-of-line path, emitted after the body.
+enum SlowExit {
+    /// `instret` reached the limit: store `pc` (`target`), release the
+    /// frame, return to the dispatcher.
+    Budget { label: DynamicLabel, target: u64 },
+    /// The slot is not linked (where its direct jump first goes; the frame
+    /// is released already): store `pc`, name slot `which` in `from`,
+    /// jump through the slot word. `patch` indexes `Emitter::patches`.
+    Link {
+        label: DynamicLabel,
+        target: u64,
+        which: usize,
+        patch: usize,
+    },
 }
 
 /// A cold path emitted after the body: an out-of-space access (store the
@@ -211,8 +215,9 @@ struct Emitter<'b, 's> {
     /// The guard-access path, once an access needs it.
     guard: Option<DynamicLabel>,
     cold: Vec<ColdAccess>,
-    /// The return to the dispatcher when `instret` reached the limit, out
-    /// of line and shared by the block's exits (`pc` is set before it).
+    /// The indirect exit's return to the dispatcher when `instret`
+    /// reached the limit, out of line (`pc` is set before it; the link
+    /// exits have their own, in `slow`).
     budget_exit: Option<DynamicLabel>,
     /// The link exits' slow paths.
     slow: Vec<SlowExit>,
@@ -1060,19 +1065,12 @@ impl Emitter<'_, '_> {
         dynasm!(self.ops ; .arch x64 ; ret);
     }
 
-    /// `rax` holds the new `instret`: set `cpu.pc` to `pc` (`None`: the
-    /// PC in `rcx`), then return to the dispatcher if `instret` reached
-    /// the limit, else fall through.
-    fn check_point(&mut self, pc: Option<u64>) {
+    /// `rax` holds the new `instret` and `rcx` the next PC (an indirect
+    /// jump's): set `cpu.pc` to it, then return to the dispatcher if
+    /// `instret` reached the limit, else fall through.
+    fn check_point(&mut self) {
         let limit = abi::CTX_INSTRET_LIMIT;
-        match pc.map(i32::try_from) {
-            // A store of the sign-extended immediate (PCs below 2 GiB).
-            Some(Ok(k)) => {
-                dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], k)
-            }
-            Some(_) => self.set_pc(pc.unwrap_or_default()),
-            None => dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], rcx),
-        }
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rdi + abi::PC], rcx);
         let out = *self
             .budget_exit
             .get_or_insert_with(|| self.ops.new_dynamic_label());
@@ -1098,12 +1096,7 @@ impl Emitter<'_, '_> {
             ; cmp rax, QWORD [rsi + limit]
             ; jae =>out
         );
-        self.slow.push(SlowExit {
-            label: out,
-            target,
-            which: usize::MAX,
-            patch: usize::MAX,
-        });
+        self.slow.push(SlowExit::Budget { label: out, target });
         self.pop_frame();
         // The `rel32` after the one-byte opcode on a 4-byte boundary.
         while !(self.ops.offset().0 + 1).is_multiple_of(4) {
@@ -1117,7 +1110,7 @@ impl Emitter<'_, '_> {
             rel32: (end - 4) as u32,
             slow: 0,
         });
-        self.slow.push(SlowExit {
+        self.slow.push(SlowExit::Link {
             label: slow,
             target,
             which,
@@ -1131,18 +1124,27 @@ impl Emitter<'_, '_> {
     /// slot word).
     fn slow_exits(&mut self) {
         for s in std::mem::take(&mut self.slow) {
-            dynasm!(self.ops ; .arch x64 ; =>s.label);
-            if s.which == usize::MAX {
-                self.set_pc(s.target);
-                self.ret(abi::EXIT_NEXT);
-                continue;
+            match s {
+                SlowExit::Budget { label, target } => {
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.set_pc(target);
+                    self.ret(abi::EXIT_NEXT);
+                }
+                SlowExit::Link {
+                    label,
+                    target,
+                    which,
+                    patch,
+                } => {
+                    dynasm!(self.ops ; .arch x64 ; =>label);
+                    self.patches[patch].slow = self.ops.offset().0 as u32;
+                    self.set_pc(target);
+                    let word = LinkData::word(0, which);
+                    self.imm(0, (self.addrs.slots + 8 * word) as u64);
+                    self.imm(2, abi::from_tag(self.addrs.link, 0, which) as u64);
+                    dynasm!(self.ops ; .arch x64 ; jmp QWORD [rax]);
+                }
             }
-            self.patches[s.patch].slow = self.ops.offset().0 as u32;
-            self.set_pc(s.target);
-            let word = LinkData::word(0, s.which);
-            self.imm(0, (self.addrs.slots + 8 * word) as u64);
-            self.imm(2, abi::from_tag(self.addrs.link, 0, s.which) as u64);
-            dynasm!(self.ops ; .arch x64 ; jmp QWORD [rax]);
         }
     }
 
@@ -1164,7 +1166,7 @@ impl Emitter<'_, '_> {
     fn indirect_exit(&mut self) {
         let n = self.block.insn_starts.len() as u64;
         self.retire(n);
-        self.check_point(None);
+        self.check_point();
         let word = LinkData::word(0, abi::LINK_IC);
         self.imm(0, (self.addrs.slots + 8 * word) as u64);
         let (miss, stub, go) = (
