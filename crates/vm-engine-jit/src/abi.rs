@@ -171,10 +171,11 @@ pub struct LinkData {
     /// names a word elsewhere.
     pub exec_count: u64,
     /// Address of the word that counts entries, if not `exec_count` (0):
-    /// a slot of the dense table of `crate::shared::Counters`, so that the
+    /// a word of the shared JIT's dense counter table, so that the
     /// counters of thousands of blocks share a few cache lines instead
-    /// of one line each (SQLite ran ~10% faster).
-    pub counter: usize,
+    /// of one line each (SQLite ran ~10% faster). Compiled code writes
+    /// there, so only the crate sets it.
+    pub(crate) counter: usize,
     /// The owning cache entry (index and start PC), so the dispatcher can
     /// name the translation a stub return came from.
     pub owner_idx: u32,
@@ -184,8 +185,9 @@ pub struct LinkData {
     pub slots: Box<[usize]>,
     /// The exit stub the slots start at (and are reset to).
     pub stub: usize,
-    /// The direct jumps that mirror slot words (see [`JumpPatch`]).
-    pub patches: Vec<JumpPatch>,
+    /// The direct jumps that mirror slot words (see [`JumpPatch`]); only
+    /// the crate makes them, for code it published.
+    pub(crate) patches: Vec<JumpPatch>,
 }
 
 /// A `jmp rel32` in compiled code that mirrors a link slot, as QEMU's
@@ -200,19 +202,19 @@ pub struct LinkData {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JumpPatch {
     /// The slot word it mirrors.
-    pub word: usize,
+    pub(crate) word: usize,
     /// The 4-byte-aligned `rel32` field, in the executable view.
-    pub at: usize,
+    pub(crate) at: usize,
     /// The same bytes in the writable view of the code memory.
-    pub at_writable: usize,
+    pub(crate) at_writable: usize,
     /// The exit's slow path (executable view).
-    pub slow: usize,
+    pub(crate) slow: usize,
 }
 
 impl JumpPatch {
     /// Point the jump at `code` (the slot's new word; the slow path if
     /// that is `stub`, or if `code` is out of `rel32` reach).
-    pub fn point(&self, code: usize, stub: usize) {
+    pub(crate) fn point(&self, code: usize, stub: usize) {
         let next = self.at as i64 + 4;
         let disp = if code == stub {
             None
@@ -220,11 +222,14 @@ impl JumpPatch {
             i32::try_from(code as i64 - next).ok()
         };
         let disp = disp.unwrap_or((self.slow as i64 - next) as i32);
-        // SAFETY: `at_writable` is a live, 4-byte-aligned address in the
-        // writable view of the code memory that holds this code (recorded
-        // when the code was published; link data, and with it its patches,
-        // dies before that memory is reset), and `rel32` field of a
-        // `jmp` there. Other threads may be executing that `jmp`: an
+        // SAFETY: only `Compiler::compile` makes patches (the fields are
+        // crate-private), for code it just published: `at_writable` is a
+        // 4-byte-aligned address in the writable view of the code memory
+        // holding that code, the `rel32` field of a `jmp` there, and it
+        // stays mapped while the link data lives (the code memory lives
+        // as long as the shared JIT; its link data is dropped before it
+        // is reset, and the cache never patches code of a flushed
+        // generation). Other threads may be executing that `jmp`: an
         // aligned 4-byte store is atomic for instruction fetch as for data
         // on x86-64 (QEMU patches its `goto_tb` jumps the same way), so
         // they jump to the old or the new target, both valid code.
