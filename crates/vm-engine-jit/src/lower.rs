@@ -366,22 +366,7 @@ fn live_at_head(region: &Region) -> u64 {
             }
         }
     }
-    let sites = region.return_sites();
-    let succs: Vec<Vec<usize>> = region
-        .blocks
-        .iter()
-        .map(|blk| match blk.term {
-            Terminator::Jump { target } => region.member(target).into_iter().collect(),
-            Terminator::Branch {
-                taken, fallthrough, ..
-            } => [taken, fallthrough]
-                .into_iter()
-                .filter_map(|pc| region.member(pc))
-                .collect(),
-            Terminator::JumpIndirect { .. } => sites.iter().map(|&(_, j)| j).collect(),
-            Terminator::Trap { .. } => Vec::new(),
-        })
-        .collect();
+    let succs = region.member_successors();
     let mut live = used.clone();
     let mut changed = true;
     while changed {
@@ -403,25 +388,11 @@ fn live_at_head(region: &Region) -> u64 {
 /// lowered; the others are sealed as soon as lowering reaches them).
 fn late_predecessors(region: &Region) -> Vec<bool> {
     let mut late = vec![false; region.blocks.len()];
-    let sites = region.return_sites();
-    for (i, blk) in region.blocks.iter().enumerate() {
-        let mut mark = |pc: u64| {
-            if let Some(j) = region.member(pc)
-                && j <= i
-            {
+    for (i, succs) in region.member_successors().into_iter().enumerate() {
+        for j in succs {
+            if j <= i {
                 late[j] = true;
             }
-        };
-        match blk.term {
-            Terminator::Jump { target } => mark(target),
-            Terminator::Branch {
-                taken, fallthrough, ..
-            } => {
-                mark(taken);
-                mark(fallthrough);
-            }
-            Terminator::JumpIndirect { .. } => sites.iter().for_each(|&(pc, _)| mark(pc)),
-            Terminator::Trap { .. } => {}
         }
     }
     late

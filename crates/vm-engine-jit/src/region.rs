@@ -92,6 +92,27 @@ impl Region {
         sites
     }
 
+    /// For each member, the members its terminator may continue to inside
+    /// the region: its static targets that are members, and after an
+    /// indirect jump the return sites (see [`Region::return_sites`]).
+    pub fn member_successors(&self) -> Vec<Vec<usize>> {
+        let sites = self.return_sites();
+        self.blocks
+            .iter()
+            .map(|blk| match blk.term {
+                Terminator::Jump { target } => self.member(target).into_iter().collect(),
+                Terminator::Branch {
+                    taken, fallthrough, ..
+                } => [taken, fallthrough]
+                    .into_iter()
+                    .filter_map(|pc| self.member(pc))
+                    .collect(),
+                Terminator::JumpIndirect { .. } => sites.iter().map(|&(_, j)| j).collect(),
+                Terminator::Trap { .. } => Vec::new(),
+            })
+            .collect()
+    }
+
     /// The guest address range covering every member (for invalidation).
     pub fn span(&self) -> (u64, u64) {
         let lo = self.blocks.iter().map(|b| b.start_pc).min().unwrap_or(0);
