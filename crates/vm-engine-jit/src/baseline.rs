@@ -138,6 +138,7 @@ pub(crate) fn emit(
         budget_exit: None,
         slow: Vec::new(),
         hot_exit: None,
+        tested: Vec::new(),
         patches,
     };
     e.entry();
@@ -223,6 +224,10 @@ struct Emitter<'b, 's> {
     slow: Vec<SlowExit>,
     /// The entry's `EXIT_HOT` return, if the block can get hot.
     hot_exit: Option<DynamicLabel>,
+    /// Guest addresses (IR value, offset) tested to be in the guest space
+    /// so far (the block is straight-line code: every later access is
+    /// dominated by them).
+    tested: Vec<(Value, i32)>,
     /// The link exits' direct jumps.
     patches: &'s mut Vec<PatchSite>,
 }
@@ -741,7 +746,8 @@ impl Emitter<'_, '_> {
                 }
             }
         }
-        if !in_space {
+        if !in_space && !sites::tested_before(&self.tested, addr, offset) {
+            self.tested.push((addr, offset));
             let shift = GUEST_SPACE_BYTES.trailing_zeros() as i8;
             let label = self.ops.new_dynamic_label();
             dynasm!(self.ops

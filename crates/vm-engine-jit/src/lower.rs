@@ -765,8 +765,9 @@ impl<'a> Lower<'a, '_> {
     /// load-compute-store member to one per register, at its end.
     ///
     /// `key` names the address (IR value and offset): an address already
-    /// tested in the member (on the way here: a member's code is a chain)
-    /// is in the space, and is not tested again.
+    /// tested in the member (on the way here: a member's code is a chain),
+    /// or at a larger offset within the guard's reach of one
+    /// (`sites::tested_before`), is not tested again.
     fn guest_host_addr(&mut self, ea: V, key: (vm_ir::Value, i32)) -> (V, i32, MemFlagsData) {
         let at = if self.restartable {
             Site {
@@ -792,7 +793,7 @@ impl<'a> Lower<'a, '_> {
         let known = self
             .const_addr(key.0, key.1)
             .is_some_and(|ea| ea < GUEST_SPACE_BYTES);
-        if !known && !self.in_space.contains(&key) {
+        if !known && !sites::tested_before(&self.in_space, key.0, key.1) {
             self.in_space.push(key);
             let outside = self.b.ins().band(ea, self.space_mask);
             let (cold, cont) = self.split(outside, true);

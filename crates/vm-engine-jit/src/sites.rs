@@ -36,6 +36,24 @@ pub(crate) fn trap_code(local: usize) -> Option<TrapCode> {
     }
 }
 
+/// Whether an access at guest address `addr + offset` needs no test that
+/// it lies in the guest space because an earlier one on every path here
+/// passed the test at `addr + k` (`tested`, IR value and offset): with
+/// `k <= offset` and the difference plus the access (at most 8 bytes)
+/// within the arena's guard, the access lies in the space or in the
+/// guard, which faults like a refused access. (A smaller offset could
+/// wrap below the arena, so it is tested.)
+pub(crate) fn tested_before(
+    tested: &[(vm_ir::Value, i32)],
+    addr: vm_ir::Value,
+    offset: i32,
+) -> bool {
+    let reach = vm_mem::ARENA_GUARD_BYTES as i64 - 8;
+    tested
+        .iter()
+        .any(|&(v, k)| v == addr && (0..=reach).contains(&(offset as i64 - k as i64)))
+}
+
 /// One guest memory access in compiled code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Site {

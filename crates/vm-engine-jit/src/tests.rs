@@ -1261,3 +1261,83 @@ fn hot_exits_set_pc() {
         assert_eq!((r, cpu.pc), (abi::EXIT_HOT, 0x1000), "direct: {direct}");
     }
 }
+
+/// insn 0: x5 = load.u8 [x1]; insn 1: x6 = load.i64 [x1 + off] (the same
+/// IR value as base); then jump.
+fn two_loads_block(off: i32) -> Block {
+    let mut b = Builder::new(0x1000);
+    b.begin_insn(0x1000);
+    let a = b.get(Global::X(1));
+    let v = b.load(MemTy::U8, a, 0);
+    b.set(Global::X(5), v);
+    b.begin_insn(0x1004);
+    let v = b.load(MemTy::I64, a, off);
+    b.set(Global::X(6), v);
+    b.finish(Terminator::Jump { target: 0x1008 }, 0x1008)
+}
+
+/// An access at a larger offset from an address already tested to be in
+/// the guest space is not tested again (`sites::tested_before`): past the
+/// space's end it meets the arena's guard, and faults as a tested one
+/// would; a smaller offset is tested (it could wrap below the arena).
+#[test]
+fn accesses_past_a_tested_address_fault_in_the_guard() {
+    let mem = GuestMemory::new().expect("arena");
+    let top = GUEST_SPACE_BYTES - 0x1000;
+    let fixed = MapFlags {
+        fixed: true,
+        ..MapFlags::default()
+    };
+    mem.map(top, 0x1000, Perm::RW, fixed, Backing::Anonymous, "")
+        .expect("map the last page");
+    mem.map(0x20000, 0x1000, Perm::RW, fixed, Backing::Anonymous, "")
+        .expect("map rw");
+    mem.map(0x10000, 0x1000, Perm::RW, fixed, Backing::Anonymous, "")
+        .expect("map the lowest page");
+    mem.write_bytes(GUEST_SPACE_BYTES - 8, &[7; 8])
+        .expect("write");
+    let mut c = Compiler::new("none", "backtracking", 1 << 20).expect("host supported");
+    // (base, offset of the second load, whether it faults)
+    let cases: &[(u64, i32, bool)] = &[
+        (GUEST_SPACE_BYTES - 8, 0, false),
+        (GUEST_SPACE_BYTES - 8, 8, true),
+        (GUEST_SPACE_BYTES - 8, 4088, true),
+        (GUEST_SPACE_BYTES - 8, 4089, true),
+        (GUEST_SPACE_BYTES - 8, i32::MAX, true),
+        (0x20000, -8, true),
+        // Below a tested address: wraps below 0, outside the arena.
+        (0x10004, -0x20000, true),
+        (0x20000, 0xff8, false),
+    ];
+    for (&(base, off, faults), arena) in cases.iter().flat_map(|c| arenas(&mem).map(|a| (c, a))) {
+        let code = compile_for(&mut c, &two_loads_block(off), arena);
+        let mut cpu = CpuState::default();
+        cpu.x[1] = base;
+        cpu.x[6] = 0xdead;
+        let (r, ctx) = run(&c, &code, &mut cpu, &mem);
+        let what = format!("{base:#x} + {off}");
+        if faults {
+            assert_eq!(r, abi::EXIT_HOST_FAULT, "{what}");
+            let site = c
+                .sites()
+                .lookup(hostfault::fault_rip(), ctx.site)
+                .expect("a recorded site");
+            // Cranelift's code restarts the block (nothing stored yet).
+            assert!(site.pc == 0x1004 || site.pc == 0x1000, "{what}");
+            assert_eq!(cpu.x[6], 0xdead, "{what}");
+        } else {
+            assert_eq!((r, cpu.pc), (abi::EXIT_NEXT, 0x1008), "{what}");
+        }
+    }
+    // The direct emitter tests the second address only when it must.
+    let mut size = |off| {
+        let mut link = Box::new(LinkData::new(c.stub(), 1, 0, 0x1000));
+        let region = Region::single(two_loads_block(off));
+        c.compile(&region, &mut link, u64::MAX, 0)
+            .expect("compiles")
+            .bytes
+    };
+    let skipped = size(8);
+    let tested = size(-8);
+    assert!(skipped < tested, "{skipped} bytes, {tested} with the test");
+}
