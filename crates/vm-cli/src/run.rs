@@ -264,9 +264,13 @@ fn print_stats(engine: &dyn Engine, started: Instant) {
     }
     if s.insns_interp + s.insns_compiled > 0 {
         eprintln!(
-            "vm: stats: instructions by tier: interpreter {:.1}%, compiled {:.1}%",
+            "vm: stats: instructions by tier: interpreter {:.1}%, baseline {:.1}%, region {:.1}%",
             pct(s.insns_interp, s.insns),
-            pct(s.insns_compiled, s.insns)
+            pct(
+                s.insns_compiled - s.insns_region.min(s.insns_compiled),
+                s.insns
+            ),
+            pct(s.insns_region, s.insns)
         );
     }
 }

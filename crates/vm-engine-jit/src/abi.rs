@@ -61,6 +61,10 @@ pub struct JitCtx {
     pub link_from: usize,
     /// Indirect jumps that consulted an inline cache.
     pub ic_lookups: u64,
+    /// Guest instructions retired by region code (the optimizing tier),
+    /// added at each exit from a region (not when a host fault ends it:
+    /// statistics only).
+    pub region_insns: u64,
     /// The jump cache (see [`JumpCache`]): [`JUMP_CACHE_LEN`] entries.
     pub jump_cache: *const JumpCacheEntry,
     /// The site number of the guest memory access compiled code is making
@@ -150,6 +154,7 @@ impl JitCtx {
             instret_limit: u64::MAX,
             link_from: 0,
             ic_lookups: 0,
+            region_insns: 0,
             jump_cache: std::ptr::null(),
             site: 0,
         }
@@ -394,3 +399,5 @@ pub const CTX_LINK_FROM: i32 = offset_of!(JitCtx, link_from) as i32;
 pub const CTX_JUMP_CACHE: i32 = offset_of!(JitCtx, jump_cache) as i32;
 /// See [`CTX_MEM_BASE`].
 pub const CTX_IC_LOOKUPS: i32 = offset_of!(JitCtx, ic_lookups) as i32;
+/// See [`CTX_MEM_BASE`].
+pub const CTX_REGION_INSNS: i32 = offset_of!(JitCtx, region_insns) as i32;

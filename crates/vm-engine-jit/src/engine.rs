@@ -432,6 +432,7 @@ impl Engine for JitEngine {
                 // still counts as in code (see `crate::sites`).
                 let fault_site = (r == abi::EXIT_HOST_FAULT)
                     .then(|| self.shared.fault_site(hostfault::fault_rip(), ctx.site));
+                self.stats.insns_region += std::mem::take(&mut ctx.region_insns);
                 let from = std::mem::take(&mut ctx.link_from);
                 let slot = (from != 0).then(|| (slot_of(from), self.shared.reclaims()));
                 self.flag.in_code.store(false, Ordering::Release);

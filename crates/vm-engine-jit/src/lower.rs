@@ -302,6 +302,7 @@ pub(crate) fn lower(
         loaded: vec![None; Global::COUNT],
         space_mask,
         limit,
+        entry_instret: (addrs.hot_at == 0).then_some(instret),
         in_space: Vec::new(),
     };
     for (m, &late) in late_preds.iter().enumerate() {
@@ -470,6 +471,11 @@ struct Lower<'a, 'b> {
     /// entry for the same reason: Cranelift does not fold a load into a
     /// compare that feeds a branch, so each budget check would load it.
     limit: V,
+    /// `instret` at entry, in region code (the optimizing tier), whose
+    /// exits add what they retired to `JitCtx::region_insns` (an
+    /// otherwise unused value: held in a register or a spill slot, read
+    /// only on the way out).
+    entry_instret: Option<V>,
     /// Guest addresses (IR value, offset) the current member has tested
     /// to be in the guest space.
     in_space: Vec<(vm_ir::Value, i32)>,
@@ -580,12 +586,26 @@ impl<'a> Lower<'a, '_> {
     /// Return `code` after setting `pc` and `instret` (ends the current
     /// Cranelift block). The registers must be in sync.
     fn exit(&mut self, pc: V, instret: V, code: u64) {
+        self.count_region_insns(instret);
         self.b.ins().store(host_flags(), pc, self.cpu, abi::PC);
         self.b
             .ins()
             .store(host_flags(), instret, self.cpu, abi::INSTRET);
         let code = self.iconst(I64, code as i64);
         self.b.ins().return_(&[code]);
+    }
+
+    /// In region code, on a way out with `instret` retired so far: add
+    /// what this entry of the region retired to `JitCtx::region_insns`.
+    fn count_region_insns(&mut self, instret: V) {
+        let Some(start) = self.entry_instret else {
+            return;
+        };
+        let done = self.b.ins().isub(instret, start);
+        let at = abi::CTX_REGION_INSNS;
+        let n = self.b.ins().load(I64, host_flags(), self.ctx, at);
+        let n = self.b.ins().iadd(n, done);
+        self.b.ins().store(host_flags(), n, self.ctx, at);
     }
 
     /// `instret` after `retired` instructions of the current member.
@@ -628,6 +648,7 @@ impl<'a> Lower<'a, '_> {
         self.b
             .ins()
             .store(host_flags(), new, self.cpu, abi::INSTRET);
+        self.count_region_insns(new);
         let code = code(self);
         let from = abi::from_tag(self.addrs.link, self.cur, kind);
         let from = self.b.ins().iconst(I64, from as i64);

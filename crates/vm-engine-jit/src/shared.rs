@@ -691,6 +691,7 @@ fn add_thread_stats(to: &mut EngineStats, from: &EngineStats) {
     to.ic_misses += from.ic_misses;
     to.insns_interp += from.insns_interp;
     to.insns_compiled += from.insns_compiled;
+    to.insns_region += from.insns_region;
 }
 
 /// Point every recorded slot that links to `old` (the former code of

@@ -721,6 +721,11 @@ fn a_hot_one_block_loop_is_compiled_again_as_hot_code() {
     // the loop compiled twice (baseline, then hot).
     assert_eq!(s.blocks_translated, 3, "{s:?}");
     assert_eq!(s.blocks_compiled, 4, "{s:?}");
+    // The loop's second half ran in the region, the rest in baseline code.
+    assert!(
+        s.insns_region > 0 && s.insns_region < s.insns_compiled,
+        "{s:?}"
+    );
 }
 
 /// Region thresholds the baseline code cannot compare with an immediate:
@@ -747,6 +752,7 @@ fn a_block_that_never_tiers_up_keeps_its_baseline_code() {
             // Every entry counted: the first block (through the loop's
             // first iteration), the loop block's 1999 runs, the `ecall`.
             assert_eq!(s.blocks_executed, 2001, "{region_threshold}: {s:?}");
+            assert_eq!(s.insns_region, 0, "no region ran: {s:?}");
         } else {
             // The baseline loop's entries up to the one that asks for the
             // region (1500; its count moves to the dropped total when the

@@ -55,6 +55,9 @@ pub struct EngineStats {
     pub insns_interp: u64,
     /// Guest instructions retired by compiled code.
     pub insns_compiled: u64,
+    /// Of those, the ones retired by optimized region code (the rest by
+    /// baseline code).
+    pub insns_region: u64,
 }
 
 /// Options every engine understands.
