@@ -13,7 +13,9 @@
 //! jump cache, the trampoline, host faults): a function in the `tail`
 //! convention taking `(cpu, ctx, from)` in `rdi`, `rsi`, `rdx`, reading
 //! the arena base from `r15`, leaving by `ret` with an exit code in `rax` or
-//! by `jmp` to the next code with the same arguments. The callee-saved
+//! by `jmp` to the next code with the same arguments (a link exit by a
+//! direct `jmp` patched to follow its slot, see [`abi::JumpPatch`], whose
+//! `rdx` the next code ignores). The callee-saved
 //! registers it uses (other than `rsp`) it saves at entry and restores
 //! before it leaves (a host fault leaves through `crate::hostfault`,
 //! which restores its caller's).
@@ -30,7 +32,8 @@
 //! `CpuState` only: `get` loads, `set` stores, so the state in memory is
 //! always the interpreter's and a fault needs nothing from host registers. Guest accesses are
 //! those of `crate::lower`: one test that the address is in the guest space
-//! (else a cold path stores the site number and accesses the arena's guard),
+//! (none for a constant address or one `sites::tested_before` covers; else
+//! a cold path stores the site number and accesses the arena's guard),
 //! then one host access at `r15 + addr` that carries the site's trap code
 //! in the table of [`crate::sites`] (its code offset recorded here, as
 //! Cranelift records trap codes).
