@@ -172,7 +172,7 @@ impl JitCtx {
 /// link, `3i + 2` the inline cache's PC.
 #[repr(C, align(8))]
 pub struct LinkData {
-    /// Times the compiled code was entered, unless [`LinkData::counter`]
+    /// Times the compiled code was entered, unless `LinkData::counter`
     /// names a word elsewhere.
     pub exec_count: u64,
     /// Address of the word that counts entries, if not `exec_count` (0):
@@ -202,7 +202,7 @@ pub struct LinkData {
 /// know it; no load, no `from` argument, no `pc` store). While the slot
 /// holds the stub, the jump goes to the exit's own slow path, which
 /// stores `pc`, names the slot in `from` and jumps through the slot word
-/// as before. [`JumpPatch::point`] keeps the two in step; both are
+/// as before. `JumpPatch::point` keeps the two in step; both are
 /// correct at every moment, so a thread running the code sees either.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JumpPatch {
