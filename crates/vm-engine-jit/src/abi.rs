@@ -262,7 +262,7 @@ impl LinkData {
     }
 
     /// Address of the word that counts the code's entries (see
-    /// [`LinkData::counter`]; stable: link data is boxed before code is
+    /// `LinkData::counter`; stable: link data is boxed before code is
     /// compiled against it).
     pub fn counter_addr(&self) -> usize {
         if self.counter != 0 {
