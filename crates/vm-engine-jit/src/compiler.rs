@@ -273,7 +273,7 @@ impl Compiler {
         if single && self.direct && region.blocks.len() == 1 {
             match self.emit_direct(region.head(), addrs) {
                 Ok(code) => {
-                    let (stub, mem) = (self.stub, &self.mem);
+                    let mem = &self.mem;
                     link.patches.clear();
                     link.patches.extend(self.patch_sites.iter().map(|p| {
                         let at = code.ptr as usize + p.rel32 as usize;
@@ -284,11 +284,10 @@ impl Compiler {
                             slow: code.ptr as usize + p.slow as usize,
                         }
                     }));
-                    // The slots may be linked already (a recompile into the
-                    // same link data): the jumps follow them.
-                    for p in &link.patches {
-                        p.point(link.slots[p.word], stub);
-                    }
+                    // Every compile gets fresh link data, whose slots hold
+                    // the stub: the jumps' first target, the slow paths,
+                    // is already right.
+                    debug_assert!(link.patches.iter().all(|p| link.slots[p.word] == self.stub));
                     return Ok(code);
                 }
                 // Left to Cranelift (floating point, atomics, CSRs).
