@@ -7,10 +7,12 @@
 //! call that convention, so the dispatcher enters compiled code through a
 //! small trampoline ([`EnterFn`], compiled once per code memory) that calls
 //! it and returns its result. The trampoline sets the pinned register
-//! (r15) to the arena base (`JitCtx::mem_base`), which all compiled code
-//! reads for its guest accesses; r15 is therefore not preserved, and the
-//! trampoline is only called through `crate::hostfault::call`, which saves
-//! it (and turns host faults into exits).
+//! (r15) to the arena base (`JitCtx::mem_base`), which compiled code
+//! reads for its guest accesses (region code that has the base in its
+//! displacements is compiled without the pinned register and preserves
+//! r15 like any callee-saved register); r15 is therefore not preserved,
+//! and the trampoline is only called through `crate::hostfault::call`,
+//! which saves it (and turns host faults into exits).
 //!
 //! Before leaving, compiled code has written back every guest register it
 //! may have changed and added the retired instructions to `cpu.instret`,

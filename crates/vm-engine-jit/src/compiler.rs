@@ -64,6 +64,13 @@ unsafe impl Send for Code {}
 pub(crate) struct Compiler {
     /// For regions of several blocks.
     isa: OwnedTargetIsa,
+    /// For regions addressing guest memory by displacement (see
+    /// `lower::arena_disp`): as `isa` but r15 is not the pinned register.
+    /// Such code never reads the arena base, so r15 is an allocatable,
+    /// callee-saved register: restored before every return and tail call,
+    /// it still holds the base for the baseline code the region continues
+    /// in. One more register for the region's loops.
+    isa_unpinned: OwnedTargetIsa,
     /// For single blocks (differs in the register allocator).
     isa_single: OwnedTargetIsa,
     ctx: Context,
@@ -135,8 +142,9 @@ impl Compiler {
             return Err(JitError::Host(std::env::consts::ARCH.to_string()));
         }
         let mut c = Compiler {
-            isa: make_isa(opt_level, region)?,
-            isa_single: make_isa(opt_level, single)?,
+            isa: make_isa(opt_level, region, true)?,
+            isa_unpinned: make_isa(opt_level, region, false)?,
+            isa_single: make_isa(opt_level, single, true)?,
             ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             mem: CodeMemory::new(code_bytes)?,
@@ -183,7 +191,7 @@ impl Compiler {
 
     fn install_fixed(&mut self) -> Result<(), JitError> {
         let cfg = self.isa.frontend_config();
-        let stub = self.finish(0, true, |func, fctx| {
+        let stub = self.finish(0, IsaChoice::Single, |func, fctx| {
             func.signature = block_sig();
             let mut b = FunctionBuilder::new(func, fctx);
             let e = b.create_block();
@@ -198,7 +206,7 @@ impl Compiler {
             b.finalize(cfg);
         })?;
         let call_conv = self.isa.default_call_conv();
-        let enter = self.finish(0, true, |func, fctx| {
+        let enter = self.finish(0, IsaChoice::Single, |func, fctx| {
             let mut sig = Signature::new(call_conv);
             sig.params.extend([AbiParam::new(I64); 3]);
             sig.returns.push(AbiParam::new(I64));
@@ -298,7 +306,12 @@ impl Compiler {
         let site_base = u32::try_from(self.sites.next()).map_err(|_| JitError::Full)?;
         let mut new_sites = std::mem::take(&mut self.new_sites);
         new_sites.clear();
-        let code = self.finish(pc, single, |func, fctx| {
+        let isa = match (single, host.arena_disp) {
+            (true, _) => IsaChoice::Single,
+            (false, Some(_)) => IsaChoice::RegionUnpinned,
+            (false, None) => IsaChoice::Region,
+        };
+        let code = self.finish(pc, isa, |func, fctx| {
             func.signature = block_sig();
             lower::lower(
                 region,
@@ -380,20 +393,20 @@ impl Compiler {
         code
     }
 
-    /// Build a function with `build`, compile it (with the single-block
-    /// settings if `single`) and publish its code.
+    /// Build a function with `build`, compile it for `isa` and publish
+    /// its code.
     fn finish(
         &mut self,
         pc: u64,
-        single: bool,
+        isa: IsaChoice,
         build: impl FnOnce(&mut Function, &mut FunctionBuilderContext),
     ) -> Result<Code, JitError> {
         let t0 = Instant::now();
         let err = |msg: String| JitError::Compile { pc, msg };
-        let isa = if single {
-            &*self.isa_single
-        } else {
-            &*self.isa
+        let isa = match isa {
+            IsaChoice::Single => &*self.isa_single,
+            IsaChoice::Region => &*self.isa,
+            IsaChoice::RegionUnpinned => &*self.isa_unpinned,
         };
         self.ctx.clear();
         build(&mut self.ctx.func, &mut self.fctx);
@@ -449,8 +462,17 @@ impl From<JitError> for DirectError {
     }
 }
 
-/// The host ISA with Cranelift's `opt_level` and `regalloc` algorithm.
-fn make_isa(opt_level: &str, regalloc: &str) -> Result<OwnedTargetIsa, JitError> {
+/// Which of the compiler's ISA settings a function is compiled with.
+#[derive(Clone, Copy)]
+enum IsaChoice {
+    Single,
+    Region,
+    RegionUnpinned,
+}
+
+/// The host ISA with Cranelift's `opt_level` and `regalloc` algorithm,
+/// with r15 as the pinned register if `pinned`.
+fn make_isa(opt_level: &str, regalloc: &str, pinned: bool) -> Result<OwnedTargetIsa, JitError> {
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
     let mut flags = settings::builder();
     flags.set("opt_level", opt_level).map_err(|e| host(&e))?;
@@ -466,9 +488,10 @@ fn make_isa(opt_level: &str, regalloc: &str) -> Result<OwnedTargetIsa, JitError>
     // it), so no unwind information.
     flags.set("unwind_info", "false").map_err(|e| host(&e))?;
     // The arena base lives in the pinned register (r15) for all compiled
-    // code: the entry trampoline sets it, nothing else writes it.
+    // code: the entry trampoline sets it, nothing else writes it (code
+    // compiled without it preserves r15 as a callee-saved register).
     flags
-        .set("enable_pinned_reg", "true")
+        .set("enable_pinned_reg", if pinned { "true" } else { "false" })
         .map_err(|e| host(&e))?;
     // Cranelift's IR verifier costs about as much as the rest of a
     // baseline compile; keep it for debug builds (and so for tests).

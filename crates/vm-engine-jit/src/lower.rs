@@ -60,7 +60,7 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I8, I16, I32, I64};
 use cranelift_codegen::ir::{
     AbiParam, Block as ClBlock, Endianness, Function, InstBuilder, MemFlagsData, SigRef, Signature,
-    TrapCode, Type, Value as V,
+    StackSlot, StackSlotData, StackSlotKind, TrapCode, Type, Value as V,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -265,6 +265,11 @@ pub(crate) fn lower(
     let space_mask = b.ins().bnot(space_mask);
     let limit = b.ins().load(I64, host_flags(), ctx, abi::CTX_INSTRET_LIMIT);
     b.def_var(icount, instret);
+    let entry_instret = (addrs.hot_at == 0).then(|| {
+        let slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+        b.ins().stack_store(I64, instret, slot, 0);
+        slot
+    });
     for i in Bits(read & live_at_head(region)) {
         let v = b
             .ins()
@@ -302,7 +307,7 @@ pub(crate) fn lower(
         loaded: vec![None; Global::COUNT],
         space_mask,
         limit,
-        entry_instret: (addrs.hot_at == 0).then_some(instret),
+        entry_instret,
         in_space: Vec::new(),
     };
     for (m, &late) in late_preds.iter().enumerate() {
@@ -471,11 +476,12 @@ struct Lower<'a, 'b> {
     /// entry for the same reason: Cranelift does not fold a load into a
     /// compare that feeds a branch, so each budget check would load it.
     limit: V,
-    /// `instret` at entry, in region code (the optimizing tier), whose
-    /// exits add what they retired to `JitCtx::region_insns` (an
-    /// otherwise unused value: held in a register or a spill slot, read
-    /// only on the way out).
-    entry_instret: Option<V>,
+    /// The stack slot holding `instret` at entry, in region code (the
+    /// optimizing tier), whose exits add what they retired to
+    /// `JitCtx::region_insns`. A slot, not a value: read only on the way
+    /// out, a value kept live across the region took a host register
+    /// from its loops (matmul's inner loop spilled a guest register).
+    entry_instret: Option<StackSlot>,
     /// Guest addresses (IR value, offset) the current member has tested
     /// to be in the guest space.
     in_space: Vec<(vm_ir::Value, i32)>,
@@ -598,9 +604,10 @@ impl<'a> Lower<'a, '_> {
     /// In region code, on a way out with `instret` retired so far: add
     /// what this entry of the region retired to `JitCtx::region_insns`.
     fn count_region_insns(&mut self, instret: V) {
-        let Some(start) = self.entry_instret else {
+        let Some(slot) = self.entry_instret else {
             return;
         };
+        let start = self.b.ins().stack_load(I64, I64, slot, 0);
         let done = self.b.ins().isub(instret, start);
         let at = abi::CTX_REGION_INSNS;
         let n = self.b.ins().load(I64, host_flags(), self.ctx, at);
@@ -866,8 +873,15 @@ impl<'a> Lower<'a, '_> {
         };
         self.b.switch_to_block(blk);
         self.b.seal_block(blk);
-        let base = self.b.ins().get_pinned_reg(I64);
-        let at = self.b.ins().iadd_imm_s(base, GUEST_SPACE_BYTES as i64);
+        // (Code with the base in its displacements may be compiled without
+        // a pinned register: see `Compiler::isa_unpinned`.)
+        let at = match self.arena_disp {
+            Some(disp) => self.iconst(I64, disp as i64 + GUEST_SPACE_BYTES as i64),
+            None => {
+                let base = self.b.ins().get_pinned_reg(I64);
+                self.b.ins().iadd_imm_s(base, GUEST_SPACE_BYTES as i64)
+            }
+        };
         // A trapping load without a site trap code: the fault is looked
         // up by the site number just stored.
         self.b.ins().uload8(I32, guest_flags(), at, 0);
