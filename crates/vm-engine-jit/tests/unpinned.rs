@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{b_type, cpu_at, i_type, map_fixed, memory_with_code, r_type, s_type};
+use support::{b_type, cpu_at, i_type, map_fixed, memory_with_code, r_type, run_and_read, s_type};
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
 use vm_engine_jit::{JitConfig, JitEngine, Mode};
@@ -68,10 +68,7 @@ fn run(engine: &mut dyn Engine, mem: &GuestMemory) -> (Exit, CpuState, Vec<u8>) 
     for r in RING {
         cpu.x[r as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(r as u64);
     }
-    let exit = engine.run(&mut cpu, mem, u64::MAX);
-    let mut out = vec![0u8; SCRATCH_LEN as usize];
-    mem.read_bytes(SCRATCH, &mut out).expect("read scratch");
-    (exit, cpu, out)
+    run_and_read(engine, cpu, mem, SCRATCH, SCRATCH_LEN)
 }
 
 #[test]

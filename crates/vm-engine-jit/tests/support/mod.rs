@@ -8,7 +8,8 @@
 
 #![allow(dead_code, reason = "each test or bench crate uses a different part")]
 
-use vm_core::CpuState;
+use vm_core::{CpuState, Exit};
+use vm_engine::Engine;
 use vm_mem::{Backing, GuestMemory, MapFlags, Perm};
 
 /// Guest page size.
@@ -88,4 +89,19 @@ pub fn cpu_at(pc: u64) -> CpuState {
         pc,
         ..CpuState::default()
     }
+}
+
+/// Runs `engine` on `cpu` to its first exit; returns the exit, the CPU and
+/// the `len` bytes of guest memory at `scratch`.
+pub fn run_and_read(
+    engine: &mut dyn Engine,
+    mut cpu: CpuState,
+    mem: &GuestMemory,
+    scratch: u64,
+    len: u64,
+) -> (Exit, CpuState, Vec<u8>) {
+    let exit = engine.run(&mut cpu, mem, u64::MAX);
+    let mut out = vec![0u8; len as usize];
+    mem.read_bytes(scratch, &mut out).expect("read scratch");
+    (exit, cpu, out)
 }
