@@ -37,7 +37,7 @@ pub fn render(results: &Results, machine: &Machine, info: &ReportInfo) -> String
     let _ = writeln!(
         s,
         "Medians of {} run(s) per case and runner, {}{}. Runners alternate within each run \
-         (native, qemu-riscv64, then each vm engine). Every run's output is checked equal to \
+         (native, qemu-riscv64, then each vm engine, the interpreter last). Every run's output is checked equal to \
          the reference output (native's unless a table says otherwise). Geometric means are \
          per suite and leave out the start-up case (`hello`).\n",
         results.runs,

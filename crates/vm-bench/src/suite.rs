@@ -1,6 +1,10 @@
 //! Running the suites: every case, `runs` rounds, each round running the
-//! case once under every runner in turn (native, qemu, each engine), so
-//! that slow drifts in machine load hit all runners alike.
+//! case once under every runner in turn (native, qemu, each engine, the
+//! interpreter last), so that slow drifts in machine load hit all runners
+//! alike. The interpreter takes 3-40 times as long as the others; run
+//! between qemu and the compiling engines, it put seconds between the
+//! runs compared most closely, long enough for the shared machine's load
+//! to change in between.
 //!
 //! Every run's stdout must equal the reference output byte for byte (the
 //! first clean run of the case's reference runner, native unless the case
@@ -185,6 +189,17 @@ fn fresh_scratch(root: &Path, case: &Case) -> Result<PathBuf> {
     Ok(std::path::absolute(&dir).unwrap_or(dir))
 }
 
+/// The order in which a round runs `runners`: as given, but the `interp`
+/// engine last (see the module doc). Native and qemu, which give the
+/// reference output, keep their places at the front.
+fn round_order(runners: &[Runner]) -> Vec<usize> {
+    let interp = |r: &Runner| matches!(r, Runner::Vm { engine } if engine == "interp");
+    let (mut order, last): (Vec<usize>, Vec<usize>) =
+        (0..runners.len()).partition(|&i| !interp(&runners[i]));
+    order.extend(last);
+    order
+}
+
 /// Runs the cases described by `config`. The binaries must be built
 /// already. Errors of single runs go into `Results::errors`; only a failure
 /// to run at all (e.g. a missing program) is returned as `Err`.
@@ -208,7 +223,8 @@ pub fn run(config: &Config) -> Result<Results> {
                 "vm-bench: {} {} run {}/{}:",
                 case.name, case.params, run, config.runs
             );
-            for (i, runner) in config.runners.iter().enumerate() {
+            for i in round_order(&config.runners) {
+                let runner = &config.runners[i];
                 let binary = case.binary(runner.is_guest());
                 let m = if case.needs_scratch() {
                     let scratch = fresh_scratch(&config.scratch_dir, case)?;
@@ -315,6 +331,14 @@ fn shorten(line: &str) -> &str {
 mod tests {
     use super::*;
     use crate::case::Arg;
+
+    #[test]
+    fn rounds_run_the_interpreter_last() {
+        let runners = Runner::all(&["interp".into(), "jit".into(), "tiered".into()]);
+        assert_eq!(round_order(&runners), [0, 1, 3, 4, 2]);
+        let runners = Runner::all(&["jit".into()]);
+        assert_eq!(round_order(&runners), [0, 1, 2]);
+    }
 
     fn m(status: Status, stdout: &str) -> Measurement {
         Measurement {
