@@ -48,7 +48,7 @@ fn run(engine: &mut dyn Engine, mem: &GuestMemory, n: u64, at: u64) -> (Exit, Cp
     let mut cpu = cpu_at(CODE);
     cpu.x[7] = n;
     cpu.x[31] = at;
-    run_and_read(engine, cpu, mem, SCRATCH, SCRATCH_LEN)
+    run_and_read(engine, cpu, mem, u64::MAX, (SCRATCH, SCRATCH_LEN))
 }
 
 #[test]

@@ -11,7 +11,9 @@
 
 mod support;
 
-use support::{b_type, cpu_at, i_type, j_type, map_fixed, memory_with_code, r_type, s_type};
+use support::{
+    b_type, cpu_at, i_type, j_type, map_fixed, memory_with_code, r_type, run_and_read, s_type,
+};
 use vm_core::{CpuState, Exit};
 use vm_engine::{Engine, EngineConfig, Interpreter};
 use vm_engine_jit::{DEFAULT_REGION_THRESHOLD, JitConfig, JitEngine, Mode};
@@ -292,11 +294,7 @@ fn run_engine(
     budget: u64,
 ) -> (Exit, CpuState, Vec<u8>) {
     let mem = setup(code, scratch);
-    let mut cpu = cpu.clone();
-    let exit = engine.run(&mut cpu, &mem, budget);
-    let mut out = vec![0u8; SCRATCH_LEN as usize];
-    mem.read_bytes(SCRATCH, &mut out).expect("read scratch");
-    (exit, cpu, out)
+    run_and_read(engine, cpu.clone(), &mem, budget, (SCRATCH, SCRATCH_LEN))
 }
 
 /// The reference for budget slicing: the interpreter run one guest block

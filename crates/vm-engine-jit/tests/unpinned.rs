@@ -68,7 +68,7 @@ fn run(engine: &mut dyn Engine, mem: &GuestMemory) -> (Exit, CpuState, Vec<u8>) 
     for r in RING {
         cpu.x[r as usize] = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(r as u64);
     }
-    run_and_read(engine, cpu, mem, SCRATCH, SCRATCH_LEN)
+    run_and_read(engine, cpu, mem, u64::MAX, (SCRATCH, SCRATCH_LEN))
 }
 
 #[test]

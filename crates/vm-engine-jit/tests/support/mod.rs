@@ -91,16 +91,17 @@ pub fn cpu_at(pc: u64) -> CpuState {
     }
 }
 
-/// Runs `engine` on `cpu` to its first exit; returns the exit, the CPU and
-/// the `len` bytes of guest memory at `scratch`.
+/// Runs `engine` on `cpu` to its first exit (at most `budget`
+/// instructions); returns the exit, the CPU and the `len` bytes of guest
+/// memory at `scratch`.
 pub fn run_and_read(
     engine: &mut dyn Engine,
     mut cpu: CpuState,
     mem: &GuestMemory,
-    scratch: u64,
-    len: u64,
+    budget: u64,
+    (scratch, len): (u64, u64),
 ) -> (Exit, CpuState, Vec<u8>) {
-    let exit = engine.run(&mut cpu, mem, u64::MAX);
+    let exit = engine.run(&mut cpu, mem, budget);
     let mut out = vec![0u8; len as usize];
     mem.read_bytes(scratch, &mut out).expect("read scratch");
     (exit, cpu, out)
